@@ -1,0 +1,153 @@
+"""The daemon's settings: one frozen dataclass built from the command line.
+
+Layer: start-up only. Environment variables are read here and nowhere else
+below `serve()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from glurpc_cli.paths import default_socket_path, default_state_dir
+from glurpc_cli.protocol import DEFAULT_MAX_FRAME
+
+from . import __version__
+from .lifecycle import Duplicates
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    socket: Path
+    state_dir: Path
+    model: str | None = None
+    device: str = "auto"
+    samples: int = 10
+    seed: int = 0
+    batch_rows: int | None = None
+    duplicates: Duplicates = Duplicates.COALESCE
+    max_frame: int = DEFAULT_MAX_FRAME
+    cache_mb: int = 512
+    disk_cache_mb: int = 4096
+    precompute_hours: float | None = None
+    group: str | None = None
+    render_workers: int | None = None
+    cpu_workers: int = 2
+    queue_size: int = 256
+    grace_s: float = 10.0
+    ready_fd: int | None = None
+    log_level: str = "INFO"
+
+    def precompute_windows(self, device: str) -> int:
+        """How many of a handle's newest windows to forecast in the background.
+        A GPU does a day in seconds; a CPU with a large model needs minutes."""
+        hours = self.precompute_hours
+        if hours is None:
+            hours = 24.0 if device.startswith("cuda") else 6.0
+        return max(0, int(hours * 12))
+
+
+def _positive(kind: type) -> object:
+    def parse(text: str) -> object:
+        value = kind(text)
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="glurpcd", description="Glucose forecasting daemon (Gluformer) for the glurpc CLI."
+    )
+    p.add_argument("--version", action="version", version=f"glurpcd {__version__}")
+    p.add_argument(
+        "--socket",
+        help="Unix socket path (default: $GLURPC_SOCKET, "
+        "$XDG_RUNTIME_DIR/glurpc/glurpcd.sock, /tmp/glurpc-$UID/glurpcd.sock)",
+    )
+    p.add_argument(
+        "--state-dir",
+        help="persistent cache directory "
+        "(default: $XDG_STATE_HOME/glurpc, /var/lib/glurpc for root)",
+    )
+    p.add_argument(
+        "--model",
+        help="Gluformer checkpoint (.pth); default: $GLURPC_MODEL, "
+        "the published file in the Hugging Face cache, else the shipped model",
+    )
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
+    p.add_argument("--samples", type=_positive(int), default=10, help="MC-dropout samples")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    p.add_argument(
+        "--batch-rows",
+        type=_positive(int),
+        default=None,
+        help="rows (window x sample) per forward pass; default tuned for the device",
+    )
+    p.add_argument("--duplicates", choices=[d.value for d in Duplicates], default="coalesce")
+    p.add_argument("--max-frame", type=_positive(int), default=DEFAULT_MAX_FRAME)
+    p.add_argument("--cache-mb", type=_positive(int), default=512, help="memory cache bound")
+    p.add_argument("--disk-cache-mb", type=_positive(int), default=4096, help="disk cache bound")
+    p.add_argument(
+        "--precompute-hours",
+        type=_positive(float),
+        default=None,
+        help="newest hours of each upload to forecast in the background "
+        "(default 6 on CPU, 24 on CUDA; 0 turns it off)",
+    )
+    p.add_argument("--group", help="also admit members of this group (socket mode 0660)")
+    p.add_argument(
+        "--render-workers",
+        type=_positive(int),
+        default=None,
+        help="render processes (default: cores, at most 4; 0 renders in-process)",
+    )
+    p.add_argument(
+        "--queue-size",
+        type=_positive(int),
+        default=256,
+        help="queued interactive jobs per lane before 'overloaded'",
+    )
+    p.add_argument(
+        "--grace",
+        type=_positive(float),
+        default=10.0,
+        dest="grace_s",
+        help="seconds SIGTERM waits for in-flight requests",
+    )
+    p.add_argument(
+        "--ready-fd",
+        type=int,
+        default=None,
+        help="write READY to this fd once serving (used by the CLI's autostart)",
+    )
+    p.add_argument("--log-level", default=os.environ.get("GLURPC_LOG_LEVEL", "INFO"))
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> DaemonConfig:
+    ns = build_parser().parse_args(argv)
+    return DaemonConfig(
+        socket=default_socket_path(ns.socket),
+        state_dir=Path(ns.state_dir) if ns.state_dir else default_state_dir(),
+        model=ns.model,
+        device=ns.device,
+        samples=max(1, ns.samples),
+        seed=ns.seed,
+        batch_rows=ns.batch_rows or None,
+        duplicates=Duplicates(ns.duplicates),
+        max_frame=ns.max_frame,
+        cache_mb=ns.cache_mb,
+        disk_cache_mb=ns.disk_cache_mb,
+        precompute_hours=ns.precompute_hours,
+        group=ns.group,
+        render_workers=ns.render_workers,
+        queue_size=max(1, ns.queue_size),
+        grace_s=ns.grace_s,
+        ready_fd=ns.ready_fd,
+        log_level=ns.log_level.upper(),
+    )

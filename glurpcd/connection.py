@@ -1,0 +1,243 @@
+"""One client connection: handshake, read loop, one writer, dispatch.
+
+Layer: bytes on a socket <-> requests in the lifecycle registry. Each request
+runs as its own task; a `cancel` frame or the end of the stream ends requests
+through `Registry.cancel`, the lifecycle's single entry point. Malformed input
+is answered with its error code and, for framing errors, the connection is
+closed; nothing here can affect another connection. It never computes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from glurpc_cli import protocol
+from glurpc_cli.protocol import ErrorCode, FrameDecoder, FrameError
+
+from .errors import OpError
+from .lifecycle import Outcome, Registry, Request
+from .peer import Peer
+
+log = logging.getLogger("glurpcd.request")
+
+OpHandler = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+READ_CHUNK = 256 * 1024
+
+
+class Connection:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        peer: Peer,
+        registry: Registry,
+        dispatch: Callable[[str], OpHandler | None],
+        hello: Callable[[], dict[str, Any]],
+        max_frame: int,
+        accepting: Callable[[], bool],
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.peer = peer
+        self._registry = registry
+        self._dispatch = dispatch
+        self._hello = hello
+        self._decoder = FrameDecoder(max_frame)
+        self._max_frame = max_frame
+        self._accepting = accepting
+        self._open: dict[int, Request] = {}  # client message id -> request
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    async def serve(self) -> None:
+        try:
+            if await self._handshake():
+                await self._read_loop()
+        except (ConnectionError, OSError):
+            pass  # a reset is an end of stream like any other
+        finally:
+            self._closed = True
+            for request in list(self._open.values()):
+                self._registry.cancel(request)
+            self._open.clear()
+            self._writer.close()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- reading ------------------------------------------------------------
+
+    async def _next_messages(self) -> list[dict[str, Any]] | None:
+        """Messages from the next chunk; None at end of stream or after a
+        framing error (answered, then the connection closes)."""
+        while True:
+            data = await self._reader.read(READ_CHUNK)
+            if not data:
+                return None
+            try:
+                messages = self._decoder.feed(data)
+            except FrameError as exc:
+                self._send(protocol.error(None, None, exc.code, exc.message))
+                return None
+            if messages:
+                return messages
+
+    async def _handshake(self) -> bool:
+        messages = await self._next_messages()
+        if not messages:
+            return False
+        first = messages[0]
+        if first.get("type") != "hello" or first.get("protocol") != protocol.PROTOCOL_VERSION:
+            self._send(
+                protocol.error(
+                    None,
+                    None,
+                    ErrorCode.UNSUPPORTED_PROTOCOL,
+                    f"this daemon speaks protocol {protocol.PROTOCOL_VERSION} and expects a hello first",
+                    {"supported": [protocol.PROTOCOL_VERSION]},
+                )
+            )
+            return False
+        self._send(self._hello())
+        for message in messages[1:]:
+            self._on_message(message)
+        return True
+
+    async def _read_loop(self) -> None:
+        while (messages := await self._next_messages()) is not None:
+            for message in messages:
+                self._on_message(message)
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        msg_id = message.get("id")
+        if kind == "cancel":
+            request = self._open.get(msg_id) if isinstance(msg_id, int) else None
+            if request is not None:
+                self._registry.cancel(request)
+            return
+        if kind != "request":
+            self._send(
+                protocol.error(
+                    _int_or_none(msg_id),
+                    None,
+                    ErrorCode.BAD_REQUEST,
+                    f"unexpected message type {kind!r}",
+                )
+            )
+            return
+        self._start_request(message)
+
+    def _start_request(self, message: dict[str, Any]) -> None:
+        msg_id, op, args = message.get("id"), message.get("op"), message.get("args", {})
+        problem = _request_problem(msg_id, op, args)
+        if problem is None and msg_id in self._open:
+            problem = f"id {msg_id} is already in use on this connection"
+        if problem is not None:
+            self._send(protocol.error(_int_or_none(msg_id), None, ErrorCode.BAD_REQUEST, problem))
+            return
+        request = self._registry.open_request(op, str(self.peer))
+        request.notify = lambda stage, **fields: self._send(
+            protocol.progress(msg_id, stage, **fields)
+        )
+        self._open[msg_id] = request
+        task = asyncio.create_task(self._run(msg_id, request, args or {}))
+        request.task = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- running one request -----------------------------------------------
+
+    async def _run(self, msg_id: int, request: Request, args: dict[str, Any]) -> None:
+        started = time.monotonic()
+        handler = self._dispatch(request.op)
+        try:
+            if handler is None:
+                raise OpError.bad_request(f"unknown op {request.op!r}")
+            if not self._accepting():
+                raise OpError(ErrorCode.SHUTTING_DOWN, "the daemon is shutting down")
+            data = await handler(request, args)
+        except asyncio.CancelledError:
+            outcome = request.outcome or Outcome.CANCELLED
+            self._registry.close_request(request, outcome)
+            code = ErrorCode.SUPERSEDED if outcome is Outcome.SUPERSEDED else ErrorCode.CANCELLED
+            self._finish(
+                msg_id,
+                request,
+                started,
+                protocol.error(msg_id, request.request_id, code, f"request {outcome.value}"),
+            )
+            raise
+        except OpError as exc:
+            self._registry.close_request(request, Outcome.FAILED)
+            self._finish(
+                msg_id,
+                request,
+                started,
+                protocol.error(msg_id, request.request_id, exc.code, exc.message, exc.details),
+            )
+        except Exception:
+            log.exception("request_id=%d op=%s failed with a bug", request.request_id, request.op)
+            self._registry.close_request(request, Outcome.FAILED)
+            self._finish(
+                msg_id,
+                request,
+                started,
+                protocol.error(
+                    msg_id,
+                    request.request_id,
+                    ErrorCode.INTERNAL,
+                    f"internal error (request_id {request.request_id} in the daemon's log)",
+                ),
+            )
+        else:
+            self._registry.close_request(request, Outcome.COMPLETED)
+            self._finish(
+                msg_id, request, started, protocol.result(msg_id, request.request_id, data)
+            )
+
+    def _finish(self, msg_id: int, request: Request, started: float, frame: dict[str, Any]) -> None:
+        self._open.pop(msg_id, None)
+        outcome = request.outcome.value if request.outcome else "?"
+        code = frame.get("code")
+        log.info(
+            "request_id=%d peer=%s op=%s outcome=%s%s ms=%.1f",
+            request.request_id,
+            self.peer,
+            request.op,
+            outcome,
+            f" code={code}" if code else "",
+            (time.monotonic() - started) * 1000,
+        )
+        self._send(frame)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        """The single writer: frames are appended whole, in loop order."""
+        if self._closed or self._writer.is_closing():
+            return
+        try:
+            frame = protocol.encode_frame(message, self._max_frame)
+        except FrameError as exc:
+            frame = protocol.encode_frame(
+                protocol.error(message.get("id"), message.get("request_id"), exc.code, exc.message)
+            )
+        self._writer.write(frame)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _request_problem(msg_id: Any, op: Any, args: Any) -> str | None:
+    if _int_or_none(msg_id) is None:
+        return "a request needs an integer id"
+    if not isinstance(op, str):
+        return "a request needs a string op"
+    if args is not None and not isinstance(args, dict):
+        return "args must be a map"
+    return None

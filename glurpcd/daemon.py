@@ -1,0 +1,168 @@
+"""glurpcd: serve the wire protocol on a Unix socket.
+
+Layer: the top. `serve()` builds the model, caches, lifecycle registry, engine
+and ops, passes them down, accepts connections, and shuts down in a fixed
+order: stop accepting, answer new requests `shutting_down`, let in-flight
+requests finish within the grace period, cancel the rest, stop the workers,
+flush the caches, remove the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+from glurpc_cli import protocol
+from glurpc_cli.protocol import ErrorCode
+
+from . import __version__, systemd
+from .config import DaemonConfig, parse_args
+from .connection import Connection
+from .listener import AlreadyRunning, bind_socket, remove_socket
+from .peer import PeerPolicy, peer_of
+from .services import Services, build_services
+
+log = logging.getLogger("glurpcd")
+
+
+class Daemon:
+    def __init__(self, config: DaemonConfig, services: Services, sock: socket.socket) -> None:
+        self.config = config
+        self.services = services
+        self.sock = sock
+        self.policy = PeerPolicy(config.group)
+        self.connections: set[Connection] = set()
+        self._connection_tasks: set[asyncio.Task[None]] = set()
+        self.accepting = True
+        self._server: asyncio.base_events.Server | None = None
+        services.admin.connections = lambda: len(self.connections)
+
+    def hello(self) -> dict[str, Any]:
+        return protocol.hello_reply(
+            f"glurpcd/{__version__}", self.services.model_info(), self.services.device
+        )
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_unix_server(self._accept, sock=self.sock, limit=2**16)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = peer_of(writer.get_extra_info("socket"))
+        if not self.policy.allows(peer):
+            log.warning("refused connection from %s", peer)
+            writer.write(
+                protocol.encode_frame(
+                    protocol.error(
+                        None,
+                        None,
+                        ErrorCode.PERMISSION_DENIED,
+                        f"uid {peer.uid} may not use this daemon",
+                    )
+                )
+            )
+            writer.close()
+            return
+        connection = Connection(
+            reader,
+            writer,
+            peer=peer,
+            registry=self.services.registry,
+            dispatch=self.services.ops.handler,
+            hello=self.hello,
+            max_frame=self.config.max_frame,
+            accepting=lambda: self.accepting,
+        )
+        self.connections.add(connection)
+        task = asyncio.current_task()
+        assert task is not None
+        self._connection_tasks.add(task)
+        try:
+            await connection.serve()
+        finally:
+            self.connections.discard(connection)
+            self._connection_tasks.discard(task)
+
+    async def shutdown(self) -> None:
+        systemd.notify("STOPPING=1")
+        log.info("shutting down: waiting up to %.1f s for in-flight requests", self.config.grace_s)
+        if self._server is not None:
+            self._server.close()
+        self.accepting = False
+        registry = self.services.registry
+        in_flight = [r.task for r in registry.open_requests if r.task is not None]
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=self.config.grace_s)
+        for request in registry.open_requests:
+            registry.cancel(request)
+        for task in list(self._connection_tasks):
+            task.cancel()
+        await asyncio.gather(*self._connection_tasks, return_exceptions=True)
+        await self.services.close()
+        remove_socket(self.config.socket, self.sock)
+        log.info("stopped")
+
+
+async def serve(config: DaemonConfig, sock: socket.socket) -> None:
+    services = await build_services(config)
+    daemon = Daemon(config, services, sock)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    services.engine.start()
+    await daemon.start()
+    log.info(
+        "glurpcd %s serving %s (model %s on %s)",
+        __version__,
+        config.socket,
+        services.model_info()["id"],
+        services.device,
+    )
+    _announce_ready(config)
+    await stop.wait()
+    await daemon.shutdown()
+
+
+def _announce_ready(config: DaemonConfig) -> None:
+    systemd.notify("READY=1")
+    if config.ready_fd is not None:
+        with contextlib.suppress(OSError):
+            os.write(config.ready_fd, b"READY\n")
+            os.close(config.ready_fd)
+
+
+def _run(config: DaemonConfig, sock: socket.socket) -> None:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional off Linux
+        asyncio.run(serve(config, sock))
+    else:
+        uvloop.run(serve(config, sock))
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    logging.basicConfig(
+        level=config.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        sock = systemd.activated_socket() or bind_socket(config.socket, config.group)
+    except AlreadyRunning as exc:
+        print(f"glurpcd: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"glurpcd: cannot listen on {config.socket}: {exc}", file=sys.stderr)
+        return 1
+    _run(config, sock)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Engine: queues and workers that run the lifecycle's jobs.
+
+Layer: below the ops, above pure compute. Three lanes, each a bounded
+priority queue with its own workers:
+- `cpu`: parsing and preparation, in a small thread pool;
+- `model`: forecasts, one worker that owns the model and batches queued
+  windows of one handle into forward passes, in its own thread;
+- `render`: images, in a process pool.
+Every worker asks the registry whether a job is still wanted before each
+expensive step (`should_run`), and the model's inference loop re-checks
+between batches. Results are stored (cache) before waiters wake. It never
+parses frames or touches sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .errors import ErrorCode, OpError
+from .jobqueue import JobQueue, Work
+from .lifecycle import Job, JobSpec, JobState, Priority, Registry, Request
+from .series import CgmSeries
+
+log = logging.getLogger("glurpcd.engine")
+
+
+class ForecastModel(Protocol):
+    """What the model worker needs of `glurpcd.model.Forecaster`."""
+
+    samples: int
+    batch_rows: int
+
+    def forecast(
+        self,
+        series: CgmSeries,
+        indices: Sequence[int],
+        *,
+        skip: Callable[[int], bool],
+        on_batch: Callable[[int, int], None] | None,
+    ) -> dict[int, Any]: ...
+
+
+@dataclass(frozen=True)
+class ForecastPayload:
+    series: CgmSeries
+    index: int
+
+
+class Engine:
+    def __init__(
+        self,
+        registry: Registry,
+        model: ForecastModel,
+        *,
+        cpu_workers: int = 2,
+        render_workers: int = 1,
+        queue_size: int = 256,
+    ) -> None:
+        self.registry = registry
+        self.model = model
+        self.queues = {
+            "cpu": JobQueue("cpu", queue_size),
+            "model": JobQueue("model", queue_size),
+            "render": JobQueue("render", queue_size),
+        }
+        self._concurrency = {"cpu": cpu_workers, "render": max(1, render_workers)}
+        self._lane_of: dict[int, str] = {}
+        self._cpu_pool = ThreadPoolExecutor(cpu_workers, thread_name_prefix="glurpcd-cpu")
+        self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="glurpcd-model")
+        self._workers: list[asyncio.Task[None]] = []
+        registry.abandon_listeners.append(self._drop_queued)
+
+    # -- lifecycle of the engine itself ----------------------------------
+
+    def start(self) -> None:
+        for lane in ("cpu", "render"):
+            for n in range(self._concurrency[lane]):
+                self._workers.append(
+                    asyncio.create_task(self._generic_worker(lane), name=f"{lane}-worker-{n}")
+                )
+        self._workers.append(asyncio.create_task(self._model_worker(), name="model-worker"))
+
+    async def stop(self) -> None:
+        for queue in self.queues.values():
+            for work in queue.drain():
+                work.job.wanted = False
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        # Threads stop cooperatively: unwanted jobs end at the next batch.
+        await asyncio.to_thread(self._model_thread.shutdown, wait=True)
+        await asyncio.to_thread(self._cpu_pool.shutdown, wait=True)
+
+    # -- what ops call ------------------------------------------------------
+
+    async def obtain(
+        self,
+        request: Request,
+        spec: JobSpec,
+        lane: str,
+        payload: Any,
+        store: Callable[[Any], None] = lambda result: None,
+    ) -> Any:
+        """Attach `request` to the job for `spec` (scheduling it when new) and
+        wait for its result. The caller checked the cache in the same loop
+        step, so a result that landed in between is never missed."""
+        queue = self.queues[lane]
+        existing = self.registry.find(spec.key)
+        if existing is None or existing.state is JobState.DONE:
+            queue.check_capacity(self._retry_after(lane))
+        job, created = self.registry.attach(request, spec, asyncio.get_running_loop())
+        if created:
+            self._submit(lane, Work(job, payload, store))
+        elif job.state is JobState.QUEUED:
+            self.queues[self._lane_of.get(id(job), lane)].reprioritize(job)
+        if job.state is JobState.QUEUED and request.notify is not None:
+            request.notify("queued", position=queue.position(job))
+        try:
+            return await asyncio.shield(job.future)
+        finally:
+            self.registry.detach(request)
+
+    def schedule_background(
+        self, spec: JobSpec, payload: Any, store: Callable[[Any], None]
+    ) -> bool:
+        """Queue background forecast work nobody waits for; False when the
+        key is already being computed."""
+        job = self.registry.add_background(spec, asyncio.get_running_loop())
+        if job is None:
+            return False
+        self._submit("model", Work(job, payload, store))
+        return True
+
+    def queued_background(self) -> int:
+        return sum(1 for job in self.registry.jobs() if job.background)
+
+    # -- internals ---------------------------------------------------------
+
+    def _submit(self, lane: str, work: Work) -> None:
+        self._lane_of[id(work.job)] = lane
+        self.queues[lane].push(work)
+
+    def _drop_queued(self, job: Job) -> None:
+        lane = self._lane_of.pop(id(job), None)
+        if lane is not None:
+            self.queues[lane].remove(job)
+
+    def _retry_after(self, lane: str) -> float:
+        return max(1.0, len(self.queues[lane]) / max(1, self._concurrency.get(lane, 1)) * 0.5)
+
+    def _begin(self, work: Work) -> bool:
+        """Checkpoint before the expensive step: run only wanted jobs."""
+        self._lane_of.pop(id(work.job), None)
+        if not self.registry.should_run(work.job):
+            self.registry.job_stopped(work.job)
+            return False
+        self.registry.job_started(work.job)
+        return True
+
+    def _finish(self, work: Work, result: Any = None, error: BaseException | None = None) -> None:
+        if error is None and work.job.wanted:
+            work.store(result)
+        self.registry.job_finished(work.job, result, error)
+
+    async def _generic_worker(self, lane: str) -> None:
+        queue = self.queues[lane]
+        while True:
+            work = await queue.pop()
+            if not self._begin(work):
+                continue
+            self._broadcast(work.job, "parsing" if lane == "cpu" else "rendering")
+            try:
+                run: Callable[[], Awaitable[Any]] = work.payload
+                result = await run()
+            except Exception as exc:  # reported to every attached request
+                self._finish(work, error=_as_op_error(exc, work.job))
+            else:
+                self._finish(work, result)
+
+    async def run_in_cpu_pool(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._cpu_pool, fn, *args)
+
+    async def _model_worker(self) -> None:
+        queue = self.queues["model"]
+        loop = asyncio.get_running_loop()
+        per_batch = max(1, self.model.batch_rows // max(1, self.model.samples))
+        while True:
+            first = await queue.pop()
+            batch = [first] + queue.pop_matching(
+                functools.partial(_same_batch, first), per_batch - 1
+            )
+            batch = [work for work in batch if self._begin(work)]
+            if not batch:
+                continue
+            await self._run_forecasts(loop, batch)
+
+    async def _run_forecasts(self, loop: asyncio.AbstractEventLoop, batch: list[Work]) -> None:
+        by_index = {work.payload.index: work for work in batch}
+        series = batch[0].payload.series
+
+        def skip(index: int) -> bool:  # model thread: reads a flag only
+            return not by_index[index].job.wanted
+
+        def on_batch(done: int, total: int) -> None:
+            loop.call_soon_threadsafe(self._inference_progress, batch, done, total)
+
+        for work in batch:
+            self._broadcast(work.job, "inference", done=0, total=1)
+        try:
+            results = await loop.run_in_executor(
+                self._model_thread,
+                lambda: self.model.forecast(series, list(by_index), skip=skip, on_batch=on_batch),
+            )
+        except Exception as exc:
+            for work in batch:
+                self._finish(work, error=_as_op_error(exc, work.job))
+            return
+        for index, work in by_index.items():
+            if index in results and work.job.wanted:
+                self._finish(work, results[index])
+            else:
+                self.registry.job_stopped(work.job)
+
+    def _inference_progress(self, batch: list[Work], done: int, total: int) -> None:
+        for work in batch:
+            self._broadcast(work.job, "inference", done=done, total=total)
+
+    def _broadcast(self, job: Job, stage: str, **fields: int) -> None:
+        for request in list(job.requests.values()):
+            if request.notify is not None:
+                request.notify(stage, **fields)
+
+
+def _same_batch(first: Work, other: Work) -> bool:
+    """Windows of one handle and one priority share a forward pass."""
+    return (
+        other.job.spec.handle == first.job.spec.handle
+        and other.job.priority is first.job.priority
+    )
+
+
+def _as_op_error(exc: BaseException, job: Job) -> OpError:
+    if isinstance(exc, OpError):
+        return exc
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and code in (ErrorCode.INVALID_DATA, ErrorCode.TOO_SHORT):
+        return OpError(code, getattr(exc, "message", str(exc)), getattr(exc, "details", {}))
+    log.exception("job %s failed", job.key, exc_info=exc)
+    return OpError(ErrorCode.INTERNAL, f"internal error while computing {job.spec.kind}")
+
+
+__all__ = ["Engine", "ForecastPayload", "Priority"]

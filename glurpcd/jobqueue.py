@@ -1,0 +1,103 @@
+"""A bounded priority queue of queued jobs (engine layer, event loop only).
+
+Interactive work comes before background work and is first-in first-out
+within a priority. Jobs leave the queue the moment they are abandoned, so a
+dropped job costs no compute and holds no place. Only interactive entries count
+against the capacity: background work is bounded where it is scheduled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ErrorCode, OpError
+from .lifecycle import Job, Priority
+
+
+@dataclass(eq=False)
+class Work:
+    """A queued job plus what running it takes."""
+
+    job: Job
+    payload: Any
+    # Stores the result (cache) on the loop, before the job's waiters wake.
+    store: Callable[[Any], None] = field(default=lambda result: None)
+    order: tuple[int, int] = (0, 0)
+
+
+class JobQueue:
+    def __init__(self, name: str, capacity: int) -> None:
+        self.name = name
+        self.capacity = capacity
+        self._entries: list[tuple[tuple[int, int], Work]] = []
+        self._by_job: dict[int, Work] = {}
+        self._sequence = itertools.count()
+        self._nonempty = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def interactive_count(self) -> int:
+        return sum(1 for _, work in self._entries if work.job.priority is Priority.INTERACTIVE)
+
+    def check_capacity(self, retry_after: float) -> None:
+        """Refuse new interactive work when full: never a silent drop."""
+        if self.interactive_count() >= self.capacity:
+            raise OpError(
+                ErrorCode.OVERLOADED,
+                f"the {self.name} queue is full ({self.capacity} jobs); retry later",
+                {"retry_after": round(retry_after, 3), "queue": self.name},
+            )
+
+    def push(self, work: Work) -> None:
+        work.order = (int(work.job.priority), next(self._sequence))
+        bisect.insort(self._entries, (work.order, work), key=lambda entry: entry[0])
+        self._by_job[id(work.job)] = work
+        self._nonempty.set()
+
+    def remove(self, job: Job) -> Work | None:
+        work = self._by_job.pop(id(job), None)
+        if work is not None:
+            self._entries.remove((work.order, work))
+            if not self._entries:
+                self._nonempty.clear()
+        return work
+
+    def reprioritize(self, job: Job) -> None:
+        """Re-place a queued job whose priority changed (an interactive
+        request joined background work)."""
+        work = self.remove(job)
+        if work is not None:
+            self.push(work)
+
+    def position(self, job: Job) -> int:
+        """Jobs ahead of `job` (0 = next to run)."""
+        work = self._by_job.get(id(job))
+        if work is None:
+            return 0
+        return bisect.bisect_left(self._entries, work.order, key=lambda entry: entry[0])
+
+    async def pop(self) -> Work:
+        while not self._entries:
+            await self._nonempty.wait()
+        _, work = self._entries[0]
+        self.remove(work.job)
+        return work
+
+    def pop_matching(self, accept: Callable[[Work], bool], limit: int) -> list[Work]:
+        """Take up to `limit` more queued entries that `accept` (batching)."""
+        taken = [work for _, work in self._entries if accept(work)][:limit]
+        for work in taken:
+            self.remove(work.job)
+        return taken
+
+    def drain(self) -> list[Work]:
+        works = [work for _, work in self._entries]
+        for work in works:
+            self.remove(work.job)
+        return works

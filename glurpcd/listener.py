@@ -1,0 +1,78 @@
+"""The listening Unix socket: path, permissions, one daemon per socket.
+
+Layer: start-up. A live socket (something accepts) makes a second daemon
+refuse to start; a stale file (nothing listens) is replaced. The check and
+the bind happen under an flock on `<socket>.lock`, so two daemons started at
+the same instant cannot both bind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import grp
+import os
+import socket
+from pathlib import Path
+
+
+class AlreadyRunning(RuntimeError):
+    """Another daemon serves this socket."""
+
+
+def _prepare_directory(path: Path) -> None:
+    directory = path.parent
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if directory.stat().st_uid != os.getuid():
+        raise PermissionError(f"{directory} belongs to another user")
+
+
+def _is_live(path: Path) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        if exc.errno in (errno.ECONNREFUSED, errno.ENOTSOCK):
+            return False
+        raise
+    else:
+        return True
+    finally:
+        probe.close()
+
+
+def bind_socket(path: Path, group: str | None = None, backlog: int = 512) -> socket.socket:
+    """Create the listening socket at `path` (0600, or 0660 for a group)."""
+    _prepare_directory(path)
+    lock_path = path.with_name(path.name + ".lock")
+    lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        if _is_live(path):
+            raise AlreadyRunning(f"another glurpcd already serves {path}")
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # stale: nothing listens on it
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)  # never visible with wider permissions
+        try:
+            sock.bind(str(path))
+        finally:
+            os.umask(old_umask)
+        if group:
+            os.chown(path, -1, grp.getgrnam(group).gr_gid)
+            os.chmod(path, 0o660)
+        sock.listen(backlog)
+        sock.setblocking(False)
+        return sock
+    finally:
+        os.close(lock_fd)
+
+
+def remove_socket(path: Path, sock: socket.socket) -> None:
+    """Remove our socket file on shutdown, only if it is still ours."""
+    with contextlib.suppress(OSError):
+        if os.stat(path).st_ino == os.fstat(sock.fileno()).st_ino:
+            path.unlink()

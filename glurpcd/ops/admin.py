@@ -1,0 +1,99 @@
+"""Administrative ops: `ping`, `status`, `cache`.
+
+Layer: ops. `status` follows PROTOCOL.md's keys exactly (more may be added,
+none removed) and reads state without changing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from glurpc_cli.protocol import PROTOCOL_VERSION
+
+from .. import __version__
+from ..errors import OpError
+from ..lifecycle import Registry, Request
+from .args import optional_str
+from .data import HANDLE_RE, UploadResolver
+from .results import ResultStore
+
+CACHE_ACTIONS = ("info", "flush", "delete", "save", "load")
+
+
+class AdminOps:
+    def __init__(
+        self,
+        registry: Registry,
+        results: ResultStore,
+        uploads: UploadResolver,
+        *,
+        model_info: Callable[[], dict[str, Any]],
+        device: str,
+        engine_info: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.registry = registry
+        self.results = results
+        self.uploads = uploads
+        self.model_info = model_info
+        self.device = device
+        # Set by the daemon, which owns the connections.
+        self.connections: Callable[[], int] = lambda: 0
+        self.engine_info = engine_info
+        self.started = time.monotonic()
+
+    async def ping(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        return {"pong": True}
+
+    async def status(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        info = self.results.cache.info()
+        return {
+            "version": __version__,
+            "protocol": PROTOCOL_VERSION,
+            "pid": os.getpid(),
+            "uptime_s": round(time.monotonic() - self.started, 3),
+            "device": self.device,
+            "model": self.model_info(),
+            "connections": self.connections(),
+            **self.registry.snapshot(),
+            "cache": {
+                "entries": info["entries"],
+                "bytes": info["bytes"],
+                "hits": info["hits"],
+                "misses": info["misses"],
+                "persisted": info["persisted"],
+                "disk_bytes": info["disk_bytes"],
+            },
+            "engine": self.engine_info(),
+        }
+
+    async def cache(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        action = optional_str(args, "action", CACHE_ACTIONS)
+        if action is None:
+            raise OpError.bad_request(f"'action' is required: one of {', '.join(CACHE_ACTIONS)}")
+        store = self.results.cache
+        affected = 0
+        if action == "delete":
+            handle = args.get("handle")
+            if not isinstance(handle, str) or not HANDLE_RE.match(handle):
+                raise OpError.bad_request("cache delete needs a 'handle' of 64 hex digits")
+            affected = await asyncio.to_thread(store.delete_handle, handle)
+            self.uploads.forget(handle)
+        elif action == "flush":
+            affected = await asyncio.to_thread(store.flush)
+            self.uploads.forget()
+        elif action == "save":
+            affected = await asyncio.to_thread(store.save)
+        elif action == "load":
+            affected = await asyncio.to_thread(store.load)
+        info = store.info()
+        return {
+            "action": action,
+            "entries": info["entries"],
+            "persisted": info["persisted"],
+            "affected": affected,
+            "bytes": info["bytes"],
+        }

@@ -1,0 +1,163 @@
+"""Uploads and handles: CSV bytes -> prepared series -> handle, shared and cached.
+
+Layer: ops. Parsing runs as a `prepare` job on the cpu lane, so identical
+uploads in flight share one parse, and the same bytes sent again map straight
+to their handle without parsing (the `upload` cache entry). A handle is the
+SHA-256 of the prepared content, the preparation settings and everything that
+changes a forecast (model id, samples, seed), so a new model never serves
+another's results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import ingest
+from ..errors import ErrorCode, OpError
+from ..lifecycle import JobSpec, Request
+from .args import optional_str, required_bytes
+from .results import ResultStore, series_key, upload_key
+
+HANDLE_RE = re.compile(r"^[0-9a-f]{64}$")
+SEQUENCE_CHOICES = ("latest", "longest")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    handle: str
+    prepared: ingest.PreparedData
+    encoded: bytes
+
+
+@dataclass(frozen=True)
+class Resolved:
+    handle: str
+    prepared: ingest.PreparedData
+    fresh: bool  # parsed by this request: background precompute may start
+
+
+class UploadResolver:
+    def __init__(self, results: ResultStore, forecast_tag: str, decoded_limit: int = 32) -> None:
+        self.results = results
+        self.forecast_tag = forecast_tag
+        # Decoded series of recently used handles (bounded; bytes stay in the cache).
+        self._decoded: OrderedDict[str, ingest.PreparedData] = OrderedDict()
+        self._decoded_limit = decoded_limit
+
+    def handle_for(self, prepared: ingest.PreparedData) -> str:
+        return hashlib.sha256(f"{prepared.digest}|{self.forecast_tag}".encode()).hexdigest()
+
+    async def resolve(
+        self, request: Request, args: dict[str, Any], *, force: bool = False
+    ) -> Resolved:
+        """From `handle` or `csv` in args (exactly one)."""
+        if ("handle" in args) == ("csv" in args):
+            raise OpError.bad_request("give exactly one of 'handle' or 'csv'")
+        if "handle" in args:
+            handle = args["handle"]
+            if not isinstance(handle, str) or not HANDLE_RE.match(handle):
+                raise OpError.bad_request("'handle' must be 64 lowercase hex digits")
+            prepared = await self.load(handle)
+            if prepared is None:
+                raise OpError(
+                    ErrorCode.NOT_FOUND, f"unknown or evicted handle {handle}", {"handle": handle}
+                )
+            return Resolved(handle, prepared, fresh=False)
+        return await self.from_upload(request, required_bytes(args, "csv"), _settings(args), force)
+
+    async def load(self, handle: str) -> ingest.PreparedData | None:
+        prepared = self._decoded.get(handle)
+        if prepared is not None:
+            self._decoded.move_to_end(handle)
+            return prepared
+        data = await self.results.get(series_key(handle))
+        if data is None:
+            return None
+        prepared = await asyncio.to_thread(ingest.PreparedData.from_bytes, data)
+        self._remember(handle, prepared)
+        return prepared
+
+    async def from_upload(
+        self, request: Request, raw: bytes, settings: ingest.PrepareSettings, force: bool
+    ) -> Resolved:
+        digest = await asyncio.to_thread(_upload_digest, raw, settings, self.forecast_tag)
+        if not force:
+            known = await self.results.get(upload_key(digest))
+            if known is not None:
+                prepared = await self.load(known.decode())
+                if prepared is not None:
+                    return Resolved(known.decode(), prepared, fresh=False)
+        spec = JobSpec(f"prepare:{digest}", "prepare", handle=digest)
+        outcome: _Prepared = await self.results.engine.obtain(
+            request,
+            spec,
+            "cpu",
+            lambda: self._prepare(raw, settings),
+            store=self._store_upload(digest),
+        )
+        return Resolved(outcome.handle, outcome.prepared, fresh=True)
+
+    async def _prepare(self, raw: bytes, settings: ingest.PrepareSettings) -> _Prepared:
+        prepared, encoded = await self.results.engine.run_in_cpu_pool(
+            _prepare_encoded, raw, settings
+        )
+        return _Prepared(self.handle_for(prepared), prepared, encoded)
+
+    def _store_upload(self, digest: str) -> Callable[[_Prepared], None]:
+        def store(result: _Prepared) -> None:
+            self._remember(result.handle, result.prepared)
+            self.results.put(series_key(result.handle), result.encoded)
+            self.results.put(upload_key(digest), result.handle.encode())
+
+        return store
+
+    def _remember(self, handle: str, prepared: ingest.PreparedData) -> None:
+        self._decoded[handle] = prepared
+        self._decoded.move_to_end(handle)
+        while len(self._decoded) > self._decoded_limit:
+            self._decoded.popitem(last=False)
+
+    def forget(self, handle: str | None = None) -> None:
+        if handle is None:
+            self._decoded.clear()
+        else:
+            self._decoded.pop(handle, None)
+
+
+def _settings(args: dict[str, Any]) -> ingest.PrepareSettings:
+    sequence = optional_str(args, "sequence", SEQUENCE_CHOICES, default="latest")
+    subject = optional_str(args, "subject")
+    return ingest.PrepareSettings(sequence=sequence or "latest", subject=subject)
+
+
+def _prepare_encoded(
+    raw: bytes, settings: ingest.PrepareSettings
+) -> tuple[ingest.PreparedData, bytes]:
+    prepared = ingest.prepare(raw, settings)
+    return prepared, prepared.to_bytes()
+
+
+def _upload_digest(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> str:
+    hasher = hashlib.sha256(raw)
+    hasher.update(f"|{settings.as_key()}|{tag}".encode())
+    return hasher.hexdigest()
+
+
+async def convert(results: ResultStore, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+    """The `convert` op: any supported export -> the unified CSV."""
+    raw = required_bytes(args, "csv")
+    subject = optional_str(args, "subject")
+    digest = hashlib.sha256(raw).hexdigest()
+    spec = JobSpec(f"convert:{digest}:{subject or ''}", "convert", handle=digest)
+
+    async def run() -> tuple[bytes, str]:
+        return await results.engine.run_in_cpu_pool(lambda: ingest.convert(raw, subject=subject))
+
+    unified, source_format = await results.engine.obtain(request, spec, "cpu", run)
+    return {"csv": unified, "format": source_format}

@@ -1,0 +1,164 @@
+"""The forecasting ops: `forecast`, `plot`, `quick_plot`.
+
+Layer: ops. A request first obtains the window's forecast (cache, or the
+`forecast` job on the model lane), then, for plots, the image (cache, or the
+`image` job on the render lane). It holds at most one attachment at a time,
+so a disconnect detaches it from exactly the job it waits on. A freshly
+parsed upload also queues the forecasts of its newest windows as background
+work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+import numpy as np
+
+from ..engine import ForecastPayload
+from ..errors import ErrorCode, OpError
+from ..forecast import QUANTILE_LEVELS, WindowForecast
+from ..lifecycle import JobSpec, Request
+from ..series import CgmSeries
+from .args import optional_int, optional_str
+from .data import Resolved, UploadResolver
+from .results import ResultStore, decode_forecast, encode_forecast, forecast_key, image_key
+
+IMAGE_FORMATS = ("png", "svg", "pdf")
+
+Renderer = Callable[..., "Future[bytes]"]
+
+
+class ForecastOps:
+    def __init__(
+        self,
+        results: ResultStore,
+        uploads: UploadResolver,
+        *,
+        render: Renderer,
+        model_id: str,
+        precompute_windows: int,
+    ) -> None:
+        self.results = results
+        self.uploads = uploads
+        self.render = render
+        self.model_id = model_id
+        self.precompute_windows = precompute_windows
+
+    async def forecast(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        resolved = await self.uploads.resolve(request, args)
+        index = _checked_index(resolved.prepared.series, optional_int(args, "index", 0))
+        window = await self._window(request, resolved, index)
+        self.precompute_if_fresh(resolved)
+        return forecast_to_wire(window)
+
+    async def plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        fmt = optional_str(args, "format", IMAGE_FORMATS, default="png") or "png"
+        resolved = await self.uploads.resolve(request, args)
+        index = _checked_index(resolved.prepared.series, optional_int(args, "index", 0))
+        image = await self._image(request, resolved, index, fmt)
+        self.precompute_if_fresh(resolved)
+        series = resolved.prepared.series
+        start = series.input_start(index)
+        return {
+            "image": image,
+            "format": fmt,
+            "handle": resolved.handle,
+            "index": index,
+            "window_start": _iso(series.times[start]),
+            "forecast_start": _iso(series.future_times(index)[0]),
+        }
+
+    async def quick_plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        if "csv" not in args:
+            raise OpError.bad_request("quick_plot needs 'csv'")
+        data = await self.plot(
+            request, {"csv": args["csv"], "format": args.get("format", "png"), "index": 0}
+        )
+        prepared = await self.uploads.load(data["handle"])
+        data["warnings"] = [w.to_wire() for w in prepared.warnings] if prepared else []
+        return data
+
+    async def _window(self, request: Request, resolved: Resolved, index: int) -> WindowForecast:
+        spec = JobSpec(f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index)
+        return await self.results.cached_or_computed(
+            request,
+            forecast_key(resolved.handle, index),
+            spec,
+            "model",
+            ForecastPayload(resolved.prepared.series, index),
+            encode_forecast,
+            decode_forecast,
+        )
+
+    async def _image(self, request: Request, resolved: Resolved, index: int, fmt: str) -> bytes:
+        key = image_key(resolved.handle, index, fmt)
+        cached = await self.results.get(key)
+        if cached is not None:
+            return cached
+        window = await self._window(request, resolved, index)
+        spec = JobSpec(f"image:{resolved.handle}:{index}:{fmt}", "image", resolved.handle, index)
+
+        def render() -> asyncio.Future[bytes]:
+            return asyncio.wrap_future(self.render(window, fmt=fmt, model_id=self.model_id))
+
+        return await self.results.cached_or_computed(
+            request, key, spec, "render", render, bytes, bytes
+        )
+
+    def precompute_if_fresh(self, resolved: Resolved) -> None:
+        """Newest windows first, lowest priority, skipping what is cached."""
+        if not resolved.fresh:
+            return
+        series = resolved.prepared.series
+        cache = self.results.cache
+        for offset in range(min(series.windows, self.precompute_windows)):
+            index = -offset
+            key = forecast_key(resolved.handle, index)
+            if cache.contains(key):
+                continue
+            spec = JobSpec(
+                f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index
+            )
+            self.results.engine.schedule_background(
+                spec,
+                ForecastPayload(series, index),
+                store=lambda result, key=key: self.results.put(key, encode_forecast(result)),
+            )
+
+
+def _checked_index(series: CgmSeries, index: int) -> int:
+    low, high = series.index_range()
+    if series.windows == 0 or not low <= index <= high:
+        raise OpError(
+            ErrorCode.INDEX_OUT_OF_RANGE,
+            f"index {index} is outside {low}..{high} for this series of {series.windows} windows",
+            {"samples": series.windows, "min": low, "max": high, "index": index},
+        )
+    return index
+
+
+def _iso(value: np.datetime64) -> str:
+    return str(np.datetime_as_string(value, unit="s"))
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else round(float(v), 3) for v in values]
+
+
+def forecast_to_wire(window: WindowForecast) -> dict[str, Any]:
+    return {
+        "index": window.index,
+        "times": [_iso(t) for t in window.future_times],
+        "history_times": [_iso(t) for t in window.history_times],
+        "history": _floats(window.history),
+        "truth": _floats(window.truth),
+        "median": _floats(window.median),
+        "quantiles": {
+            f"{level:g}": _floats(row)
+            for level, row in zip(QUANTILE_LEVELS, window.quantiles, strict=True)
+        },
+        "unit": "mg/dL",
+    }

@@ -1,0 +1,97 @@
+"""The ops' typed view of the cache: keys, encodings, and the one safe
+"cached, or attach to the job computing it" step.
+
+Layer: between ops and the engine/cache. Memory is written on the event loop
+the moment a result lands (before its waiters wake); disk writes follow on one
+background thread, so a slow disk never stalls the loop. Encodings are safe
+formats only (npz without pickle, raw image bytes, UTF-8 text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from ..cache import CacheKey, CacheStore
+from ..engine import Engine
+from ..forecast import WindowForecast
+from ..lifecycle import JobSpec, Request
+
+
+def forecast_key(handle: str, index: int) -> CacheKey:
+    return CacheKey("forecast", handle, str(index))
+
+
+def image_key(handle: str, index: int, fmt: str) -> CacheKey:
+    return CacheKey("image", handle, f"{index}.{fmt}")
+
+
+def series_key(handle: str) -> CacheKey:
+    return CacheKey("series", handle, "prepared")
+
+
+def upload_key(digest: str) -> CacheKey:
+    return CacheKey("upload", digest, "handle")
+
+
+def encode_forecast(forecast: WindowForecast) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **forecast.to_arrays())
+    return buffer.getvalue()
+
+
+def decode_forecast(data: bytes) -> WindowForecast:
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        return WindowForecast.from_arrays({name: arrays[name] for name in arrays.files})
+
+
+class ResultStore:
+    def __init__(self, cache: CacheStore, engine: Engine) -> None:
+        self.cache = cache
+        self.engine = engine
+        self._disk = ThreadPoolExecutor(1, thread_name_prefix="glurpcd-persist")
+
+    async def get(self, key: CacheKey) -> bytes | None:
+        return await asyncio.to_thread(self.cache.get, key)
+
+    def put(self, key: CacheKey, data: bytes) -> None:
+        """Memory now (on the loop), disk soon (background thread)."""
+        self.cache.put(key, data, persist=False)
+        self._disk.submit(self._persist, key, data)
+
+    def _persist(self, key: CacheKey, data: bytes) -> None:
+        self.cache.put(key, data, persist=True)
+
+    async def cached_or_computed(
+        self,
+        request: Request,
+        key: CacheKey,
+        spec: JobSpec,
+        lane: str,
+        payload: Any,
+        encode: Callable[[Any], bytes],
+        decode: Callable[[bytes], Any],
+    ) -> Any:
+        """The cached value, or the result of the job computing it.
+
+        The disk lookup awaits a thread, so a result may land meanwhile; the
+        synchronous `contains` re-check and the attach then run in one loop
+        step, which closes the window for a lost wake-up or a second compute.
+        """
+        while True:
+            data = await self.get(key)
+            if data is not None:
+                return decode(data)
+            if not self.cache.contains(key):
+                break
+        return await self.engine.obtain(
+            request, spec, lane, payload, store=lambda result: self.put(key, encode(result))
+        )
+
+    def close(self) -> None:
+        self._disk.shutdown(wait=True)
