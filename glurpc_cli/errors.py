@@ -40,8 +40,9 @@ class GlurpcError(Exception):
 
 
 class RequestFailed(GlurpcError):
-    def __init__(self, message: str, *, code: str, details: dict | None = None,
-                 request_id: int | None = None):
+    def __init__(
+        self, message: str, *, code: str, details: dict | None = None, request_id: int | None = None
+    ):
         super().__init__(message, code=code, details=details)
         self.request_id = request_id
 

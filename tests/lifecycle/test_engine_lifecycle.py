@@ -122,7 +122,7 @@ def test_disconnect_detaches_one_request_and_abandons_only_at_zero():
         registry.cancel(b)
         assert not job.wanted and registry.find("forecast:h1:0") is None
         stopped = observe_stops(registry)
-        model.release()  # finishes the batch in flight, then stops at the checkpoint
+        model.release(3)  # enough for every batch: only the one in flight may run
         await asyncio.gather(a.task, b.task, return_exceptions=True)
         await stopped.wait()  # the worker reported the job given up
         assert len(model.batches_run) == 2  # of 4: stopped at the next checkpoint
