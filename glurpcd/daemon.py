@@ -32,10 +32,13 @@ log = logging.getLogger("glurpcd")
 
 
 class Daemon:
-    def __init__(self, config: DaemonConfig, services: Services, sock: socket.socket) -> None:
+    def __init__(self, config: DaemonConfig, services: Services, sock: socket.socket,
+                 owns_socket: bool) -> None:
         self.config = config
         self.services = services
         self.sock = sock
+        # A socket systemd passed us stays systemd's: never unlink it.
+        self.owns_socket = owns_socket
         self.policy = PeerPolicy(config.group)
         self.connections: set[Connection] = set()
         self._connection_tasks: set[asyncio.Task[None]] = set()
@@ -103,13 +106,14 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*self._connection_tasks, return_exceptions=True)
         await self.services.close()
-        remove_socket(self.config.socket, self.sock)
+        if self.owns_socket:
+            remove_socket(self.config.socket, self.sock)
         log.info("stopped")
 
 
-async def serve(config: DaemonConfig, sock: socket.socket) -> None:
+async def serve(config: DaemonConfig, sock: socket.socket, owns_socket: bool) -> None:
     services = await build_services(config)
-    daemon = Daemon(config, services, sock)
+    daemon = Daemon(config, services, sock, owns_socket)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -136,13 +140,13 @@ def _announce_ready(config: DaemonConfig) -> None:
             os.close(config.ready_fd)
 
 
-def _run(config: DaemonConfig, sock: socket.socket) -> None:
+def _run(config: DaemonConfig, sock: socket.socket, owns_socket: bool) -> None:
     try:
         import uvloop
     except ImportError:  # uvloop is optional off Linux
-        asyncio.run(serve(config, sock))
+        asyncio.run(serve(config, sock, owns_socket))
     else:
-        uvloop.run(serve(config, sock))
+        uvloop.run(serve(config, sock, owns_socket))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"glurpcd: cannot listen on {config.socket}: {exc}", file=sys.stderr)
         return 1
-    _run(config, sock)
+    _run(config, sock, owns_socket=activated is None)
     return 0
 
 

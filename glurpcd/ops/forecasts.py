@@ -48,16 +48,18 @@ class ForecastOps:
         self.precompute_windows = precompute_windows
 
     async def forecast(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        requested = optional_int(args, "index", 0)
         resolved = await self.uploads.resolve(request, args)
-        index = _checked_index(resolved.prepared.series, optional_int(args, "index", 0))
+        index = _checked_index(resolved.prepared.series, requested)
         window = await self._window(request, resolved, index)
         self.precompute_if_fresh(resolved)
         return forecast_to_wire(window)
 
     async def plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         fmt = optional_str(args, "format", IMAGE_FORMATS, default="png") or "png"
+        requested = optional_int(args, "index", 0)
         resolved = await self.uploads.resolve(request, args)
-        index = _checked_index(resolved.prepared.series, optional_int(args, "index", 0))
+        index = _checked_index(resolved.prepared.series, requested)
         image = await self._image(request, resolved, index, fmt)
         self.precompute_if_fresh(resolved)
         series = resolved.prepared.series
