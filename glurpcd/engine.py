@@ -74,6 +74,8 @@ class Engine:
         self._cpu_pool = ThreadPoolExecutor(cpu_workers, thread_name_prefix="glurpcd-cpu")
         self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="glurpcd-model")
         self._workers: list[asyncio.Task[None]] = []
+        # Forward passes actually run: what abandonment is measured against.
+        self.model_batches = 0
         registry.abandon_listeners.append(self._drop_queued)
 
     # -- lifecycle of the engine itself ----------------------------------
@@ -228,6 +230,7 @@ class Engine:
                 self.registry.job_stopped(work.job)
 
     def _inference_progress(self, batch: list[Work], done: int, total: int) -> None:
+        self.model_batches += 1
         for work in batch:
             self._broadcast(work.job, "inference", done=done, total=total)
 

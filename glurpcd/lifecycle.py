@@ -307,7 +307,16 @@ class Registry:
 
     def is_empty(self) -> bool:
         """True when nothing per-request or per-key lingers."""
-        return not (self._requests or self._jobs or self._orphans or self._latest_request)
+        return not any(self.table_sizes().values())
+
+    def table_sizes(self) -> dict[str, int]:
+        """Sizes of every per-request and per-key table (all 0 when idle)."""
+        return {
+            "requests": len(self._requests),
+            "jobs": len(self._jobs),
+            "orphans": len(self._orphans),
+            "latest_request": len(self._latest_request),
+        }
 
     def jobs(self) -> list[Job]:
         return list(self._jobs.values())
@@ -349,6 +358,7 @@ class Registry:
                 for job in self._jobs.values()
                 if job.requests
             ],
+            "tables": self.table_sizes(),
             "latency_ms": {
                 "disconnect_to_abandon_p50": self.abandon_latency.percentile_ms(50),
                 "disconnect_to_abandon_p99": self.abandon_latency.percentile_ms(99),

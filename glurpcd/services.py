@@ -120,4 +120,5 @@ def _engine_info(engine: Engine) -> dict[str, Any]:
     return {
         "queues": {name: len(queue) for name, queue in engine.queues.items()},
         "background_jobs": engine.queued_background(),
+        "model_batches": engine.model_batches,
     }
