@@ -10,6 +10,7 @@ closed; nothing here can affect another connection. It never computes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -98,7 +99,8 @@ class Connection:
                     None,
                     None,
                     ErrorCode.UNSUPPORTED_PROTOCOL,
-                    f"this daemon speaks protocol {protocol.PROTOCOL_VERSION} and expects a hello first",
+                    f"this daemon speaks protocol {protocol.PROTOCOL_VERSION}"
+                    " and expects a hello first",
                     {"supported": [protocol.PROTOCOL_VERSION]},
                 )
             )
@@ -155,62 +157,60 @@ class Connection:
 
     async def _run(self, msg_id: int, request: Request, args: dict[str, Any]) -> None:
         started = time.monotonic()
-        handler = self._dispatch(request.op)
         try:
-            if handler is None:
-                raise OpError.bad_request(f"unknown op {request.op!r}")
-            if not self._accepting():
-                raise OpError(ErrorCode.SHUTTING_DOWN, "the daemon is shutting down")
-            data = await handler(request, args)
+            data = await self._call(request, args)
         except asyncio.CancelledError:
             outcome = request.outcome or Outcome.CANCELLED
-            self._registry.close_request(request, outcome)
-            code = ErrorCode.SUPERSEDED if outcome is Outcome.SUPERSEDED else ErrorCode.CANCELLED
-            self._finish(
-                msg_id,
-                request,
-                started,
-                protocol.error(msg_id, request.request_id, code, f"request {outcome.value}"),
-            )
+            self._end(msg_id, request, started, outcome, self._cancelled_frame(msg_id, request))
             raise
         except OpError as exc:
-            self._registry.close_request(request, Outcome.FAILED)
-            self._finish(
-                msg_id,
-                request,
-                started,
-                protocol.error(msg_id, request.request_id, exc.code, exc.message, exc.details),
-            )
+            frame = protocol.error(msg_id, request.request_id, exc.code, exc.message, exc.details)
+            self._end(msg_id, request, started, Outcome.FAILED, frame)
         except Exception:
             log.exception("request_id=%d op=%s failed with a bug", request.request_id, request.op)
-            self._registry.close_request(request, Outcome.FAILED)
-            self._finish(
+            frame = protocol.error(
                 msg_id,
-                request,
-                started,
-                protocol.error(
-                    msg_id,
-                    request.request_id,
-                    ErrorCode.INTERNAL,
-                    f"internal error (request_id {request.request_id} in the daemon's log)",
-                ),
+                request.request_id,
+                ErrorCode.INTERNAL,
+                f"internal error (request_id {request.request_id} in the daemon's log)",
             )
+            self._end(msg_id, request, started, Outcome.FAILED, frame)
         else:
-            self._registry.close_request(request, Outcome.COMPLETED)
-            self._finish(
-                msg_id, request, started, protocol.result(msg_id, request.request_id, data)
-            )
+            frame = protocol.result(msg_id, request.request_id, data)
+            self._end(msg_id, request, started, Outcome.COMPLETED, frame)
+        with contextlib.suppress(ConnectionError):
+            await self._writer.drain()  # backpressure: a slow reader slows only itself
 
-    def _finish(self, msg_id: int, request: Request, started: float, frame: dict[str, Any]) -> None:
+    async def _call(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        handler = self._dispatch(request.op)
+        if handler is None:
+            raise OpError.bad_request(f"unknown op {request.op!r}")
+        if not self._accepting():
+            raise OpError(ErrorCode.SHUTTING_DOWN, "the daemon is shutting down")
+        return await handler(request, args)
+
+    def _cancelled_frame(self, msg_id: int, request: Request) -> dict[str, Any]:
+        if request.outcome is Outcome.SUPERSEDED:
+            code, message = ErrorCode.SUPERSEDED, "superseded by a newer identical request"
+        elif not self._accepting():
+            code, message = ErrorCode.SHUTTING_DOWN, "the daemon shut down before this finished"
+        else:
+            code, message = ErrorCode.CANCELLED, "request cancelled"
+        return protocol.error(msg_id, request.request_id, code, message)
+
+    def _end(
+        self, msg_id: int, request: Request, started: float, outcome: Outcome, frame: dict[str, Any]
+    ) -> None:
+        """Record the outcome, log one line, send the final frame."""
+        self._registry.close_request(request, outcome)
         self._open.pop(msg_id, None)
-        outcome = request.outcome.value if request.outcome else "?"
         code = frame.get("code")
         log.info(
             "request_id=%d peer=%s op=%s outcome=%s%s ms=%.1f",
             request.request_id,
             self.peer,
             request.op,
-            outcome,
+            (request.outcome or outcome).value,
             f" code={code}" if code else "",
             (time.monotonic() - started) * 1000,
         )

@@ -32,8 +32,9 @@ log = logging.getLogger("glurpcd")
 
 
 class Daemon:
-    def __init__(self, config: DaemonConfig, services: Services, sock: socket.socket,
-                 owns_socket: bool) -> None:
+    def __init__(
+        self, config: DaemonConfig, services: Services, sock: socket.socket, owns_socket: bool
+    ) -> None:
         self.config = config
         self.services = services
         self.sock = sock
@@ -151,13 +152,16 @@ def _run(config: DaemonConfig, sock: socket.socket, owns_socket: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
+    # journald stamps each line itself.
+    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
     logging.basicConfig(
         level=config.log_level,
         stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=stamp + "%(levelname)s %(name)s: %(message)s",
     )
+    activated = systemd.activated_socket()
     try:
-        sock = systemd.activated_socket() or bind_socket(config.socket, config.group)
+        sock = activated or bind_socket(config.socket, config.group)
     except AlreadyRunning as exc:
         print(f"glurpcd: {exc}", file=sys.stderr)
         return 1

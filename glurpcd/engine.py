@@ -243,8 +243,7 @@ class Engine:
 def _same_batch(first: Work, other: Work) -> bool:
     """Windows of one handle and one priority share a forward pass."""
     return (
-        other.job.spec.handle == first.job.spec.handle
-        and other.job.priority is first.job.priority
+        other.job.spec.handle == first.job.spec.handle and other.job.priority is first.job.priority
     )
 
 

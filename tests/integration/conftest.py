@@ -9,7 +9,13 @@ from .daemons import DaemonProcess, launch
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> DaemonProcess:
     """One shared daemon for tests that do not depend on its options."""
     base = tmp_path_factory.mktemp("shared-daemon")
-    process = launch(base / "run" / "glurpcd.sock", base / "state", "--render-workers", "1",
-                     "--precompute-hours", "0")
+    process = launch(
+        base / "run" / "glurpcd.sock",
+        base / "state",
+        "--render-workers",
+        "1",
+        "--precompute-hours",
+        "0",
+    )
     yield process
     process.stop()

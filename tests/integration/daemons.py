@@ -46,17 +46,37 @@ class DaemonProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def launch(socket_path: Path, state_dir: Path, *extra: str, env: dict[str, str] | None = None,
-           wait_ready: bool = True) -> DaemonProcess:
+def launch(
+    socket_path: Path,
+    state_dir: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    wait_ready: bool = True,
+) -> DaemonProcess:
     """Start a daemon and (by default) block until it reports READY."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "daemon.log"
     read_fd, write_fd = os.pipe()
-    args = [sys.executable, "-m", "glurpcd", "--socket", str(socket_path),
-            "--state-dir", str(state_dir), "--ready-fd", str(write_fd), *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "glurpcd",
+        "--socket",
+        str(socket_path),
+        "--state-dir",
+        str(state_dir),
+        "--ready-fd",
+        str(write_fd),
+        *extra,
+    ]
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
-                                   env={**os.environ, **(env or {})})
+        process = subprocess.Popen(
+            args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,),
+            env={**os.environ, **(env or {})},
+        )
     os.close(write_fd)
     daemon = DaemonProcess(process, socket_path, state_dir, log_path, args)
     with os.fdopen(read_fd, "rb") as ready:

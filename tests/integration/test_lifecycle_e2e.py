@@ -28,9 +28,20 @@ BATCHES_PER_WINDOW = SAMPLES // BATCH_ROWS
 def slow_daemon(tmp_path_factory):
     base = tmp_path_factory.mktemp("slow")
     checkpoint = published_size_checkpoint(base / "published.pth")
-    daemon = launch(base / "run" / "glurpcd.sock", base / "state", "--model", str(checkpoint),
-                    "--samples", str(SAMPLES), "--batch-rows", str(BATCH_ROWS),
-                    "--precompute-hours", "0", "--render-workers", "1")
+    daemon = launch(
+        base / "run" / "glurpcd.sock",
+        base / "state",
+        "--model",
+        str(checkpoint),
+        "--samples",
+        str(SAMPLES),
+        "--batch-rows",
+        str(BATCH_ROWS),
+        "--precompute-hours",
+        "0",
+        "--render-workers",
+        "1",
+    )
     with daemon.connect() as conn:
         handle = conn.call("process", {"csv": cgm_csv(hours=12, seed=11)})["data"]["handle"]
     yield daemon, handle
@@ -101,8 +112,10 @@ def test_all_leave_and_inference_stops_within_one_batch(slow_daemon):
         after = _counters(observer)
         status = observer.call("status")["data"]
     spent = after["batches"] - before["batches"] - BATCHES_PER_WINDOW
-    print(f"batches after disconnect: {spent}; CPU after disconnect until abandoned: "
-          f"{cpu_after - cpu_at_disconnect:.2f} s")
+    print(
+        f"batches after disconnect: {spent}; CPU after disconnect until abandoned: "
+        f"{cpu_after - cpu_at_disconnect:.2f} s"
+    )
     assert status["attached"] == []
     assert after["abandoned"] - before["abandoned"] == 1
     assert after["forecasts"] - before["forecasts"] == 1  # only the observer's
@@ -118,13 +131,31 @@ def test_sigint_on_cli_exits_130_and_spares_the_identical_request(slow_daemon, t
         msg_id = survivor.request("plot", {"handle": handle, "index": -4})
         _wait_for_inference(survivor, msg_id)
         cli = subprocess.Popen(
-            [sys.executable, "-m", "glurpc_cli", "--socket", str(daemon.socket), "--no-autostart",
-             "plot", str(csv_path), "--index", "4", "-o", str(tmp_path / "out.png")],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "80"},
+            [
+                sys.executable,
+                "-m",
+                "glurpc_cli",
+                "--socket",
+                str(daemon.socket),
+                "--no-autostart",
+                "plot",
+                str(csv_path),
+                "--index",
+                "4",
+                "-o",
+                str(tmp_path / "out.png"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "COLUMNS": "80"},
         )
-        wait_for_status(observer, lambda s: any(
-            job["kind"] == "forecast" and job["index"] == -4 and job["requests"] == 2
-            for job in s["attached"]))
+        wait_for_status(
+            observer,
+            lambda s: any(
+                job["kind"] == "forecast" and job["index"] == -4 and job["requests"] == 2
+                for job in s["attached"]
+            ),
+        )
         cli.send_signal(signal.SIGINT)
         assert cli.wait(60) == 130, cli.stderr.read().decode()
         final = survivor.final(msg_id)

@@ -40,8 +40,9 @@ async def _frames(reader, decoder):
 
 async def _well_behaved(path, handle, index):
     reader, writer, decoder = await _open(path)
-    writer.write(protocol.encode_frame(protocol.request(1, "plot", {"handle": handle,
-                                                                    "index": index})))
+    writer.write(
+        protocol.encode_frame(protocol.request(1, "plot", {"handle": handle, "index": index}))
+    )
     outcome = None
     async for frame in _frames(reader, decoder):
         if frame["type"] in ("result", "error") and frame.get("id") == 1:
@@ -87,8 +88,11 @@ async def _garbage(path, rng):
 
 async def _storm(path, handles, seed):
     rng = random.Random(seed)
-    roles = ["ok"] * (CLIENTS * 55 // 100) + ["kill"] * (CLIENTS // 3) + ["garbage"] * (
-        CLIENTS - CLIENTS * 55 // 100 - CLIENTS // 3)
+    roles = (
+        ["ok"] * (CLIENTS * 55 // 100)
+        + ["kill"] * (CLIENTS // 3)
+        + ["garbage"] * (CLIENTS - CLIENTS * 55 // 100 - CLIENTS // 3)
+    )
     rng.shuffle(roles)
     tasks = []
     for role in roles:
@@ -105,12 +109,22 @@ async def _storm(path, handles, seed):
 
 @pytest.mark.timeout(600)
 def test_storm_of_clients_leaves_nothing_behind(tmp_path):
-    daemon = launch(tmp_path / "run" / "glurpcd.sock", tmp_path / "state", "--render-workers", "1",
-                    "--precompute-hours", "0", "--queue-size", "1024")
+    daemon = launch(
+        tmp_path / "run" / "glurpcd.sock",
+        tmp_path / "state",
+        "--render-workers",
+        "1",
+        "--precompute-hours",
+        "0",
+        "--queue-size",
+        "1024",
+    )
     try:
         with daemon.connect() as conn:
-            handles = [conn.call("process", {"csv": cgm_csv(hours=14, seed=seed)})["data"]["handle"]
-                       for seed in range(HANDLES)]
+            handles = [
+                conn.call("process", {"csv": cgm_csv(hours=14, seed=seed)})["data"]["handle"]
+                for seed in range(HANDLES)
+            ]
             # Warm-up: caches and allocator reach their steady state first.
             for handle in handles:
                 assert conn.call("plot", {"handle": handle, "index": 0})["type"] == "result"
@@ -127,8 +141,11 @@ def test_storm_of_clients_leaves_nothing_behind(tmp_path):
                         assert outcome["code"] in ACCEPTABLE_ERRORS, outcome
                 elif role == "garbage":
                     # Noise that happens to decode as a map is an ill-formed message.
-                    assert outcome and outcome[0] in ("bad_frame", "frame_too_large",
-                                                      "bad_request"), outcome
+                    assert outcome and outcome[0] in (
+                        "bad_frame",
+                        "frame_too_large",
+                        "bad_request",
+                    ), outcome
             # One more request through the render lane (a single worker, FIFO):
             # when it returns, every abandoned job ahead of it has stopped.
             assert conn.call("plot", {"handle": handles[0], "index": -INDICES})["type"] == "result"

@@ -16,7 +16,7 @@ import pytest
 
 from glurpc_cli import protocol
 
-from .daemons import RawConnection, launch
+from .daemons import launch
 
 
 def test_handshake_and_ping(daemon):
@@ -79,8 +79,10 @@ def test_malformed_frame_is_answered_and_closed_others_unaffected(daemon, case):
     [
         ({"type": "request", "id": 1, "op": "no_such_op", "args": {}}, "unknown op"),
         ({"type": "request", "id": 1, "op": "plot", "args": {"csv": "text", "index": 0}}, "csv"),
-        ({"type": "request", "id": 1, "op": "plot", "args": {"handle": "0" * 64, "index": "x"}},
-         "index"),
+        (
+            {"type": "request", "id": 1, "op": "plot", "args": {"handle": "0" * 64, "index": "x"}},
+            "index",
+        ),
         ({"type": "request", "id": "one", "op": "ping"}, "integer id"),
         ({"type": "request", "id": 1, "op": "ping", "args": [1]}, "map"),
         ({"type": "bogus", "id": 1}, "type"),
@@ -99,15 +101,26 @@ def test_ill_formed_requests_get_bad_request_and_connection_stays(daemon, messag
 def test_status_has_every_documented_key(daemon):
     with daemon.connect() as conn:
         status = conn.call("status")["data"]
-    assert {"version", "protocol", "pid", "uptime_s", "device", "model", "connections",
-            "requests", "jobs", "attached", "latency_ms", "cache"} <= set(status)
+    assert {
+        "version",
+        "protocol",
+        "pid",
+        "uptime_s",
+        "device",
+        "model",
+        "connections",
+        "requests",
+        "jobs",
+        "attached",
+        "latency_ms",
+        "cache",
+    } <= set(status)
     assert {"id", "source", "parameters"} <= set(status["model"])
     assert {"active", "total", "completed", "failed", "cancelled", "superseded"} <= set(
-        status["requests"])
-    assert {"queued", "running", "completed", "abandoned", "stale_discarded"} <= set(
-        status["jobs"])
-    assert {"disconnect_to_abandon_p50", "disconnect_to_abandon_p99"} <= set(
-        status["latency_ms"])
+        status["requests"]
+    )
+    assert {"queued", "running", "completed", "abandoned", "stale_discarded"} <= set(status["jobs"])
+    assert {"disconnect_to_abandon_p50", "disconnect_to_abandon_p99"} <= set(status["latency_ms"])
     assert {"entries", "bytes", "hits", "misses"} <= set(status["cache"])
     assert status["pid"] == daemon.process.pid
     assert status["requests"]["active"] == 1  # this very request
@@ -121,9 +134,18 @@ def test_socket_and_directory_permissions(daemon):
 
 def test_second_daemon_on_live_socket_refuses(daemon, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "glurpcd", "--socket", str(daemon.socket),
-         "--state-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "glurpcd",
+            "--socket",
+            str(daemon.socket),
+            "--state-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "already serves" in result.stderr
@@ -163,8 +185,9 @@ def test_other_users_are_refused_by_peer_credentials(daemon):
             "    frames = d.feed(data)\n"
             "print(frames[0]['code'] if frames else 'closed')\n"
         )
-        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                                timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+        )
         assert result.stdout.strip() == "permission_denied", result.stderr
     finally:
         os.chmod(daemon.socket, 0o600)

@@ -81,8 +81,14 @@ def forecast_spec(index: int, handle: str = "h1") -> JobSpec:
     return JobSpec(f"forecast:{handle}:{index}", "forecast", handle, index)
 
 
-def start(registry: Registry, engine: Engine, spec: JobSpec, lane: str, payload: Any,
-          store: Callable[[Any], None] = lambda result: None) -> Request:
+def start(
+    registry: Registry,
+    engine: Engine,
+    spec: JobSpec,
+    lane: str,
+    payload: Any,
+    store: Callable[[Any], None] = lambda result: None,
+) -> Request:
     """Open a request and run it as its own task, as a connection does."""
     request = registry.open_request("test", "uid=0/pid=0")
 

@@ -64,7 +64,9 @@ def test_single_request_gets_result_and_leaves_nothing_behind():
 def test_coalesced_duplicates_share_one_computation():
     async def scenario():
         registry, model, engine = make()
-        requests = [start(registry, engine, forecast_spec(0), "model", payload(0)) for _ in range(5)]
+        requests = [
+            start(registry, engine, forecast_spec(0), "model", payload(0)) for _ in range(5)
+        ]
         await model.next_batch()
         job = registry.find("forecast:h1:0")
         assert len(job.requests) == 5

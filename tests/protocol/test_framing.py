@@ -14,13 +14,18 @@ from glurpc_cli import protocol
 from glurpc_cli.protocol import FrameDecoder, FrameError
 
 leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1), st.floats(allow_nan=False),
-    st.text(max_size=40), st.binary(max_size=300),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**64 - 1),
+    st.floats(allow_nan=False),
+    st.text(max_size=40),
+    st.binary(max_size=300),
 )
 value = st.recursive(
     leaf,
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner,
-                                                                 max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 message = st.dictionaries(st.text(max_size=12), value, min_size=1, max_size=6)
@@ -42,11 +47,12 @@ def test_any_chunking_yields_the_same_messages(messages, cuts):
 
 
 def test_byte_by_byte():
-    messages = [protocol.request(i, "plot", {"csv": bytes(range(256)) * 4, "index": -i})
-                for i in range(5)]
+    messages = [
+        protocol.request(i, "plot", {"csv": bytes(range(256)) * 4, "index": -i}) for i in range(5)
+    ]
     stream = b"".join(protocol.encode_frame(m) for m in messages)
     decoder = FrameDecoder()
-    decoded = [m for i in range(len(stream)) for m in decoder.feed(stream[i:i + 1])]
+    decoded = [m for i in range(len(stream)) for m in decoder.feed(stream[i : i + 1])]
     assert decoded == messages
 
 
@@ -93,7 +99,18 @@ def test_error_code_list_is_stable():
     # A snapshot: codes are part of the wire contract; adding one is a
     # protocol change (CHANGELOG), removing or renaming one breaks clients.
     assert protocol.ALL_ERROR_CODES == (
-        "bad_frame", "frame_too_large", "unsupported_protocol", "bad_request", "invalid_data",
-        "too_short", "not_found", "index_out_of_range", "cancelled", "superseded", "overloaded",
-        "shutting_down", "permission_denied", "internal",
+        "bad_frame",
+        "frame_too_large",
+        "unsupported_protocol",
+        "bad_request",
+        "invalid_data",
+        "too_short",
+        "not_found",
+        "index_out_of_range",
+        "cancelled",
+        "superseded",
+        "overloaded",
+        "shutting_down",
+        "permission_denied",
+        "internal",
     )
