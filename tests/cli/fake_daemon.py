@@ -1,0 +1,166 @@
+"""A small glurpcd stand-in for client tests: a real Unix socket served by threads.
+
+It speaks protocol v1 (handshake, requests, progress, result and error frames)
+with answers scripted per op, and records what it received, so a test can
+check what the client actually sent. One thread accepts; one thread serves
+each connection, so several clients (a batch's workers) work at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from glurpc_cli import protocol
+
+CLOSE = object()  # a handler returning this closes the connection mid-request
+Handler = Callable[[dict[str, Any]], Any]
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def fake_image(args: dict[str, Any]) -> bytes:
+    return PNG_MAGIC + f"{args.get('handle')}:{args.get('index')}".encode()
+
+
+def handle_of(csv: bytes) -> str:
+    return hashlib.sha256(csv).hexdigest()
+
+
+class FakeDaemon:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        samples: int = 5,
+        greeting: dict[str, Any] | None = None,
+    ) -> None:
+        self.path = path
+        self.samples = samples
+        self.greeting = greeting or protocol.hello_reply("glurpcd/fake", {"id": "fake"}, "cpu")
+        self.handlers: dict[str, Handler] = {
+            "ping": lambda args: {"pong": True},
+            "status": lambda args: {"pid": 4242, "version": "fake", "attached": []},
+            "process": self._process,
+            "plot": self._plot,
+            "quick_plot": self._plot,
+            "convert": lambda args: {"csv": b"unified:" + args["csv"], "format": "unified"},
+            "cache": lambda args: {"entries": 1, "persisted": 0, "affected": 0, "bytes": 10},
+        }
+        self.requests: list[dict[str, Any]] = []  # every request frame, in arrival order
+        self.hellos: list[dict[str, Any]] = []
+        self.received = threading.Event()  # set when any request arrives
+        self.disconnected = threading.Event()  # set when a client closes its connection
+        self._request_id = 0
+        self._lock = threading.Lock()
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._threads: list[threading.Thread] = []
+
+    # -- default answers ------------------------------------------------------
+
+    def _process(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "handle": handle_of(args["csv"]),
+            "samples": self.samples,
+            "warnings": [{"flag": "imputation", "message": "2 gaps filled"}],
+            "start": "2024-01-01T00:00:00",
+            "end": "2024-01-02T00:00:00",
+        }
+
+    def _plot(self, args: dict[str, Any]) -> dict[str, Any]:
+        handle = args.get("handle") or handle_of(args["csv"])
+        index = args.get("index", 0)
+        return {
+            "image": fake_image({"handle": handle, "index": index}),
+            "format": args.get("format", "png"),
+            "handle": handle,
+            "index": index,
+            "window_start": "2024-01-01T16:00:00",
+            "forecast_start": "2024-01-02T00:00:00",
+        }
+
+    # -- serving --------------------------------------------------------------
+
+    def __enter__(self) -> FakeDaemon:
+        self._listener.bind(str(self.path))
+        self._listener.listen(16)
+        self._spawn(self._accept_loop)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
+        self._listener.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _accept_loop(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self._spawn(self._serve, conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        decoder = protocol.FrameDecoder()
+        greeted = False
+        with conn:
+            while True:
+                try:
+                    chunk = conn.recv(65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    self.disconnected.set()
+                    return
+                for message in decoder.feed(chunk):
+                    if not greeted:
+                        self.hellos.append(message)
+                        conn.sendall(protocol.encode_frame(self.greeting))
+                        if self.greeting.get("type") == "error":
+                            return
+                        greeted = True
+                    elif not self._answer(conn, message):
+                        return
+
+    def _answer(self, conn: socket.socket, message: dict[str, Any]) -> bool:
+        """Send the scripted frames for one request; False when the connection should end."""
+        with self._lock:
+            self.requests.append(message)
+            self._request_id += 1
+            request_id = self._request_id
+        self.received.set()
+        msg_id = message["id"]
+        outcome = self.handlers[message["op"]](message.get("args") or {})
+        if outcome is CLOSE:
+            return False
+        frames = outcome if isinstance(outcome, list) else [outcome]
+        for frame in frames:
+            if "type" not in frame:  # a bare dict is the result's data
+                frame = protocol.result(msg_id, request_id, frame)
+            else:
+                frame = {**frame, "id": msg_id, "request_id": request_id}
+                if frame["type"] == "progress":
+                    frame.pop("request_id")
+            conn.sendall(protocol.encode_frame(frame))
+        return True
+
+    def ops(self, name: str) -> list[dict[str, Any]]:
+        """The requests received for one op."""
+        return [request for request in self.requests if request["op"] == name]
+
+
+def error_frame(code: str, message: str = "it failed", **details: Any) -> dict[str, Any]:
+    return protocol.error(None, None, code, message, details)
