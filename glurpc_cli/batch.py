@@ -1,0 +1,237 @@
+"""Many plots at once: `glurpc plot *.csv --all -o out/ --jobs N`.
+
+Layer: CLI batch runner. N worker threads, each with its own connection,
+take tasks from one priority queue: a file task sends the csv once
+(`process`) and queues one plot task per window, which plots by handle. Plot
+tasks go first, so one file's windows finish while its series is hot in the
+daemon's cache. Workers report events to the main thread, which alone prints
+and counts. On Ctrl-C or a lost daemon every connection is shut down, which
+cancels the open requests on the daemon. Nothing here parses CGM data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .client import Client
+from .errors import GlurpcError, OverloadedError, PermissionDenied, RequestFailed
+from .output import write_atomic
+from .protocol import ErrorCode
+from .report import BatchReporter
+from .session import Session
+from .targets import OutputPlan, all_wire_indices, cli_index
+
+OVERLOADED_ATTEMPTS = 5
+MAX_RETRY_WAIT_S = 30.0
+_PLOT, _FILE, _STOP = 0, 1, 2  # queue priorities: plots before new files
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    wires: list[int] | None  # None: every window, learned from `process`
+    ahead: bool
+    fmt: str
+    plan: OutputPlan
+    jobs: int
+    skip_existing: bool
+    as_json: bool
+
+
+@dataclass(frozen=True)
+class PlotTask:
+    source: Path
+    handle: str
+    wire: int
+    target: Path
+
+
+class Batch:
+    def __init__(self, session: Session, options: BatchOptions, reporter: BatchReporter):
+        self.session = session
+        self.options = options
+        self.reporter = reporter
+        self.tasks: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
+        self.events: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
+        self.stopping = threading.Event()
+        self._order = itertools.count()
+        self._clients: list[Client] = []
+        self._clients_lock = threading.Lock()
+
+    def run(self, sources: list[Path]) -> int:
+        if self.options.plan.stdout is False:
+            self.options.plan.directory.mkdir(parents=True, exist_ok=True)
+        # The first connection may autostart the daemon; the others must not race it.
+        first = self._register(self.session.connect())
+        for source in sources:
+            self._put(_FILE, source)
+        workers = [
+            threading.Thread(target=self._work, args=(first if n == 0 else None,), daemon=True)
+            for n in range(self.options.jobs)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            self._collect(outstanding=len(sources))
+        finally:
+            self._shut_down(workers)
+        return self.reporter.exit_code()
+
+    def _collect(self, outstanding: int) -> None:
+        while outstanding:
+            kind, payload, extra = self.events.get()
+            if kind == "fatal":
+                raise payload
+            if kind == "planned":
+                self.reporter.grow(payload)
+            elif kind == "spawned":
+                outstanding += payload
+            elif kind == "record":
+                self.reporter.record(payload, extra)
+            elif kind == "finished":
+                outstanding -= 1
+
+    def _shut_down(self, workers: list[threading.Thread]) -> None:
+        self.stopping.set()
+        with self._clients_lock:
+            for client in self._clients:
+                client.interrupt()  # wakes a blocked worker; the daemon cancels its request
+        for _ in workers:
+            self._put(_STOP, None)
+        for worker in workers:
+            worker.join(timeout=5.0)
+
+    def _register(self, client: Client) -> Client:
+        with self._clients_lock:
+            self._clients.append(client)
+        return client
+
+    def _put(self, priority: int, task: Any) -> None:
+        self.tasks.put((priority, next(self._order), task))
+
+    def _emit(self, kind: str, payload: Any = None, extra: Any = None) -> None:
+        self.events.put((kind, payload, extra))
+
+    # -- worker side ----------------------------------------------------------
+
+    def _work(self, client: Client | None) -> None:
+        try:
+            if client is None:
+                client = self._register(self.session.connect(autostart=False))
+            while True:
+                _, _, task = self.tasks.get()
+                if task is None or self.stopping.is_set():
+                    return
+                if isinstance(task, PlotTask):
+                    self._plot(client, task)
+                else:
+                    self._process(client, task)
+                self._emit("finished")
+        except Exception as exc:  # noqa: BLE001 - the daemon is gone, refuses us, or a bug
+            # Never "finished" after a fatal error: the main thread must see it.
+            self._emit("fatal", exc)
+        finally:
+            if client is not None:
+                client.close()
+
+    def _process(self, client: Client, source: Path) -> None:
+        opts = self.options
+        pending: list[tuple[int, Path]] = []
+        if opts.wires is not None:
+            pending = self._unfinished(source, opts.wires)
+            if not pending:
+                return
+        try:
+            result = self._patiently(lambda: client.process(source.read_bytes()))
+        except (RequestFailed, OSError) as exc:
+            if isinstance(exc, PermissionDenied):
+                raise
+            self._emit("planned", 1)
+            self._fail(source, None, None, exc)
+            return
+        if opts.wires is None:
+            wires = all_wire_indices(int(result.get("samples", 0)), opts.ahead)
+            pending = self._unfinished(source, wires)
+        handle = str(result["handle"])
+        self._emit("spawned", len(pending))
+        for wire, target in pending:
+            self._put(_PLOT, PlotTask(source, handle, wire, target))
+
+    def _unfinished(self, source: Path, wires: list[int]) -> list[tuple[int, Path]]:
+        """Plan a file's outputs; report the ones `--skip-existing` keeps."""
+        opts = self.options
+        self._emit("planned", len(wires))
+        pending = []
+        for wire in wires:
+            target = opts.plan.path_for(source, wire, opts.fmt)
+            assert target is not None  # a batch never writes to stdout (targets.py)
+            if opts.skip_existing and target.exists():
+                self._emit("record", _record(source, wire, target, "skipped"))
+            else:
+                pending.append((wire, target))
+        return pending
+
+    def _plot(self, client: Client, task: PlotTask) -> None:
+        handle = task.handle
+        try:
+            try:
+                result = self._patiently(lambda: self._plot_call(client, task, handle))
+            except RequestFailed as exc:
+                if exc.code != ErrorCode.NOT_FOUND:
+                    raise
+                # Evicted since `process`: send the csv again and retry once.
+                handle = str(client.process(task.source.read_bytes())["handle"])
+                result = self._patiently(lambda: self._plot_call(client, task, handle))
+            write_atomic(task.target, result["image"])
+        except (RequestFailed, OSError) as exc:
+            if isinstance(exc, PermissionDenied):
+                raise
+            self._fail(task.source, task.wire, task.target, exc)
+            return
+        record = _record(task.source, task.wire, task.target, "written")
+        record.update(handle=handle, bytes=len(result["image"]))
+        self._emit("record", record)
+
+    def _plot_call(self, client: Client, task: PlotTask, handle: str) -> dict[str, Any]:
+        return client.plot(handle=handle, index=task.wire, format=self.options.fmt)
+
+    def _patiently(self, call: Any) -> dict[str, Any]:
+        """Retry `overloaded` answers after the daemon's hint, a few times."""
+        for attempt in range(1, OVERLOADED_ATTEMPTS + 1):
+            try:
+                return call()
+            except OverloadedError as exc:
+                if attempt == OVERLOADED_ATTEMPTS:
+                    raise
+                if self.stopping.wait(min(exc.retry_after, MAX_RETRY_WAIT_S)):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _fail(self, source: Path, wire: int | None, target: Path | None, exc: Exception) -> None:
+        record = _record(source, wire, target, "failed")
+        if isinstance(exc, GlurpcError):
+            record.update(code=exc.code, message=exc.message)
+            self._emit("record", record, exc.exit_code)
+        else:
+            record.update(code="io_error", message=str(exc))
+            self._emit("record", record, 1)
+
+
+def _record(source: Path, wire: int | None, target: Path | None, status: str) -> dict[str, Any]:
+    return {
+        "file": str(source),
+        "index": cli_index(wire) if wire is not None else None,
+        "wire_index": wire,
+        "output": str(target) if target is not None else None,
+        "status": status,
+    }
+
+
+def run_batch(session: Session, sources: list[Path], options: BatchOptions) -> int:
+    """Run the batch; the exit code is 0, or the first failure's (errors.py)."""
+    with BatchReporter(options.as_json) as reporter:
+        return Batch(session, options, reporter).run(sources)

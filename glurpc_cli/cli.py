@@ -1,0 +1,87 @@
+"""The `glurpc` command: the click group, its global options, and exit codes.
+
+Layer: CLI entry point. It turns every client exception into its exit code
+(errors.py) and a one-line message on stderr, and Ctrl-C into 130: closing the
+socket on the way out is what cancels the request on the daemon. It imports
+only the client library, msgpack and click; every heavy or optional import
+lives inside the command that needs it, so `glurpc --help` starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from . import __version__
+from .commands_admin import cache, ping, status
+from .commands_daemon import completion, daemon
+from .commands_data import convert, forecast, process
+from .commands_plot import plot, quick_plot
+from .errors import EXIT_INTERRUPTED, DaemonUnreachable, GlurpcError
+from .output import error_text, info
+from .session import START_HINT, Session
+
+
+class GlurpcGroup(click.Group):
+    """A group whose commands may raise client errors: each becomes its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GlurpcError as exc:
+            info(error_text(exc))
+            if isinstance(exc, DaemonUnreachable) and exc.code == "daemon_unreachable":
+                info(f"hint: no daemon answers and autostart is off; {START_HINT}")
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            info("interrupted")
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=GlurpcGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--socket",
+    "socket_path",
+    envvar="GLURPC_SOCKET",
+    metavar="PATH",
+    help="Daemon socket [env GLURPC_SOCKET; default $XDG_RUNTIME_DIR/glurpc/glurpcd.sock].",
+)
+@click.option(
+    "--no-autostart",
+    is_flag=True,
+    envvar="GLURPC_NO_AUTOSTART",
+    help="Fail (exit 3) instead of starting a daemon when none answers "
+    "[env GLURPC_NO_AUTOSTART=1].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Give up when the daemon is silent this long (default: wait).",
+)
+@click.version_option(__version__, prog_name="glurpc")
+@click.pass_context
+def cli(ctx: click.Context, socket_path: str | None, no_autostart: bool, timeout: float | None):
+    """Glucose forecasts from CGM exports, served by the local glurpcd daemon.
+
+    Results go to files or stdout; messages and progress go to stderr.
+    Exit codes: 0 ok, 1 request failed, 2 usage, 3 daemon unreachable,
+    4 protocol mismatch, 5 overloaded, 6 permission denied, 130 interrupted.
+    """
+    ctx.obj = Session(socket=socket_path, autostart=not no_autostart, timeout=timeout)
+
+
+for command in (ping, status, convert, process, plot, quick_plot, forecast, cache, daemon):
+    cli.add_command(command)
+cli.add_command(completion)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point (`glurpc`, `python -m glurpc_cli`).
+
+    click's standalone mode already exits quietly on a broken stdout pipe
+    (`glurpc plot ... --json | head`).
+    """
+    cli.main(args=argv, prog_name="glurpc")

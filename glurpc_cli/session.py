@@ -1,0 +1,56 @@
+"""What every command shares: the global options and how to reach the daemon.
+
+Layer: CLI plumbing between click and the client library. A `Session` is built
+from the global options and stored as click's context object; commands ask it
+for a connected `Client`. It never connects before a command needs it, so
+`--help` and `completion` never touch the socket.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from .client import Client
+from .paths import default_socket_path
+
+START_HINT = "start it with `glurpcd &` or `systemctl --user start glurpcd.socket`"
+
+
+@dataclass(frozen=True)
+class Session:
+    socket: str | None = None
+    autostart: bool = True
+    timeout: float | None = None
+
+    @property
+    def socket_path(self) -> Path:
+        return default_socket_path(self.socket)
+
+    def connect(self, *, autostart: bool | None = None) -> Client:
+        allowed = self.autostart if autostart is None else autostart
+        return Client(self.socket, autostart=allowed, timeout=self.timeout)
+
+
+def current_session() -> Session:
+    session = click.get_current_context().find_object(Session)
+    return session if session is not None else Session()
+
+
+def read_input(path: str) -> bytes:
+    """The bytes of an input file (`-` is stdin); a missing file is a usage error."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as source:
+            return source.read()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}

@@ -1,0 +1,121 @@
+"""Which windows to plot and where each image goes (pure: no I/O besides path tests).
+
+Layer: CLI planning. It turns `--index` specs (`3`, `0,3,5`, `0..23`),
+`--ahead` and `--all` into wire indices (PROTOCOL.md: CLI index N >= 0 is
+wire index -N, `--ahead` is wire index 12) and names the output files. It
+never talks to the daemon and never writes files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+AHEAD_WIRE_INDEX = 12
+MAX_SPEC_WINDOWS = 1_000_000  # a typo like 0..10**9 should fail fast, not allocate
+
+
+class SpecError(ValueError):
+    """An `--index` spec that cannot be read; the message says why."""
+
+
+def parse_index_spec(spec: str) -> list[int]:
+    """CLI indices (each >= 0) from `N`, `A..B` and comma lists of both, in order, unique."""
+    seen: dict[int, None] = {}
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            raise SpecError(f"empty item in index list {spec!r}")
+        if ".." in part:
+            low_text, _, high_text = part.partition("..")
+            low, high = _index(low_text, spec), _index(high_text, spec)
+            if high < low:
+                raise SpecError(f"range {part!r} runs backwards")
+            if high - low >= MAX_SPEC_WINDOWS:
+                raise SpecError(f"range {part!r} is too large")
+            seen.update(dict.fromkeys(range(low, high + 1)))
+        else:
+            seen[_index(part, spec)] = None
+    return list(seen)
+
+
+def _index(text: str, spec: str) -> int:
+    text = text.strip()
+    try:
+        value = int(text)
+    except ValueError:
+        raise SpecError(f"{text!r} in {spec!r} is not a window index") from None
+    if value < 0:
+        raise SpecError(
+            f"index {value} is negative: N counts windows back from the latest "
+            "(0 is the latest); use --ahead for the next hour"
+        )
+    return value
+
+
+def wire_indices(cli_indices: list[int], ahead: bool) -> list[int]:
+    wire = [-n for n in cli_indices]
+    if ahead and AHEAD_WIRE_INDEX not in wire:
+        wire.append(AHEAD_WIRE_INDEX)
+    return wire
+
+
+def all_wire_indices(samples: int, ahead: bool) -> list[int]:
+    """Every window with a known future (`samples` from `process`), latest first."""
+    return wire_indices(list(range(max(0, samples))), ahead)
+
+
+def cli_index(wire: int) -> int | None:
+    """The CLI's N for a wire index, or None for windows past the data."""
+    return -wire if wire <= 0 else None
+
+
+def window_label(wire: int) -> str:
+    if wire <= 0:
+        return f"i{-wire}"
+    return "ahead" if wire == AHEAD_WIRE_INDEX else f"ahead{wire}"
+
+
+def default_name(source: Path, wire: int, fmt: str) -> str:
+    """`cgm.csv`, index 3 -> `cgm_i3.png`; `--ahead` -> `cgm_ahead.png`."""
+    return f"{source.stem}_{window_label(wire)}.{fmt}"
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """Where images go: stdout, one exact file, or a directory of default names."""
+
+    stdout: bool = False
+    file: Path | None = None
+    directory: Path = Path(".")
+
+    def path_for(self, source: Path, wire: int, fmt: str) -> Path | None:
+        if self.stdout:
+            return None
+        if self.file is not None:
+            return self.file
+        return self.directory / default_name(source, wire, fmt)
+
+
+def plan_outputs(output: str | None, single: bool) -> OutputPlan:
+    """`-o` for one image (a file, `-`, or a directory) or for many (a directory)."""
+    if output is None:
+        return OutputPlan()
+    if output == "-":
+        if not single:
+            raise SpecError("-o - writes one image to stdout; several need -o DIR")
+        return OutputPlan(stdout=True)
+    path = Path(output)
+    if single and not output.endswith("/") and not path.is_dir():
+        return OutputPlan(file=path)
+    if path.exists() and not path.is_dir():
+        raise SpecError(f"{output} is a file; several images need a directory")
+    return OutputPlan(directory=path)
+
+
+def find_collisions(sources: list[Path]) -> list[str]:
+    """File stems that two inputs share: their default output names would clash."""
+    by_stem: dict[str, int] = {}
+    for source in sources:
+        by_stem[source.stem] = by_stem.get(source.stem, 0) + 1
+    return sorted(stem for stem, count in by_stem.items() if count > 1)

@@ -1,0 +1,263 @@
+"""The `glurpc` command line against a fake daemon: arguments, outputs, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from glurpc_cli.cli import cli
+
+from .fake_daemon import FakeDaemon, error_frame, fake_image, handle_of
+
+CSV = b"timestamp,glucose\n2024-01-01T00:00:00,100\n"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cgm.csv").write_bytes(CSV)
+    (tmp_path / "other.csv").write_bytes(CSV + b"2024-01-01T00:05:00,101\n")
+    return tmp_path
+
+
+def glurpc(fake: FakeDaemon | Path, *args: str) -> Result:
+    path = fake.path if isinstance(fake, FakeDaemon) else fake
+    return CliRunner().invoke(cli, ["--socket", str(path), "--no-autostart", *args])
+
+
+def json_lines(result: Result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_ping(fake: FakeDaemon) -> None:
+    result = glurpc(fake, "ping")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("pong from glurpcd/fake")
+
+
+def test_no_daemon_and_no_autostart_exits_3_with_a_hint(socket_dir: Path) -> None:
+    result = glurpc(socket_dir / "none.sock", "ping")
+    assert result.exit_code == 3
+    assert "[daemon_unreachable]" in result.stderr
+    assert "glurpcd &" in result.stderr and "systemctl --user start glurpcd.socket" in result.stderr
+
+
+def test_no_autostart_from_the_environment(socket_dir: Path) -> None:
+    env = {"GLURPC_NO_AUTOSTART": "1", "GLURPC_SOCKET": str(socket_dir / "none.sock")}
+    result = CliRunner().invoke(cli, ["ping"], env=env)
+    assert result.exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("code", "exit_code"),
+    [("invalid_data", 1), ("too_short", 1), ("overloaded", 5), ("permission_denied", 6)],
+)
+def test_error_frames_become_exit_codes(
+    fake: FakeDaemon, workdir: Path, code: str, exit_code: int
+) -> None:
+    fake.handlers["plot"] = lambda args: error_frame(code, "bad luck")
+    result = glurpc(fake, "plot", "cgm.csv")
+    assert result.exit_code == exit_code
+    assert result.stderr.strip() == f"error: bad luck [{code}]"
+    assert not (workdir / "cgm_i0.png").exists()
+
+
+def test_a_refused_handshake_exits_4(socket_dir: Path) -> None:
+    refusal = error_frame("unsupported_protocol", "speak 2")
+    with FakeDaemon(socket_dir / "s", greeting=refusal) as daemon:
+        assert glurpc(daemon, "ping").exit_code == 4
+
+
+def test_usage_errors_exit_2(fake: FakeDaemon, workdir: Path) -> None:
+    assert glurpc(fake, "plot", "cgm.csv", "--index", "3..1").exit_code == 2
+    assert glurpc(fake, "plot", "cgm.csv", "--index", "-1").exit_code == 2
+    assert glurpc(fake, "plot", "cgm.csv", "other.csv", "-o", "-").exit_code == 2
+    assert glurpc(fake, "plot", "missing.csv").exit_code == 2
+    assert glurpc(fake, "cache", "delete").exit_code == 2
+    assert fake.requests == []
+
+
+def test_plot_index_n_asks_for_wire_index_minus_n(fake: FakeDaemon, workdir: Path) -> None:
+    result = glurpc(fake, "plot", "cgm.csv", "--index", "3")
+    assert result.exit_code == 0, result.output
+    (request,) = fake.requests
+    assert request["op"] == "plot"
+    assert request["args"] == {"csv": CSV, "index": -3, "format": "png"}
+    image = (workdir / "cgm_i3.png").read_bytes()
+    assert image == fake_image({"handle": handle_of(CSV), "index": -3})
+
+
+def test_plot_ahead_is_wire_index_12(fake: FakeDaemon, workdir: Path) -> None:
+    result = glurpc(fake, "plot", "cgm.csv", "--ahead", "--format", "svg")
+    assert result.exit_code == 0, result.output
+    assert fake.requests[0]["args"]["index"] == 12
+    assert fake.requests[0]["args"]["format"] == "svg"
+    assert (workdir / "cgm_ahead.svg").exists()
+
+
+def test_plot_to_stdout(fake: FakeDaemon, workdir: Path) -> None:
+    result = glurpc(fake, "plot", "cgm.csv", "-o", "-")
+    assert result.exit_code == 0
+    assert result.stdout_bytes == fake_image({"handle": handle_of(CSV), "index": 0})
+    assert list(workdir.glob("*.png")) == []
+
+
+def test_plot_a_range_processes_once_then_plots_by_handle(fake: FakeDaemon, workdir: Path) -> None:
+    result = glurpc(fake, "plot", "cgm.csv", "--index", "0..2", "-o", "out", "--json")
+    assert result.exit_code == 0, result.output
+    assert [r["op"] for r in fake.requests] == ["process", "plot", "plot", "plot"]
+    plots = fake.ops("plot")
+    assert sorted(p["args"]["index"] for p in plots) == [-2, -1, 0]
+    assert all(p["args"] == {**p["args"], "handle": handle_of(CSV)} for p in plots)
+    assert all("csv" not in p["args"] for p in plots)
+    assert sorted(path.name for path in (workdir / "out").iterdir()) == [
+        "cgm_i0.png",
+        "cgm_i1.png",
+        "cgm_i2.png",
+    ]
+    records = json_lines(result)
+    assert {(r["index"], r["status"]) for r in records} == {
+        (0, "written"),
+        (1, "written"),
+        (2, "written"),
+    }
+
+
+def test_plot_all_uses_the_samples_from_process(fake: FakeDaemon, workdir: Path) -> None:
+    fake.samples = 4
+    result = glurpc(fake, "plot", "cgm.csv", "other.csv", "--all", "--ahead", "-o", "o", "-j", "2")
+    assert result.exit_code == 0, result.output
+    assert len(fake.ops("process")) == 2
+    assert len(fake.ops("plot")) == 2 * 5
+    names = sorted(path.name for path in (workdir / "o").iterdir())
+    assert names[:5] == [f"cgm_{label}.png" for label in ("ahead", "i0", "i1", "i2", "i3")]
+    assert len(names) == 10
+    assert result.stderr.strip().endswith("10 written, 0 skipped, 0 failed")
+
+
+def test_skip_existing_resumes_without_asking_again(fake: FakeDaemon, workdir: Path) -> None:
+    out = workdir / "out"
+    out.mkdir()
+    (out / "cgm_i1.png").write_bytes(b"kept")
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out", "--skip-existing", "--json")
+    assert result.exit_code == 0, result.output
+    assert [p["args"]["index"] for p in fake.ops("plot")] == [0]
+    assert (out / "cgm_i1.png").read_bytes() == b"kept"
+    statuses = {r["index"]: r["status"] for r in json_lines(result)}
+    assert statuses == {0: "written", 1: "skipped"}
+
+
+def test_skip_existing_with_everything_done_sends_nothing(fake: FakeDaemon, workdir: Path) -> None:
+    (workdir / "cgm_i2.png").write_bytes(b"kept")
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "2", "--skip-existing")
+    assert result.exit_code == 0
+    assert fake.requests == []
+
+
+def test_without_skip_existing_outputs_are_overwritten(fake: FakeDaemon, workdir: Path) -> None:
+    (workdir / "cgm_i0.png").write_bytes(b"old")
+    assert glurpc(fake, "plot", "cgm.csv").exit_code == 0
+    assert (workdir / "cgm_i0.png").read_bytes() != b"old"
+
+
+def test_a_failing_window_does_not_stop_the_batch(fake: FakeDaemon, workdir: Path) -> None:
+    def plot(args: dict) -> dict:
+        if args["index"] == -1:
+            return error_frame("index_out_of_range", "no window -1", samples=1)
+        return {"image": b"img", "index": args["index"]}
+
+    fake.handlers["plot"] = plot
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "0..2", "-o", "out", "--json")
+    assert result.exit_code == 1
+    failed = [r for r in json_lines(result) if r["status"] == "failed"]
+    assert failed == [
+        {
+            "file": "cgm.csv",
+            "index": 1,
+            "wire_index": -1,
+            "output": str(Path("out") / "cgm_i1.png"),
+            "status": "failed",
+            "code": "index_out_of_range",
+            "message": "no window -1",
+        }
+    ]
+    assert "error: cgm.csv index 1: no window -1 [index_out_of_range]" in result.stderr
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["cgm_i0.png", "cgm_i2.png"]
+
+
+def test_an_evicted_handle_is_processed_again(fake: FakeDaemon, workdir: Path) -> None:
+    evicted = {"done": False}
+
+    def plot(args: dict) -> dict:
+        if not evicted["done"]:
+            evicted["done"] = True
+            return error_frame("not_found", "evicted")
+        return {"image": b"img", "index": args["index"]}
+
+    fake.handlers["plot"] = plot
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out")
+    assert result.exit_code == 0, result.output
+    assert [r["op"] for r in fake.requests] == ["process", "plot", "process", "plot", "plot"]
+
+
+def test_same_stems_would_clash(fake: FakeDaemon, workdir: Path) -> None:
+    (workdir / "a").mkdir()
+    (workdir / "a" / "cgm.csv").write_bytes(CSV)
+    result = glurpc(fake, "plot", "cgm.csv", "a/cgm.csv", "-o", "out")
+    assert result.exit_code == 2
+    assert "clash" in result.stderr
+
+
+def test_forecast_csv_has_history_then_forecast_rows(fake: FakeDaemon, workdir: Path) -> None:
+    fake.handlers["forecast"] = lambda args: {
+        "times": ["t0", "t1", "t2", "t3"],
+        "history": [100.0, 110.0],
+        "truth": [120.0, None],
+        "median": [118.0, 125.0],
+        "quantiles": {key: [1.0, 2.0] for key in ("0.05", "0.25", "0.5", "0.75", "0.95")},
+        "unit": "mg/dL",
+    }
+    result = glurpc(fake, "forecast", "cgm.csv", "--index", "2", "--csv")
+    assert result.exit_code == 0, result.output
+    assert fake.requests[0]["args"]["index"] == -2
+    assert result.stdout.splitlines() == [
+        "time,history,truth,median,q0.05,q0.25,q0.5,q0.75,q0.95",
+        "t0,100.0,,,,,,,",
+        "t1,110.0,,,,,,,",
+        "t2,,120.0,118.0,1.0,1.0,1.0,1.0,1.0",
+        "t3,,,125.0,2.0,2.0,2.0,2.0,2.0",
+    ]
+    as_json = glurpc(fake, "forecast", "cgm.csv", "--ahead")
+    assert json.loads(as_json.stdout)["wire_index"] == 12
+
+
+def test_process_convert_cache_and_status(fake: FakeDaemon, workdir: Path) -> None:
+    processed = glurpc(fake, "process", "cgm.csv", "--force")
+    assert processed.exit_code == 0
+    assert f"handle: {handle_of(CSV)}" in processed.stdout
+    assert "windows: 5 (--index 0..4" in processed.stdout
+    assert "imputation  2 gaps filled" in processed.stdout
+    assert fake.requests[-1]["args"]["force"] is True
+    converted = glurpc(fake, "convert", "cgm.csv")
+    assert converted.stdout_bytes == b"unified:" + CSV
+    assert glurpc(fake, "cache", "delete", "abc").exit_code == 0
+    assert fake.requests[-1]["args"] == {"action": "delete", "handle": "abc"}
+    status = glurpc(fake, "status", "--json")
+    assert json.loads(status.stdout)["pid"] == 4242
+    assert "daemon: fake pid 4242" in glurpc(fake, "status").stdout
+
+
+def test_daemon_stop_when_none_runs_is_a_no_op(socket_dir: Path) -> None:
+    result = glurpc(socket_dir / "none.sock", "daemon", "stop")
+    assert result.exit_code == 0
+    assert "not running" in result.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts(shell: str) -> None:
+    result = CliRunner().invoke(cli, ["completion", shell])
+    assert result.exit_code == 0
+    assert "_GLURPC_COMPLETE" in result.stdout

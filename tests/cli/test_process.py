@@ -1,0 +1,64 @@
+"""The CLI as a real process: light imports, Ctrl-C exits 130 and cancels by closing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from .fake_daemon import FakeDaemon
+
+REPO = Path(__file__).resolve().parents[2]
+HEAVY = ("torch", "numpy", "matplotlib", "polars", "scipy", "pandas", "rich")
+
+IMPORT_EVERYTHING = """
+import importlib, pkgutil, sys
+import glurpc_cli
+for module in pkgutil.iter_modules(glurpc_cli.__path__):
+    if module.name != "__main__":
+        importlib.import_module("glurpc_cli." + module.name)
+heavy = sorted(n for n in {heavy!r} if n in sys.modules)
+print(",".join(heavy) or "none")
+"""
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def test_importing_every_module_loads_nothing_heavy() -> None:
+    code = IMPORT_EVERYTHING.format(heavy=HEAVY)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=_env(), capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "none"
+
+
+def test_help_runs_as_a_module() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "glurpc_cli", "--help"], env=_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("Usage: glurpc")
+
+
+def test_ctrl_c_exits_130_and_closes_the_connection(fake: FakeDaemon, tmp_path: Path) -> None:
+    fake.handlers["plot"] = lambda args: []  # a plot that never finishes
+    source = tmp_path / "cgm.csv"
+    source.write_bytes(b"timestamp,glucose\n")
+    command = [sys.executable, "-m", "glurpc_cli", "--socket", str(fake.path), "--no-autostart"]
+    with subprocess.Popen(
+        [*command, "plot", str(source)],
+        cwd=tmp_path,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as cli:
+        assert fake.received.wait(30), "the CLI never sent its request"
+        cli.send_signal(signal.SIGINT)
+        _, stderr = cli.communicate(timeout=30)
+    assert cli.returncode == 130, stderr
+    assert fake.disconnected.wait(5)
+    assert not (tmp_path / "cgm_i0.png").exists()

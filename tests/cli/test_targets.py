@@ -1,0 +1,77 @@
+"""Index specs, wire indices and output names (pure planning, no daemon)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from glurpc_cli.targets import (
+    OutputPlan,
+    SpecError,
+    all_wire_indices,
+    cli_index,
+    default_name,
+    find_collisions,
+    parse_index_spec,
+    plan_outputs,
+    wire_indices,
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("3", [3]),
+        ("0,3,5", [0, 3, 5]),
+        ("0..3", [0, 1, 2, 3]),
+        ("5, 0..2, 1", [5, 0, 1, 2]),
+        ("7..7", [7]),
+    ],
+)
+def test_index_specs(spec: str, expected: list[int]) -> None:
+    assert parse_index_spec(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["", "a", "1,", "3..1", "-2", "0..x", "0..99999999"])
+def test_bad_index_specs_say_why(spec: str) -> None:
+    with pytest.raises(SpecError):
+        parse_index_spec(spec)
+
+
+def test_cli_index_n_is_wire_minus_n_and_ahead_is_12() -> None:
+    assert wire_indices([0, 3], ahead=False) == [0, -3]
+    assert wire_indices([], ahead=True) == [12]
+    assert wire_indices([1], ahead=True) == [-1, 12]
+    assert all_wire_indices(3, ahead=False) == [0, -1, -2]
+    assert all_wire_indices(0, ahead=True) == [12]
+    assert cli_index(-4) == 4
+    assert cli_index(12) is None
+
+
+def test_default_names() -> None:
+    assert default_name(Path("data/cgm.csv"), -3, "png") == "cgm_i3.png"
+    assert default_name(Path("cgm.csv"), 0, "svg") == "cgm_i0.svg"
+    assert default_name(Path("cgm.csv"), 12, "pdf") == "cgm_ahead.pdf"
+
+
+def test_output_plans(tmp_path: Path) -> None:
+    source = Path("in/cgm.csv")
+    assert plan_outputs(None, single=True).path_for(source, -2, "png") == Path("cgm_i2.png")
+    assert plan_outputs("-", single=True) == OutputPlan(stdout=True)
+    assert plan_outputs("fig.png", single=True).path_for(source, -2, "png") == Path("fig.png")
+    into_dir = plan_outputs(str(tmp_path), single=True)
+    assert into_dir.path_for(source, 0, "png") == tmp_path / "cgm_i0.png"
+    many = plan_outputs("out/", single=False)
+    assert many.path_for(source, -1, "png") == Path("out/cgm_i1.png")
+    with pytest.raises(SpecError):
+        plan_outputs("-", single=False)
+    existing = tmp_path / "file.png"
+    existing.write_bytes(b"")
+    with pytest.raises(SpecError):
+        plan_outputs(str(existing), single=False)
+
+
+def test_collisions_are_found_by_stem() -> None:
+    assert find_collisions([Path("a/cgm.csv"), Path("b/cgm.csv"), Path("c.csv")]) == ["cgm"]
+    assert find_collisions([Path("a.csv"), Path("b.csv")]) == []
