@@ -1,0 +1,31 @@
+"""One forecast to image bytes, in the calling thread (pure compute: no asyncio, no torch).
+
+The entry point for inline rendering and for the render worker processes, which
+pass their prepared `ForecastFigure`; without one a fresh figure is built (about
+twice the cost of a plot on a prepared figure).
+"""
+
+from __future__ import annotations
+
+from glurpcd.forecast import WindowForecast
+from glurpcd.render.figure import ForecastFigure
+from glurpcd.render.inputs import check_forecast, check_format
+from glurpcd.render.layout import plot_content
+
+
+def render_forecast(
+    forecast: WindowForecast,
+    *,
+    fmt: str = "png",
+    model_id: str,
+    figure: ForecastFigure | None = None,
+) -> bytes:
+    """The plot of `forecast` as PNG, SVG or PDF bytes; the same input gives the same bytes.
+
+    Raises `RenderError` (`bad_request` for an unknown format, `invalid_data` for
+    arrays that cannot make a plot).
+    """
+    fmt = check_format(fmt)
+    check_forecast(forecast)
+    content = plot_content(forecast, str(model_id))
+    return (figure or ForecastFigure()).render(content, fmt)

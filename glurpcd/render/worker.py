@@ -1,0 +1,49 @@
+"""The render worker process side: prepare a figure once, then render with it.
+
+These functions run inside the RenderPool's spawned processes. They import
+matplotlib and the render package only; never torch (the daemon holds the model)
+and never asyncio. `_PREPARED` is the one piece of module state: it exists only
+inside a worker process, where ProcessPoolExecutor offers no other home for
+per-process state, and holds that process's prepared figure.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any
+
+from glurpcd.forecast import WindowForecast
+from glurpcd.render.figure import ForecastFigure
+from glurpcd.render.plot import render_forecast
+
+_PREPARED: dict[str, ForecastFigure] = {}
+
+
+def prepare_worker() -> None:
+    """Pool initializer: build and warm this process's figure before the first plot."""
+    # The daemon owns the workers' lifetime: a Ctrl-C or SIGTERM sent to the whole
+    # process group must not kill renders that a draining daemon still waits for.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    figure = ForecastFigure()
+    figure.warm_up()
+    _PREPARED["figure"] = figure
+
+
+def render_in_worker(forecast: WindowForecast, fmt: str, model_id: str) -> bytes:
+    """One plot on this process's prepared figure (built here if the initializer did not)."""
+    figure = _PREPARED.get("figure")
+    if figure is None:
+        figure = _PREPARED.setdefault("figure", ForecastFigure())
+    return render_forecast(forecast, fmt=fmt, model_id=model_id, figure=figure)
+
+
+def describe_worker() -> dict[str, Any]:
+    """Facts about this worker process, for status and tests."""
+    return {
+        "pid": os.getpid(),
+        "figure_ready": "figure" in _PREPARED,
+        "torch_loaded": "torch" in sys.modules,
+    }

@@ -1,0 +1,94 @@
+"""Pure parts of rendering: input checks, mixture density, fan outlines, plot content."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from glurpcd.render import FORMATS, RenderError
+from glurpcd.render.density import fan_outline, mixture_density
+from glurpcd.render.inputs import check_forecast, check_format
+from glurpcd.render.layout import FAN_HALF_WIDTH, TARGET_RANGE, plot_content
+from tests.render.forecasts import make_forecast
+
+
+def test_formats_are_normalised_and_unknown_ones_are_bad_requests():
+    assert FORMATS == ("png", "svg", "pdf")
+    assert check_format("PNG") == "png"
+    with pytest.raises(RenderError) as info:
+        check_format("gif")
+    assert info.value.code == "bad_request"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("median", np.zeros(11, np.float32)),
+        ("sample_stds", np.ones(3, np.float32)),
+        ("quantiles", np.zeros((4, 12), np.float32)),
+        ("history", np.full(96, np.nan, np.float32)),
+        ("sample_means", np.full((12, 10), np.inf, np.float32)),
+    ],
+)
+def test_malformed_forecasts_are_invalid_data(field, value):
+    broken = dataclasses.replace(make_forecast(), **{field: value})
+    with pytest.raises(RenderError) as info:
+        check_forecast(broken)
+    assert info.value.code == "invalid_data"
+    assert info.value.details["field"] == field
+
+
+def test_missing_truth_is_allowed():
+    check_forecast(make_forecast(index=12))
+
+
+def test_mixture_density_is_the_mean_of_the_sample_gaussians():
+    grid = np.linspace(-200.0, 400.0, 60001)
+    means = np.array([[100.0, 140.0], [90.0, 95.0]])
+    stds = np.array([10.0, 20.0])
+    density = mixture_density(means, stds, grid)
+    mass = density.sum(axis=1) * (grid[1] - grid[0])
+    np.testing.assert_allclose(mass, 1.0, atol=1e-6)
+    at_100 = 0.5 * (np.exp(0) / (10 * np.sqrt(2 * np.pi)))
+    at_100 += 0.5 * np.exp(-0.5 * 4.0) / (20 * np.sqrt(2 * np.pi))
+    assert density[0, np.searchsorted(grid, 100.0)] == pytest.approx(at_100, rel=1e-9)
+
+
+def test_fan_outline_is_mirrored_and_as_wide_as_asked():
+    grid = np.linspace(0.0, 300.0, 301)
+    density = mixture_density(np.array([[150.0]]), np.array([15.0]), grid)[0]
+    outline = fan_outline(density, grid, centre=10.0, half_width=2.0)
+    xs, ys = outline[:, 0], outline[:, 1]
+    assert xs.max() == pytest.approx(12.0) and xs.min() == pytest.approx(8.0)
+    np.testing.assert_allclose(xs + xs[::-1], 20.0)
+    assert ys.min() > 90.0 and ys.max() < 210.0  # 1% tails cut away
+    assert fan_outline(np.zeros(10), grid[:10], 0.0, 1.0).shape == (0, 2)
+
+
+def test_plot_content_anchors_the_median_and_spans_an_hour_each_side():
+    forecast = make_forecast(seed=3)
+    content = plot_content(forecast, "gluformer-test")
+    assert content.median_minutes[0] == 0.0
+    assert content.median[0] == pytest.approx(float(forecast.history[-1]))
+    np.testing.assert_allclose(content.median_minutes[1:], np.arange(5, 61, 5))
+    assert content.observed_minutes[0] == -60.0 and content.observed_minutes[-1] == 60.0
+    assert len(content.fans) == 12
+    for step, fan in enumerate(content.fans, start=1):
+        assert abs(fan[:, 0].mean() - 5.0 * step) < 1e-9
+        assert np.ptp(fan[:, 0]) == pytest.approx(2 * FAN_HALF_WIDTH)
+    low, high = content.y_limits
+    assert low <= TARGET_RANGE[0] and high >= TARGET_RANGE[1]
+    assert low <= np.nanmin(content.observed) and high >= np.nanmax(content.observed)
+    assert content.tick_labels[0] == "12:57" and content.tick_labels[4] == "13:57"
+    assert "window 0 starting 2026-03-14 06:02" in content.subtitle
+    assert "gluformer-test" in content.subtitle
+
+
+@pytest.mark.parametrize("index", [1, 5, 12])
+def test_steps_past_the_data_have_no_truth(index):
+    content = plot_content(make_forecast(index=index), "m")
+    missing = np.isnan(content.observed)
+    assert missing.sum() == index
+    assert np.all(content.observed_minutes[missing] > 60 - 5 * index)

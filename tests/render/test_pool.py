@@ -1,0 +1,111 @@
+"""RenderPool: spawned workers, inline mode, crash recovery, cancellation, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+
+import numpy as np
+import pytest
+
+from glurpcd.render import RenderError, RenderPool, render_forecast
+from glurpcd.render.pool import _relay
+from glurpcd.render.worker import describe_worker
+from tests.render.forecasts import make_forecast
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_inline_pool_renders_in_the_calling_process():
+    forecast = make_forecast(seed=8)
+    with RenderPool(workers=0) as pool:
+        future = pool.submit(forecast, fmt="png", model_id="m")
+        assert future.done()
+        assert future.result() == render_forecast(forecast, model_id="m")
+
+
+def test_worker_processes_render_the_same_bytes_and_never_load_torch():
+    forecasts = [make_forecast(seed=s, index=i) for s, i in ((1, 0), (2, 7), (3, 12))]
+    with RenderPool(workers=2) as pool:
+        futures = [
+            (f, fmt, pool.submit(f, fmt=fmt, model_id="m"))
+            for f in forecasts
+            for fmt in ("png", "svg", "pdf")
+        ]
+        for forecast, fmt, future in futures:
+            assert future.result() == render_forecast(forecast, fmt=fmt, model_id="m")
+        facts = pool._submit_call(describe_worker).result()
+    assert facts["pid"] != os.getpid()
+    assert facts["figure_ready"] and not facts["torch_loaded"]
+
+
+def test_two_workers_render_at_the_same_time():
+    # Each task waits at a two-party barrier: it only passes when a second
+    # process is inside a task too, so a pool that serialised renders would fail.
+    with multiprocessing.get_context("spawn").Manager() as manager:
+        barrier = manager.Barrier(2, timeout=60)
+        with RenderPool(workers=2) as pool:
+            first = pool._submit_call(barrier.wait)
+            second = pool._submit_call(barrier.wait)
+            assert {first.result(), second.result()} == {0, 1}
+
+
+def test_a_dead_worker_fails_its_render_and_the_next_submit_gets_a_fresh_pool():
+    forecast = make_forecast(seed=9)
+    with RenderPool(workers=1) as pool:
+        before = pool._submit_call(describe_worker).result()["pid"]
+        with pytest.raises(RenderError) as info:
+            pool._submit_call(os._exit, 3).result()
+        assert info.value.code == "internal"
+        png = pool.submit(forecast, fmt="png", model_id="m").result()
+        assert png == render_forecast(forecast, model_id="m")
+        assert pool._submit_call(describe_worker).result()["pid"] != before
+
+
+def test_bad_requests_fail_without_starting_a_worker():
+    with RenderPool(workers=2) as pool:
+        bad_format = pool.submit(make_forecast(), fmt="bmp", model_id="m")
+        short = dataclasses.replace(make_forecast(), median=np.zeros(3, np.float32))
+        bad_arrays = pool.submit(short, fmt="png", model_id="m")
+        assert isinstance(bad_format.exception(), RenderError)
+        assert bad_format.exception().code == "bad_request"
+        assert bad_arrays.exception().code == "invalid_data"
+        assert pool._executor is None
+
+
+def test_a_closed_pool_refuses_work():
+    pool = RenderPool(workers=0)
+    pool.close()
+    pool.close()
+    with pytest.raises(RuntimeError):
+        pool.submit(make_forecast(), fmt="png", model_id="m")
+    spawned = RenderPool(workers=1)
+    spawned.close()
+    with pytest.raises(RuntimeError):
+        spawned.submit(make_forecast(), fmt="png", model_id="m")
+
+
+def test_default_worker_count_follows_the_cores():
+    assert RenderPool().workers == min(os.cpu_count() or 1, 4)
+    with pytest.raises(ValueError):
+        RenderPool(workers=-1)
+
+
+def test_relay_forwards_cancellation_and_translates_a_broken_pool():
+    inner: Future[bytes] = Future()
+    outer = _relay(inner)
+    assert outer.cancel()
+    assert inner.cancelled()
+
+    inner = Future()
+    outer = _relay(inner)
+    inner.set_exception(BrokenProcessPool("gone"))
+    assert outer.exception().code == "internal"
+
+    inner = Future()
+    outer = _relay(inner)
+    inner.set_result(b"png")
+    assert outer.result() == b"png"
