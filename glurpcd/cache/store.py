@@ -1,0 +1,280 @@
+"""The daemon's two-tier cache: a byte-bounded memory LRU over a byte-bounded
+directory of checksummed, atomically written entry files.
+
+Layer: storage, called from worker threads (and, for the memory-only calls
+`put(persist=False)`, `contains` and `info`, from the event loop). It stores
+opaque bytes that callers encoded in safe formats; it must never unpickle,
+interpret payloads, import asyncio, or serve bytes that failed verification.
+
+Locking: `_lock` guards the two LRU tables and the counters and is never held
+across I/O, so the event loop's memory calls cannot stall behind an fsync.
+`_io_lock` serialises every disk mutation (write, delete, evict, corrupt-file
+removal) so a removal can never race a rename of the same path. Order: take
+`_io_lock` before `_lock`, never the reverse.
+
+A key names one value. The memory flag `persisted` means "the file on disk holds
+exactly these bytes"; a memory-only put of new bytes drops the key from the
+disk index, so a stale file is never served in this process, and the next
+persisting put or `save()` overwrites it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .entryfile import (
+    HEADER_BYTES,
+    CorruptEntry,
+    file_size_for,
+    prune_empty_dirs,
+    read_entry,
+    remove_entry,
+    scan_tree,
+    write_entry,
+)
+from .keys import CacheKey, check_handle, key_from_relative
+from .lru import SizedLRU
+
+log = logging.getLogger(__name__)
+LAYOUT_VERSION_DIR = "v1"
+
+
+@dataclass(slots=True)
+class _Resident:
+    data: bytes
+    persisted: bool
+
+
+class CacheStore:
+    def __init__(self, directory: Path | None, *, memory_bytes: int, disk_bytes: int) -> None:
+        self._root = None if directory is None else Path(directory) / LAYOUT_VERSION_DIR
+        self._lock = threading.Lock()
+        self._io_lock = threading.Lock()
+        self._memory: SizedLRU[CacheKey, _Resident] = SizedLRU(memory_bytes)
+        self._disk: SizedLRU[CacheKey, None] = SizedLRU(disk_bytes if self._root else 0)
+        self._hits = 0
+        self._misses = 0
+        if self._root is not None:
+            self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._index_disk()
+
+    def _index_disk(self) -> None:
+        """Rebuild the disk LRU from file sizes and mtimes (no payload reads:
+        checksums are verified when an entry is read). Trims to the budget."""
+        assert self._root is not None
+        oversize: list[CacheKey] = []
+        for found in sorted(scan_tree(self._root), key=lambda entry: entry.mtime_ns):
+            if not self._disk.fits(found.size):
+                oversize.append(found.key)
+            oversize.extend(key for key, _ in self._disk.put(found.key, None, found.size))
+        for key in oversize:
+            _discard(self._root, key.relative_path())
+
+    # -- reads -----------------------------------------------------------------
+
+    def get(self, key: CacheKey) -> bytes | None:
+        """Memory first, then disk (a verified disk hit is promoted to memory)."""
+        with self._lock:
+            resident = self._memory.touch(key)
+            if resident is not None:
+                self._disk.touch(key)
+                self._hits += 1
+                return resident.data
+        data = self._read_disk(key)
+        with self._lock:
+            if data is None:
+                self._misses += 1
+                return None
+            self._hits += 1
+            if key not in self._memory:
+                self._memory.put(key, _Resident(data, persisted=True), len(data))
+        return data
+
+    def contains(self, key: CacheKey) -> bool:
+        """Whether a get could return the key now; no I/O, no counters."""
+        with self._lock:
+            return key in self._memory or key in self._disk
+
+    def _read_disk(self, key: CacheKey) -> bytes | None:
+        if self._root is None:
+            return None
+        with self._io_lock:
+            with self._lock:
+                if key not in self._disk:
+                    return None
+            relative = key.relative_path()
+            try:
+                data = read_entry(self._root / relative)
+            except (CorruptEntry, OSError) as exc:
+                log.warning("cache entry %s/%s/%r rejected: %s", *_describe(key), exc)
+                _discard(self._root, relative)
+                with self._lock:
+                    self._disk.pop(key)
+                return None
+            with self._lock:
+                self._disk.touch(key)
+            _mark_used(self._root / relative)
+            return data
+
+    # -- writes ----------------------------------------------------------------
+
+    def put(self, key: CacheKey, data: bytes, *, persist: bool = True) -> None:
+        """Store in memory now; with `persist`, also write through to disk."""
+        data = bytes(data)
+        with self._lock:
+            current = self._memory.peek(key)
+            on_disk = current is not None and current.persisted and current.data == data
+            if not on_disk:
+                self._disk.pop(key)  # the file (if any) may hold other bytes
+            self._memory.put(key, _Resident(data, persisted=on_disk), len(data))
+        if persist and not on_disk:
+            self._write_disk(key, data)
+
+    def _write_disk(self, key: CacheKey, data: bytes) -> bool:
+        size = file_size_for(len(data))
+        if self._root is None or not self._disk.fits(size):
+            return False
+        with self._io_lock:
+            with self._lock:
+                resident = self._memory.peek(key)
+                if resident is not None and resident.data != data:
+                    return False  # superseded by a newer put, which persists itself
+            try:
+                write_entry(self._root, key.relative_path(), data)
+            except OSError as exc:
+                log.warning("cache entry %s/%s/%r not persisted: %s", *_describe(key), exc)
+                return False
+            with self._lock:
+                evicted = [victim for victim, _ in self._disk.put(key, None, size)]
+                for victim in [key, *evicted]:
+                    resident = self._memory.peek(victim)
+                    if resident is not None:
+                        resident.persisted = victim == key and resident.data == data
+            for victim in evicted:
+                _discard(self._root, victim.relative_path())
+        return True
+
+    def save(self) -> int:
+        """Persist memory entries not yet on disk, oldest first so that the most
+        recent ones survive when the disk budget is the tighter one."""
+        with self._lock:
+            pending = [(key, res.data) for key, res in self._memory.items() if not res.persisted]
+        return sum(self._write_disk(key, data) for key, data in pending)
+
+    def load(self) -> int:
+        """Read the most recent verified disk entries into the free memory
+        budget; returns how many were loaded."""
+        with self._lock:
+            free = self._memory.limit_bytes - self._memory.total_bytes
+            chosen: list[CacheKey] = []
+            for key in reversed(self._disk.keys()):
+                payload = self._disk.size_of(key) - HEADER_BYTES
+                if key not in self._memory and payload <= free:
+                    chosen.append(key)
+                    free -= payload
+        loaded = 0
+        for key in reversed(chosen):  # oldest first keeps the disk LRU order
+            data = self._read_disk(key)
+            with self._lock:
+                if data is not None and key not in self._memory:
+                    self._memory.put(key, _Resident(data, persisted=True), len(data))
+                    loaded += 1
+        return loaded
+
+    # -- removal ---------------------------------------------------------------
+
+    def delete_handle(self, handle: str) -> int:
+        """Remove every kind of entry for `handle`, memory and disk."""
+        check_handle(handle)
+        with self._io_lock:
+            with self._lock:
+                keys = {k for k in self._memory.keys() if k.handle == handle}
+                keys |= {k for k in self._disk.keys() if k.handle == handle}
+                for key in keys:
+                    self._memory.pop(key)
+                    self._disk.pop(key)
+            if self._root is not None:
+                keys |= self._remove_handle_files(handle)
+        return len(keys)
+
+    def _remove_handle_files(self, handle: str) -> set[CacheKey]:
+        """Unlink every file in the handle's directories, indexed or not."""
+        assert self._root is not None
+        removed: set[CacheKey] = set()
+        for kind_dir in _subdirs(self._root):
+            handle_dir = kind_dir / handle[:2] / handle
+            for path in _files(handle_dir):
+                key = key_from_relative(path.relative_to(self._root).parts)
+                if key is not None:
+                    removed.add(key)
+                _discard(self._root, path.relative_to(self._root))
+            prune_empty_dirs(self._root, handle_dir.relative_to(self._root))
+        return removed
+
+    def flush(self) -> int:
+        """Drop everything, memory and disk; returns the distinct entries removed."""
+        with self._io_lock:
+            with self._lock:
+                keys = set(self._memory.keys()) | set(self._disk.keys())
+                self._memory.clear()
+                self._disk.clear()
+            if self._root is not None:
+                for found in list(scan_tree(self._root)):
+                    keys.add(found.key)
+                    _discard(self._root, found.key.relative_path())
+        return len(keys)
+
+    # -- reporting -------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """`entries`/`bytes` describe memory; `persisted`/`disk_bytes` the disk."""
+        with self._lock:
+            return {
+                "entries": len(self._memory),
+                "persisted": len(self._disk),
+                "bytes": self._memory.total_bytes,
+                "disk_bytes": self._disk.total_bytes,
+                "hits": self._hits,
+                "misses": self._misses,
+                "memory_limit": self._memory.limit_bytes,
+                "disk_limit": self._disk.limit_bytes,
+            }
+
+
+def _describe(key: CacheKey) -> tuple[str, str, str]:
+    return key.kind, key.handle, key.name
+
+
+def _discard(root: Path, relative: Path) -> None:
+    # Removal is best effort: an undeletable file is already out of the index.
+    try:
+        remove_entry(root, relative)
+    except OSError as exc:
+        log.warning("cache file %s not removed: %s", root / relative, exc)
+
+
+def _mark_used(path: Path) -> None:
+    # The mtime is the disk LRU order a restart rebuilds; losing it is harmless.
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def _subdirs(directory: Path) -> list[Path]:
+    try:
+        return [entry for entry in directory.iterdir() if entry.is_dir()]
+    except FileNotFoundError:
+        return []
+
+
+def _files(directory: Path) -> list[Path]:
+    try:
+        return [entry for entry in directory.iterdir() if entry.is_file()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []

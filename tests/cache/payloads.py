@@ -1,0 +1,19 @@
+"""Deterministic payloads and keys shared by the cache tests and the storm child."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from glurpcd.cache import CacheKey
+
+
+def handle_for(number: int) -> str:
+    return hashlib.sha256(f"handle-{number}".encode()).hexdigest()
+
+
+def payload_for(key: CacheKey, size: int) -> bytes:
+    """The one value a key ever holds in these tests, so any stored bytes can
+    be checked against it without remembering what was written."""
+    seed = int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:8], "big")
+    return random.Random(seed).randbytes(size)
