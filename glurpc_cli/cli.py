@@ -9,22 +9,50 @@ lives inside the command that needs it, so `glurpc --help` starts fast.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 import click
 
 from . import __version__
-from .commands_admin import cache, ping, status
-from .commands_daemon import completion, daemon
-from .commands_data import convert, forecast, process
-from .commands_plot import plot, quick_plot
 from .errors import EXIT_INTERRUPTED, DaemonUnreachable, GlurpcError
 from .output import error_text, info
 from .session import START_HINT, Session
 
+# name -> (module, attribute, one-line help). Commands load on first use, so
+# `glurpc ping` never imports the batch machinery and `--help` imports nothing.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "cache": ("commands_admin", "cache", "Inspect or manage the daemon's caches."),
+    "completion": ("commands_daemon", "completion", "Print a shell completion script."),
+    "convert": ("commands_data", "convert", "Convert a CGM export to the unified CSV."),
+    "daemon": ("commands_daemon", "daemon", "Start or stop a user glurpcd."),
+    "forecast": ("commands_data", "forecast", "Print one window's forecast (JSON or CSV)."),
+    "ping": ("commands_admin", "ping", "Check that the daemon answers."),
+    "plot": ("commands_plot", "plot", "Plot forecast windows of one or more CGM files."),
+    "process": ("commands_data", "process", "Prepare a file: handle, windows, warnings."),
+    "quick-plot": ("commands_plot", "quick_plot", "Plot the latest window in one step."),
+    "status": ("commands_admin", "status", "What the daemon is doing and for whom."),
+}
+
 
 class GlurpcGroup(click.Group):
-    """A group whose commands may raise client errors: each becomes its exit code."""
+    """A group whose commands load lazily and may raise client errors: each
+    error becomes its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[cmd_name]
+        command: click.Command = getattr(import_module(f".{module}", __package__), attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, _, help_text) in sorted(COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -71,11 +99,6 @@ def cli(ctx: click.Context, socket_path: str | None, no_autostart: bool, timeout
     4 protocol mismatch, 5 overloaded, 6 permission denied, 130 interrupted.
     """
     ctx.obj = Session(socket=socket_path, autostart=not no_autostart, timeout=timeout)
-
-
-for command in (ping, status, convert, process, plot, quick_plot, forecast, cache, daemon):
-    cli.add_command(command)
-cli.add_command(completion)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,7 +14,6 @@ import click
 
 from .output import json_line
 from .session import current_session
-from .status_view import render_rich, render_text
 
 CACHE_ACTIONS = ("info", "flush", "save", "load")
 
@@ -41,6 +40,8 @@ def status(as_json: bool) -> None:
     """What the daemon is doing: requests, jobs, attached jobs, latency, cache, model."""
     with current_session().connect() as client:
         data = client.status()
+    from .status_view import render_rich, render_text
+
     if as_json:
         json_line(data)
     elif sys.stdout.isatty():

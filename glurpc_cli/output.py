@@ -9,7 +9,6 @@ when stderr is a terminal, so scripts and a cached plot never pay for it.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -35,6 +34,8 @@ def error_text(exc: GlurpcError) -> str:
 
 def json_line(record: dict[str, Any], stream: IO[str] | None = None) -> None:
     """One JSON document per line on stdout, flushed so a pipe sees it at once."""
+    import json  # only the commands that print JSON pay for it
+
     out = stream if stream is not None else sys.stdout
     out.write(json.dumps(record, default=str, separators=(",", ":")) + "\n")
     out.flush()

@@ -8,9 +8,7 @@ for a connected `Client`. It never connects before a command needs it, so
 
 from __future__ import annotations
 
-import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -21,11 +19,15 @@ from .paths import default_socket_path
 START_HINT = "start it with `glurpcd &` or `systemctl --user start glurpcd.socket`"
 
 
-@dataclass(frozen=True)
 class Session:
-    socket: str | None = None
-    autostart: bool = True
-    timeout: float | None = None
+    """The global options (a plain class: a dataclass costs import time here)."""
+
+    def __init__(
+        self, socket: str | None = None, autostart: bool = True, timeout: float | None = None
+    ) -> None:
+        self.socket = socket
+        self.autostart = autostart
+        self.timeout = timeout
 
     @property
     def socket_path(self) -> Path:
@@ -50,7 +52,3 @@ def read_input(path: str) -> bytes:
             return source.read()
     except OSError as exc:
         raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}") from exc
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -261,3 +262,12 @@ def test_completion_scripts(shell: str) -> None:
     result = CliRunner().invoke(cli, ["completion", shell])
     assert result.exit_code == 0
     assert "_GLURPC_COMPLETE" in result.stdout
+
+
+def test_every_lazily_listed_command_loads_under_its_name() -> None:
+    from glurpc_cli.cli import COMMANDS
+
+    with click.Context(cli) as ctx:
+        for name in COMMANDS:
+            command = cli.get_command(ctx, name)
+            assert command is not None and command.name == name
