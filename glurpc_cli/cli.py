@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import EXIT_INTERRUPTED, DaemonUnreachable, GlurpcError
+from .errors import EXIT_INTERRUPTED, DaemonUnreachable, GlurpcError, OverloadedError
 from .output import error_text, info
 from .session import START_HINT, Session
 
@@ -61,6 +61,8 @@ class GlurpcGroup(click.Group):
             info(error_text(exc))
             if isinstance(exc, DaemonUnreachable) and exc.code == "daemon_unreachable":
                 info(f"hint: no daemon answers and autostart is off; {START_HINT}")
+            elif isinstance(exc, OverloadedError):
+                info(f"hint: the daemon's queue is full; retry in {exc.retry_after:g} s")
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             info("interrupted")

@@ -7,7 +7,6 @@ CGM data themselves: the daemon does, so there is one reading of a file.
 
 from __future__ import annotations
 
-import csv as csv_module
 import sys
 from pathlib import Path
 from typing import Any
@@ -112,7 +111,9 @@ def forecast_rows(result: dict[str, Any]) -> list[list[Any]]:
 
 
 def write_forecast_csv(result: dict[str, Any], stream: Any) -> None:
-    writer = csv_module.writer(stream, lineterminator="\n")
+    import csv
+
+    writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(["time", "history", "truth", "median", *(f"q{key}" for key in QUANTILE_KEYS)])
     for row in forecast_rows(result):
         writer.writerow(["" if value is None else value for value in row])

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 
-from .batch import BatchOptions, run_batch
 from .output import StageStatus, info, json_line, stderr_is_tty, write_atomic, write_stdout_bytes
 from .session import current_session, read_input
 from .targets import (
@@ -93,6 +92,8 @@ def plot(
     if single:
         plot_one(files[0], wires[0], fmt, plan, skip_existing, as_json)
         return
+    from .batch import BatchOptions, run_batch  # only batches pay for threads and queues
+
     options = BatchOptions(
         wires=None if every else wires,
         ahead=ahead,
@@ -164,6 +165,7 @@ def save_image(image: bytes, target: Path | None) -> None:
     if target is None:
         write_stdout_bytes(image)
     else:
+        target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, image)
 
 

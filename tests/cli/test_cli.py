@@ -62,7 +62,7 @@ def test_error_frames_become_exit_codes(
     fake.handlers["plot"] = lambda args: error_frame(code, "bad luck")
     result = glurpc(fake, "plot", "cgm.csv")
     assert result.exit_code == exit_code
-    assert result.stderr.strip() == f"error: bad luck [{code}]"
+    assert result.stderr.splitlines()[0] == f"error: bad luck [{code}]"
     assert not (workdir / "cgm_i0.png").exists()
 
 
@@ -271,3 +271,17 @@ def test_every_lazily_listed_command_loads_under_its_name() -> None:
         for name in COMMANDS:
             command = cli.get_command(ctx, name)
             assert command is not None and command.name == name
+
+
+def test_one_image_into_a_new_directory(fake: FakeDaemon, workdir: Path) -> None:
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "4", "-o", "figs/")
+    assert result.exit_code == 0, result.output
+    assert (workdir / "figs" / "cgm_i4.png").exists()
+
+
+def test_daemon_start_passes_options_through_and_finds_a_running_daemon(
+    fake: FakeDaemon,
+) -> None:
+    result = glurpc(fake, "daemon", "start", "--device", "cpu", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"pid": 4242, "socket": str(fake.path), "started": False}
