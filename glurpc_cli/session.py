@@ -14,7 +14,9 @@ from pathlib import Path
 import click
 
 from .client import Client
+from .errors import DaemonUnreachable
 from .paths import default_socket_path
+from .transport import UNREACHABLE
 
 START_HINT = "start it with `glurpcd &` or `systemctl --user start glurpcd.socket`"
 
@@ -35,7 +37,14 @@ class Session:
 
     def connect(self, *, autostart: bool | None = None) -> Client:
         allowed = self.autostart if autostart is None else autostart
-        return Client(self.socket, autostart=allowed, timeout=self.timeout)
+        try:
+            return Client(self.socket, autostart=False, timeout=self.timeout)
+        except DaemonUnreachable as exc:
+            if not allowed or exc.code != UNREACHABLE:
+                raise
+        # Loading the model can take a while: say why nothing seems to happen.
+        click.echo(f"glurpcd is not running on {self.socket_path}; starting it", err=True)
+        return Client(self.socket, autostart=True, timeout=self.timeout)
 
 
 def current_session() -> Session:
