@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from glurpc_cli.cli import cli
 
-from .fake_daemon import FakeDaemon, error_frame, fake_image, handle_of
+from .fake_daemon import CLOSE, FakeDaemon, error_frame, fake_image, handle_of
 
 CSV = b"timestamp,glucose\n2024-01-01T00:00:00,100\n"
 
@@ -285,3 +285,22 @@ def test_daemon_start_passes_options_through_and_finds_a_running_daemon(
     result = glurpc(fake, "daemon", "start", "--device", "cpu", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"pid": 4242, "socket": str(fake.path), "started": False}
+
+
+def test_batch_retries_overloaded_after_the_hint(fake: FakeDaemon, workdir: Path) -> None:
+    answers = [error_frame("overloaded", "queue full", retry_after=0)]
+
+    def plot(args: dict) -> dict:
+        return answers.pop() if answers else {"image": b"img", "index": args["index"]}
+
+    fake.handlers["plot"] = plot
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out")
+    assert result.exit_code == 0, result.output
+    assert len(fake.ops("plot")) == 3
+
+
+def test_batch_stops_with_exit_3_when_the_daemon_goes_away(fake: FakeDaemon, workdir: Path) -> None:
+    fake.handlers["plot"] = lambda args: CLOSE
+    result = glurpc(fake, "plot", "cgm.csv", "other.csv", "-i", "0..3", "-o", "out", "-j", "2")
+    assert result.exit_code == 3
+    assert "[connection_lost]" in result.stderr

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from .fake_daemon import FakeDaemon
@@ -62,3 +63,26 @@ def test_ctrl_c_exits_130_and_closes_the_connection(fake: FakeDaemon, tmp_path: 
     assert cli.returncode == 130, stderr
     assert fake.disconnected.wait(5)
     assert not (tmp_path / "cgm_i0.png").exists()
+
+
+def test_ctrl_c_stops_a_batch_with_130(fake: FakeDaemon, tmp_path: Path) -> None:
+    plots_waiting = threading.Semaphore(0)
+
+    def never_finishes(args: dict) -> list:
+        plots_waiting.release()
+        return []
+
+    fake.handlers["plot"] = never_finishes
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_bytes(b"timestamp,glucose\n")
+    command = [sys.executable, "-m", "glurpc_cli", "--socket", str(fake.path), "--no-autostart"]
+    batch = [*command, "plot", "a.csv", "b.csv", "-i", "0..2", "-o", "out", "-j", "2"]
+    with subprocess.Popen(
+        batch, cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as cli:
+        for _ in range(2):  # both workers are blocked in a plot
+            assert plots_waiting.acquire(timeout=30)
+        cli.send_signal(signal.SIGINT)
+        _, stderr = cli.communicate(timeout=30)
+    assert cli.returncode == 130, stderr
+    assert list((tmp_path / "out").iterdir()) == []
