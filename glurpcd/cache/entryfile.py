@@ -74,12 +74,13 @@ def write_entry(root: Path, relative: Path, payload: bytes) -> int:
     directory = ensure_dir(root, relative.parent)
     final = directory / relative.name
     temp = directory / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
-    header = _HEADER.pack(MAGIC, FORMAT_VERSION, 0, len(payload), hashlib.sha256(payload).digest())
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:
-            _write_all(fd, header)
-            _write_all(fd, payload)
+            # The header goes in last, once the payload is down, so a file cut
+            # short at any point carries an all-zero magic and never verifies.
+            _write_all(fd, payload, offset=HEADER_BYTES)
+            _write_all(fd, _header_for(payload), offset=0)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -91,11 +92,17 @@ def write_entry(root: Path, relative: Path, payload: bytes) -> int:
     return file_size_for(len(payload))
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _header_for(payload: bytes) -> bytes:
+    digest = hashlib.sha256(payload).digest()
+    return _HEADER.pack(MAGIC, FORMAT_VERSION, 0, len(payload), digest)
+
+
+def _write_all(fd: int, data: bytes, *, offset: int) -> None:
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        written = os.pwrite(fd, view, offset)
         view = view[written:]
+        offset += written
 
 
 def read_entry(path: Path) -> bytes:
