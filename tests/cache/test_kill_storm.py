@@ -62,10 +62,10 @@ def check_reopened_store(directory: Path, finished: set[int]) -> None:
         key = storm_key(number)
         assert store.get(key) == payload_for(key, storm_size(number)), f"lost entry {number}"
     for path in entry_files(root):
-        key = key_from_relative(path.relative_to(root).parts)
-        assert key is not None
-        data = store.get(key)
-        expected = payload_for(key, storm_size(number_of(key)))
+        found = key_from_relative(path.relative_to(root).parts)
+        assert found is not None
+        data = store.get(found)
+        expected = payload_for(found, storm_size(number_of(found)))
         assert data is None or data == expected, f"torn entry served: {path}"
         assert data is not None or not path.exists(), "rejected file left on disk"
     assert store.info()["persisted"] == len(entry_files(root))
