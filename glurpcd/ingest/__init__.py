@@ -1,0 +1,57 @@
+"""CGM ingestion (pure compute): export bytes -> unified table -> prepared series.
+
+    prepared = prepare(raw, PrepareSettings(sequence="latest"))   # PreparedData
+    unified_csv, source_format = convert(raw)
+
+Layers, each its own module: `text` (bytes gate) -> `parse` (cgm-format, the
+Libre adapter, generic tables) -> `prepare` (5-minute grid, sequences,
+warnings) -> `prepared` (result, digest, cache encoding). Synchronous and
+thread-safe (no shared mutable state); never imports torch or asyncio. Every
+problem with the input is an IngestError with code `invalid_data` or `too_short`.
+"""
+
+from __future__ import annotations
+
+from glurpcd.ingest.errors import INVALID_DATA, TOO_SHORT, IngestError
+from glurpcd.ingest.flags import FLAGS, DataWarning
+from glurpcd.ingest.parse import ParsedExport, parse_export, to_unified_csv
+from glurpcd.ingest.prepare import Readings, prepare_readings
+from glurpcd.ingest.prepared import PreparedData, PrepareSettings, series_digest
+from glurpcd.series import CgmSeries
+
+__all__ = [
+    "FLAGS",
+    "INVALID_DATA",
+    "TOO_SHORT",
+    "DataWarning",
+    "IngestError",
+    "PrepareSettings",
+    "PreparedData",
+    "convert",
+    "prepare",
+]
+
+CGM_FORMAT_VERSION = "0.13.0"  # the cgm-format release this package is tested against
+
+
+def convert(raw: bytes, *, subject: str | None = None) -> tuple[bytes, str]:
+    """Any supported export -> (cgm-format unified CSV bytes, detected format name)."""
+    parsed = parse_export(raw, subject)
+    return to_unified_csv(parsed), parsed.source_format
+
+
+def prepare(raw: bytes, settings: PrepareSettings = PrepareSettings()) -> PreparedData:  # noqa: B008
+    """Parse and prepare one upload; raises IngestError."""
+    parsed: ParsedExport = parse_export(raw, settings.subject)
+    result = prepare_readings(Readings.from_frame(parsed.frame), settings.sequence)
+    series = CgmSeries((result.times_ms // 1000).astype("datetime64[s]"), result.glucose)
+    key = settings.as_key()
+    return PreparedData(
+        series=series,
+        warnings=result.warnings,
+        source_format=parsed.source_format,
+        digest=series_digest(series, key),
+        start=str(series.times[0]),
+        end=str(series.times[-1]),
+        settings_key=key,
+    )

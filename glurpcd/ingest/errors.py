@@ -1,0 +1,29 @@
+"""Ingestion errors (pure compute: no I/O, no asyncio).
+
+`IngestError` is the one exception this package raises for anything a file
+contains. Its `code` is a PROTOCOL.md error code (`invalid_data` or
+`too_short`), `message` a sentence for a person, and `details` a msgpack-able
+dict saying what failed and where (line and column when known).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+INVALID_DATA = "invalid_data"
+TOO_SHORT = "too_short"
+
+
+class IngestError(Exception):
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+    @classmethod
+    def invalid(cls, message: str, **details: Any) -> IngestError:
+        return cls(INVALID_DATA, message, {k: v for k, v in details.items() if v is not None})
+
+    def __repr__(self) -> str:
+        return f"IngestError({self.code!r}, {self.message!r}, {self.details!r})"
