@@ -54,7 +54,8 @@ def describe(counts: dict[str, int], calibration: tuple[int, int]) -> tuple[Data
         "imputation": "points were interpolated across gaps of up to 15 minutes",
         "out_of_range": "readings were outside the sensor's 40-400 mg/dL range "
         "(High/Low are kept as 401/39 mg/dL)",
-        "time_duplicates": "readings repeated an earlier timestamp and were merged (mean)",
+        "time_duplicates": "readings repeated a timestamp or shared a 5-minute slot with "
+        "another (e.g. a daylight-saving clock change) and were merged",
     }
     for flag, sentence in sentences.items():
         if counts[flag]:

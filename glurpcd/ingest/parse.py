@@ -66,6 +66,9 @@ def parse_export(raw: bytes, subject: str | None = None) -> ParsedExport:
 
 
 def _parse_text(text: str, subject: str | None) -> ParsedExport:
+    if text.lstrip().startswith(("[", "{")):
+        # Nightscout's REST API answers JSON; cgm-format reads it but does not detect it.
+        return ParsedExport(FormatParser.parse_nightscout(text), "nightscout")
     libre_header = find_libre_header(text)
     if libre_header is not None:
         text = canonical_libre(text, libre_header)

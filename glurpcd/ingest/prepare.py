@@ -86,10 +86,10 @@ def prepare_readings(readings: Readings, sequence: str) -> Prepared:
     points = _grid_points(unique, starts, ends)
     chosen = _choose(points, sequence, unique, starts, ends)
     lo, hi = starts[chosen], ends[chosen]
-    grid, values, imputed = _grid(unique[lo:hi], merged[lo:hi])
+    grid, values, imputed, shared = _grid(unique[lo:hi], merged[lo:hi])
     counts_in = {
         "out_of_range": _out_of_range(merged[lo:hi], flagged_any[lo:hi]),
-        "time_duplicates": int((counts[lo:hi] - 1).sum()),
+        "time_duplicates": int((counts[lo:hi] - 1).sum()) + shared,
         "imputation": imputed,
         "quality": dropped + int(other_any[lo:hi].sum()),
         "too_short": int(sum(ends[k] - starts[k] for k in np.flatnonzero(points < WINDOW_STEPS))),
@@ -141,15 +141,16 @@ def _choose(
     return int(eligible[-1])
 
 
-def _grid(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _grid(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Grid instants, values, points with no reading, readings sharing a slot."""
     anchor = int(_anchor(times[0]))
     count = int(np.floor((times[-1] - anchor) / STEP_MS + 0.5)) + 1
     grid = anchor + np.arange(count, dtype=np.int64) * STEP_MS
     # Linear in time between readings; the ends (at most 2.5 minutes out) hold the edge value.
     interpolated = np.interp(grid.astype(np.float64), times.astype(np.float64), values)
     snapped = np.clip(np.floor((times - anchor) / STEP_MS + 0.5).astype(np.int64), 0, count - 1)
-    imputed = count - len(np.unique(snapped))
-    return grid, interpolated, imputed
+    slots = len(np.unique(snapped))
+    return grid, interpolated, count - slots, len(times) - slots
 
 
 def _out_of_range(values: np.ndarray, flagged: np.ndarray) -> int:

@@ -32,7 +32,7 @@ def make_trace(
 ) -> tuple[list[datetime], np.ndarray]:
     """Readings of `days` days from `start` (naive local time) and their mg/dL values.
 
-    Knobs: `gaps` removes that many spans (alternately one short 15-minute hole,
+    Knobs: `gaps` removes that many spans (alternately one short 10-minute hole,
     which preparation interpolates, and one 30-180 minute outage, which splits the
     sequence); `duplicates` repeats that many readings with the same timestamp;
     `out_of_range` adds that many excursions beyond the sensor's 40-400 mg/dL range;
@@ -87,8 +87,9 @@ def _add_excursions(values: np.ndarray, count: int, rng: np.random.Generator) ->
 def _gap_mask(count: int, step: int, gaps: int, rng: np.random.Generator) -> np.ndarray:
     keep = np.ones(count, dtype=bool)
     for k in range(gaps):
-        # Short holes are two missing readings (a 15-minute gap at 5-minute cadence).
-        missing = 2 if k % 2 == 0 else max(1, int(rng.integers(30, 181)) // step)
+        # A short hole is one missing reading: a 10-minute gap, safely under the 15-minute
+        # split even with clock jitter.
+        missing = 1 if k % 2 == 0 else max(1, int(rng.integers(30, 181)) // step)
         at = int(rng.integers(1, max(2, count - missing - 1)))
         keep[at : at + missing] = False
     return keep
