@@ -12,10 +12,12 @@ across I/O, so the event loop's memory calls cannot stall behind an fsync.
 removal) so a removal can never race a rename of the same path. Order: take
 `_io_lock` before `_lock`, never the reverse.
 
-A key names one value. The memory flag `persisted` means "the file on disk holds
-exactly these bytes"; a memory-only put of new bytes drops the key from the
-disk index, so a stale file is never served in this process, and the next
-persisting put or `save()` overwrites it.
+A key names one value (the daemon's keys are content digests, so it never
+stores other bytes under a key; the store still copes). The memory flag
+`persisted` means "the file on disk holds exactly these bytes". A memory-only
+put of bytes not known to be on disk marks the disk entry stale: it stays
+counted, is never served, and is removed when read or overwritten when
+persisted. Until then a restart could bring the old bytes back.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ class CacheStore:
         self._lock = threading.Lock()
         self._io_lock = threading.Lock()
         self._memory: SizedLRU[CacheKey, _Resident] = SizedLRU(memory_bytes)
-        self._disk: SizedLRU[CacheKey, None] = SizedLRU(disk_bytes if self._root else 0)
+        # Disk index: key -> stale flag (True: the file may hold older bytes).
+        self._disk: SizedLRU[CacheKey, bool] = SizedLRU(disk_bytes if self._root else 0)
         self._hits = 0
         self._misses = 0
         if self._root is not None:
@@ -71,7 +74,7 @@ class CacheStore:
         for found in sorted(scan_tree(self._root), key=lambda entry: entry.mtime_ns):
             if not self._disk.fits(found.size):
                 oversize.append(found.key)
-            oversize.extend(key for key, _ in self._disk.put(found.key, None, found.size))
+            oversize.extend(key for key, _ in self._disk.put(found.key, False, found.size))
         for key in oversize:
             _discard(self._root, key.relative_path())
 
@@ -98,20 +101,23 @@ class CacheStore:
     def contains(self, key: CacheKey) -> bool:
         """Whether a get could return the key now; no I/O, no counters."""
         with self._lock:
-            return key in self._memory or key in self._disk
+            return key in self._memory or self._disk.peek(key) is False
 
     def _read_disk(self, key: CacheKey) -> bytes | None:
         if self._root is None:
             return None
         with self._io_lock:
             with self._lock:
-                if key not in self._disk:
-                    return None
+                stale = self._disk.peek(key)
+            if stale is None:
+                return None
             relative = key.relative_path()
             try:
+                if stale:
+                    raise CorruptEntry("superseded by newer bytes held in memory")
                 data = read_entry(self._root / relative)
             except (CorruptEntry, OSError) as exc:
-                log.warning("cache entry %s/%s/%r rejected: %s", *_describe(key), exc)
+                log.info("cache entry %s/%s/%r rejected: %s", *_describe(key), exc)
                 _discard(self._root, relative)
                 with self._lock:
                     self._disk.pop(key)
@@ -129,8 +135,8 @@ class CacheStore:
         with self._lock:
             current = self._memory.peek(key)
             on_disk = current is not None and current.persisted and current.data == data
-            if not on_disk:
-                self._disk.pop(key)  # the file (if any) may hold other bytes
+            if not on_disk and key in self._disk:
+                self._disk.put(key, True, self._disk.size_of(key))  # may hold other bytes
             self._memory.put(key, _Resident(data, persisted=on_disk), len(data))
         if persist and not on_disk:
             self._write_disk(key, data)
@@ -148,9 +154,12 @@ class CacheStore:
                 write_entry(self._root, key.relative_path(), data)
             except OSError as exc:
                 log.warning("cache entry %s/%s/%r not persisted: %s", *_describe(key), exc)
+                with self._lock:
+                    self._disk.pop(key)
+                _discard(self._root, key.relative_path())  # whatever is there is unknown
                 return False
             with self._lock:
-                evicted = [victim for victim, _ in self._disk.put(key, None, size)]
+                evicted = [victim for victim, _ in self._disk.put(key, False, size)]
                 for victim in [key, *evicted]:
                     resident = self._memory.peek(victim)
                     if resident is not None:
@@ -174,7 +183,8 @@ class CacheStore:
             chosen: list[CacheKey] = []
             for key in reversed(self._disk.keys()):
                 payload = self._disk.size_of(key) - HEADER_BYTES
-                if key not in self._memory and payload <= free:
+                fresh = self._disk.peek(key) is False
+                if fresh and key not in self._memory and payload <= free:
                     chosen.append(key)
                     free -= payload
         loaded = 0

@@ -163,7 +163,9 @@ def test_memory_put_of_new_bytes_never_lets_the_old_file_be_served(tmp_path: Pat
     store.put(key(1), b"new", persist=False)
     assert store.get(key(1)) == b"new"
     store.put(key(2), b"evicts", persist=False)  # pushes key(1) out of memory
+    assert not store.contains(key(1)) and store.info()["persisted"] == 1
     assert store.get(key(1)) is None  # not the stale b"old"
+    assert store.info()["persisted"] == 0 and files_under(tmp_path) == []
     store.put(key(1), b"new")  # the persisting put overwrites the stale file
     assert CacheStore(tmp_path, memory_bytes=0, disk_bytes=KIB * KIB).get(key(1)) == b"new"
 
