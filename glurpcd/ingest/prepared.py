@@ -50,7 +50,7 @@ def series_digest(series: CgmSeries, settings_key: str) -> str:
     return hasher.hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compare digests, not objects
 class PreparedData:
     series: CgmSeries
     warnings: tuple[DataWarning, ...]
