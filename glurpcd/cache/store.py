@@ -121,6 +121,7 @@ class CacheStore:
                 _discard(self._root, relative)
                 with self._lock:
                     self._disk.pop(key)
+                    self._mark_unpersisted(key)
                 return None
             with self._lock:
                 self._disk.touch(key)
@@ -156,24 +157,41 @@ class CacheStore:
                 log.warning("cache entry %s/%s/%r not persisted: %s", *_describe(key), exc)
                 with self._lock:
                     self._disk.pop(key)
+                    self._mark_unpersisted(key)
                 _discard(self._root, key.relative_path())  # whatever is there is unknown
                 return False
             with self._lock:
                 evicted = [victim for victim, _ in self._disk.put(key, False, size)]
-                for victim in [key, *evicted]:
-                    resident = self._memory.peek(victim)
-                    if resident is not None:
-                        resident.persisted = victim == key and resident.data == data
+                resident = self._memory.peek(key)
+                if resident is not None:
+                    resident.persisted = resident.data == data
+                for victim in evicted:
+                    self._mark_unpersisted(victim)
             for victim in evicted:
                 _discard(self._root, victim.relative_path())
         return True
 
+    def _mark_unpersisted(self, key: CacheKey) -> None:
+        # Caller holds _lock. Keeps `persisted` true only while a file backs it,
+        # so a later persisting put of the same bytes is not skipped.
+        resident = self._memory.peek(key)
+        if resident is not None:
+            resident.persisted = False
+
     def save(self) -> int:
-        """Persist memory entries not yet on disk, oldest first so that the most
-        recent ones survive when the disk budget is the tighter one."""
+        """Persist the memory entries not yet on disk, among the most recent
+        ones the disk budget can hold, so repeated saves do not churn."""
         with self._lock:
-            pending = [(key, res.data) for key, res in self._memory.items() if not res.persisted]
-        return sum(self._write_disk(key, data) for key, data in pending)
+            room = self._disk.limit_bytes
+            pending: list[tuple[CacheKey, bytes]] = []
+            for key, resident in reversed(list(self._memory.items())):
+                room -= file_size_for(len(resident.data))
+                if room < 0:
+                    break
+                if not resident.persisted:
+                    pending.append((key, resident.data))
+        # Oldest first, so each save leaves the disk LRU in memory's order.
+        return sum(self._write_disk(key, data) for key, data in reversed(pending))
 
     def load(self) -> int:
         """Read the most recent verified disk entries into the free memory

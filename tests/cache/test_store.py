@@ -181,3 +181,24 @@ def test_memory_then_persist_writes_once_and_counts_once(tmp_path: Path) -> None
     assert path.stat().st_ino == written
     info = store.info()
     assert (info["entries"], info["persisted"], info["bytes"]) == (1, 1, 6)
+
+
+def test_save_keeps_the_most_recent_memory_entries_on_disk(tmp_path: Path) -> None:
+    entry = HEADER_BYTES + KIB
+    store = CacheStore(tmp_path, memory_bytes=KIB * KIB, disk_bytes=2 * entry)
+    for number in range(3):
+        store.put(key(number), payload_for(key(number), KIB), persist=False)
+    store.put(key(0), payload_for(key(0), KIB))  # oldest put, but now the most recent
+    assert store.get(key(2)) is not None  # memory order: 1, 0, 2
+    assert store.save() == 1  # only key(2): key(0) is on disk, key(1) does not fit
+    assert store.save() == 0  # nothing churns
+    assert not entry_path(tmp_path, key(1)).exists()
+    assert store.info()["persisted"] == 2
+
+
+def test_memory_only_store_never_touches_disk() -> None:
+    store = CacheStore(None, memory_bytes=KIB, disk_bytes=KIB * KIB)
+    store.put(key(1), b"kept in memory")
+    assert store.save() == 0 and store.load() == 0
+    info = store.info()
+    assert (info["entries"], info["persisted"], info["disk_limit"]) == (1, 0, 0)
