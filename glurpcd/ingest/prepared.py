@@ -44,8 +44,8 @@ class PrepareSettings:
 
 def series_digest(series: CgmSeries, settings_key: str) -> str:
     hasher = hashlib.sha256()
-    hasher.update(np.ascontiguousarray(series.times.astype("datetime64[s]").astype(np.int64)))
-    hasher.update(np.ascontiguousarray(series.glucose.astype(np.float32)))
+    hasher.update(series.times.astype("datetime64[s]").astype("<i8").tobytes())
+    hasher.update(series.glucose.astype("<f4").tobytes())
     hasher.update(settings_key.encode())
     return hasher.hexdigest()
 

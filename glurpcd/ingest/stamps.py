@@ -68,15 +68,18 @@ def parse_column(
         raise IngestError.invalid(f"the {name!r} column has no timestamps", column=name)
     sample = str(text.filter(present)[0])
     best: pl.Series | None = None
-    best_read = -1
-    best_span = None
+    best_rank = (0, 0)
     for fmt in candidate_formats(sample):
         parsed = text.str.strptime(pl.Datetime("ms"), fmt, strict=False)
         read = int((parsed.is_not_null() & present).sum())
-        span = parsed.max() - parsed.min() if read else None  # type: ignore[operator]
-        if read > best_read or (read == best_read and span is not None and span < best_span):
-            best, best_read, best_span = parsed, read, span
-    if best is None or best_read == 0:
+        if read == 0:
+            continue
+        epoch = parsed.dt.epoch("ms").drop_nulls()
+        span = int(epoch.max()) - int(epoch.min())  # type: ignore[arg-type]
+        rank = (read, -span)  # most rows read, then the shortest span
+        if best is None or rank > best_rank:
+            best, best_rank = parsed, rank
+    if best is None:
         _raise_unreadable(text, present, name, _line_of(first_line, lines))
     assert best is not None
     unread = present & best.is_null()
