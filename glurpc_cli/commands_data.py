@@ -81,7 +81,7 @@ def forecast(file: str, index: int, ahead: bool, fmt: str) -> None:
     with current_session().connect() as client, StageStatus(f"forecast {file}") as progress:
         result = client.forecast(csv=data, index=wire, on_progress=progress)
     if fmt == "json":
-        json_line({"file": file, "index": cli_index(wire), "wire_index": wire, **result})
+        json_line({**result, "file": file, "index": cli_index(wire), "wire_index": wire})
     else:
         write_forecast_csv(result, sys.stdout)
 
@@ -89,15 +89,17 @@ def forecast(file: str, index: int, ahead: bool, fmt: str) -> None:
 def forecast_rows(result: dict[str, Any]) -> list[list[Any]]:
     """One row per time step: history rows first, then the forecast steps.
 
-    `times` covers history then forecast when it is long enough, else only
-    the forecast: the rows are aligned from the end either way.
+    The forecast's instants are the last entries of `times`; the history's are
+    `history_times` (or, from a daemon that sends one long `times`, the entries
+    before the forecast's).
     """
     times = list(result.get("times") or [])
     history = list(result.get("history") or [])
     median = list(result.get("median") or [])
     truth = list(result.get("truth") or [None] * len(median))
     quantiles = result.get("quantiles") or {}
-    history_times = times[: max(0, len(times) - len(median))][-len(history) :] if history else []
+    history_times = list(result.get("history_times") or times[: max(0, len(times) - len(median))])
+    history_times = history_times[-len(history) :] if history else []
     history_times = [None] * (len(history) - len(history_times)) + history_times
     rows: list[list[Any]] = [
         [when, value, None, None, *([None] * len(QUANTILE_KEYS))]

@@ -231,8 +231,24 @@ def test_forecast_csv_has_history_then_forecast_rows(fake: FakeDaemon, workdir: 
         "t2,,120.0,118.0,1.0,1.0,1.0,1.0,1.0",
         "t3,,,125.0,2.0,2.0,2.0,2.0,2.0",
     ]
-    as_json = glurpc(fake, "forecast", "cgm.csv", "--ahead")
-    assert json.loads(as_json.stdout)["wire_index"] == 12
+    as_json = json.loads(glurpc(fake, "forecast", "cgm.csv", "--ahead").stdout)
+    assert (as_json["index"], as_json["wire_index"]) == (None, 12)
+
+
+def test_forecast_csv_uses_history_times(fake: FakeDaemon, workdir: Path) -> None:
+    fake.handlers["forecast"] = lambda args: {
+        "index": args["index"],
+        "times": ["f0"],
+        "history_times": ["h0", "h1"],
+        "history": [100.0, 101.0],
+        "truth": [None],
+        "median": [99.0],
+        "quantiles": {},
+    }
+    result = glurpc(fake, "forecast", "cgm.csv", "--index", "1", "--csv")
+    assert [line.split(",")[0] for line in result.stdout.splitlines()[1:]] == ["h0", "h1", "f0"]
+    as_json = json.loads(glurpc(fake, "forecast", "cgm.csv", "--index", "1").stdout)
+    assert (as_json["index"], as_json["wire_index"]) == (1, -1)
 
 
 def test_process_convert_cache_and_status(fake: FakeDaemon, workdir: Path) -> None:
