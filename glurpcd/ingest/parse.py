@@ -36,8 +36,10 @@ FORMAT_NAMES = {
     _F.MEDTRONIC_PUMP: "medtronic",
     _F.NIGHTSCOUT: "nightscout",
 }
+# Everything a hostile file can make cgm-format, polars or json raise (RecursionError:
+# deeply nested JSON; PanicException: a polars panic, a BaseException).
 _READ_ERRORS = (
-    ValueError, TypeError, KeyError, IndexError, ArithmeticError, csv.Error,
+    ValueError, TypeError, KeyError, IndexError, ArithmeticError, csv.Error, RecursionError,
     pl.exceptions.PolarsError, pl.exceptions.PanicException,
 )  # fmt: skip
 _DEXCOM_CALIBRATION = re.compile(r"^[^\n]*,Calibration,[^\n]*$", re.MULTILINE)

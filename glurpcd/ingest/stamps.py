@@ -6,7 +6,8 @@ AM/PM, an ISO `T`, a trailing `Z` or UTC offset. This module picks ONE format
 for a whole column by trying every plausible one on every row: a format wins by
 reading every row, and when several do (no day past the 12th), the one that
 gives the shortest span of time wins, because a swapped day and month scatters
-readings over months. Times stay naive wall-clock time as written (a UTC offset
+readings over months; a file within one day is read month-first with an AM/PM
+clock and day-first with a 24-hour clock. Times stay naive wall-clock time as written (a UTC offset
 is dropped, not applied), like the reference service.
 """
 
@@ -39,11 +40,14 @@ def candidate_formats(sample: str) -> list[str]:
     separator = next((s for s in "-/." if s in date_part), None)
     if separator is None:
         return []
+    twelve_hour = bool(re.search(r"[AaPp]\.?[Mm]\.?$", clock_part))
     if re.match(r"^\d{4}", date_part):
         dates = [f"%Y{separator}%m{separator}%d"]
     else:
-        dates = [order.format(s=separator) for order in _DATE_ORDERS]
-    twelve_hour = bool(re.search(r"[AaPp]\.?[Mm]\.?$", clock_part))
+        # Ties (a single day, no day past the 12th) go to the first: AM/PM clocks are
+        # mostly US month-first; 24-hour clocks mostly day-first.
+        orders = _DATE_ORDERS[::-1] if twelve_hour else _DATE_ORDERS
+        dates = [order.format(s=separator) for order in orders]
     colons = clock_part.count(":")
     if twelve_hour:
         clocks = ["%I:%M:%S %p"] if colons >= 2 else ["%I:%M %p"]
@@ -67,6 +71,8 @@ def parse_column(
     if not present.any():
         raise IngestError.invalid(f"the {name!r} column has no timestamps", column=name)
     sample = str(text.filter(present)[0])
+    if re.fullmatch(r"\d{9,13}", sample):
+        return _epoch(text, present, name, _line_of(first_line, lines))
     best: pl.Series | None = None
     best_rank = (0, 0)
     for fmt in candidate_formats(sample):
@@ -86,6 +92,18 @@ def parse_column(
     if unread.any():
         _raise_unreadable(text, unread, name, _line_of(first_line, lines))
     return best
+
+
+def _epoch(
+    text: pl.Series, present: pl.Series, name: str, line_of: Callable[[int], int]
+) -> pl.Series:
+    """Unix time in seconds (9-10 digits) or milliseconds (12-13 digits), as UTC wall time."""
+    numbers = text.cast(pl.Int64, strict=False)
+    unread = present & numbers.is_null()
+    if unread.any():
+        _raise_unreadable(text, unread, name, line_of)
+    scale = 1 if len(str(text.filter(present)[0])) >= 12 else 1000
+    return (numbers * scale).cast(pl.Datetime("ms"))
 
 
 def _line_of(first_line: int, lines: pl.Series | None) -> Callable[[int], int]:

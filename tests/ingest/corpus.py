@@ -89,6 +89,17 @@ def _errors() -> list[CorpusCase]:
         CorpusCase(
             "unknown_subject", to_generic(times, values, subject="a"), INVALID, subject="zz"
         ),
+        CorpusCase("deeply_nested_json", b"[" * 100_000 + b"]" * 100_000, INVALID),
+        CorpusCase("one_huge_line", b"time,gl," + b"x" * 2_000_000, INVALID),
+        CorpusCase(
+            "huge_header", b",".join(b"c%d" % i for i in range(50_000)) + b"\n1,2\n", INVALID
+        ),
+        CorpusCase(
+            "unterminated_quote",
+            b'time,gl\n"2024-03-04 00:00:00,120\n' + b"2024-03-04 00:05:00,120\n" * 2000,
+            INVALID,
+        ),
+        CorpusCase("control_characters", b"time,gl\n" + bytes(range(1, 9)) * 200, INVALID),
         CorpusCase("medtronic_no_sensor_values", to_medtronic(times, values * 0 + 500), INVALID),
     ]
 
