@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=90)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    times, values = syn.make_trace(days=args.days, seed=1, gaps=6, duplicates=4, out_of_range=3)
+    times, values = syn.make_trace(days=args.days, seed=1, duplicates=4, out_of_range=3)
     libre = syn.make_trace(days=args.days, seed=1, step_minutes=15)
     layouts = {
         "dexcom": syn.to_dexcom(times, values, calibrations=int(args.days)),

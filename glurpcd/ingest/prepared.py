@@ -27,6 +27,9 @@ PREPARATION_VERSION = "glurpc-prepare-1"  # bump when preparation changes any se
 
 @dataclass(frozen=True)
 class PrepareSettings:
+    """`sequence`: which sequence to keep when gaps split the data; `subject`: which
+    subject of a generic table with an id column (ignored by single-person exports)."""
+
     sequence: Literal["latest", "longest"] = "latest"
     subject: str | None = None
 
