@@ -1,0 +1,176 @@
+"""Batched, seeded MC-dropout forecasting of CGM windows (pure compute, blocking;
+the daemon calls it from the one thread that owns the model; never asyncio).
+
+Each window is replicated `samples` times along the batch axis so one forward pass
+gives every sample. Dropout masks come from per-row streams keyed by (seed, window
+index, sample number), BatchNorm stays on its running statistics, so a window's
+numbers never depend on the batch it shares or on `batch_rows`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import resource
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..forecast import QUANTILE_LEVELS, WindowForecast
+from ..series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
+from .checkpoint import open_checkpoint
+from .dropout import RowStreams
+from .errors import ModelError
+from .inputs import Scaling, WindowInputs, window_inputs
+from .mixture import mixture_quantiles
+
+# Rows (window x sample) per forward pass. On CPU, beyond a few hundred rows the
+# matrix products gain nothing and memory grows; a GPU wants large batches.
+CPU_ROWS = 320
+CUDA_ROWS = 4000
+
+
+def weights_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Forecaster:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        source: str,
+        device: str = "cpu",
+        samples: int = 10,
+        seed: int = 0,
+        batch_rows: int | None = None,
+    ) -> None:
+        path = Path(path)
+        if samples < 1:
+            raise ValueError("samples must be at least 1")
+        self.model, self.config, saved_scaling = open_checkpoint(path, device)
+        if (self.config.len_seq, self.config.len_pred) != (INPUT_STEPS, OUTPUT_STEPS):
+            raise ModelError(
+                "model_invalid",
+                f"{path} reads {self.config.len_seq} steps and predicts {self.config.len_pred}; "
+                f"glurpc windows need {INPUT_STEPS} and {OUTPUT_STEPS}",
+            )
+        self.bundle_scaling = Scaling.from_bundle(saved_scaling) if saved_scaling else None
+        self.scaling = "bundle" if saved_scaling else "fitted_on_upload"
+        self.model_id = f"{path.stem}-{weights_digest(path)[:12]}"
+        self.path, self.source, self.device = path, source, device
+        self.samples, self.seed = samples, seed
+        self.parameters = self.model.parameter_count()
+        default_rows = CUDA_ROWS if device.startswith("cuda") else CPU_ROWS
+        self.batch_rows = max(samples, batch_rows or default_rows)
+
+    @property
+    def windows_per_batch(self) -> int:
+        return max(1, self.batch_rows // self.samples)
+
+    def count_batches(self, n_windows: int) -> int:
+        return math.ceil(n_windows / self.windows_per_batch)
+
+    def memory(self) -> dict[str, int]:
+        usage = {"peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+        with open("/proc/self/statm") as statm:
+            usage["rss_bytes"] = int(statm.read().split()[1]) * resource.getpagesize()
+        if self.device.startswith("cuda"):
+            usage["cuda_allocated_bytes"] = torch.cuda.memory_allocated(self.device)
+            usage["cuda_peak_allocated_bytes"] = torch.cuda.max_memory_allocated(self.device)
+        return usage
+
+    def forecast(
+        self,
+        series: CgmSeries,
+        indices: Sequence[int],
+        *,
+        skip: Callable[[int], bool] = lambda index: False,
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> dict[int, WindowForecast]:
+        """Forecasts of the windows not skipped; IndexError before any compute if an
+        index is invalid."""
+        remaining = list(dict.fromkeys(int(index) for index in indices))
+        for index in remaining:
+            series.input_start(index)
+        scaling = self.bundle_scaling or Scaling.fit_on(series)
+        results: dict[int, WindowForecast] = {}
+        done = 0
+        while remaining:
+            remaining = [index for index in remaining if not skip(index)]
+            if not remaining:
+                break
+            chunk, remaining = (
+                remaining[: self.windows_per_batch],
+                remaining[self.windows_per_batch :],
+            )
+            means, logvars = self.sample_batch(series, chunk, scaling)
+            results.update(self.summarise(series, chunk, scaling, means, logvars))
+            done += 1
+            if on_batch is not None:
+                on_batch(done, done + self.count_batches(len(remaining)))
+        return results
+
+    def sample_batch(
+        self, series: CgmSeries, chunk: Sequence[int], scaling: Scaling
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled sample means [W, S, 12] and log-variances [W, S] for one batch."""
+        arrays = window_inputs(series, chunk, scaling, self.config.label_len)
+        rows = [(index, sample) for index in chunk for sample in range(self.samples)]
+        streams = RowStreams.for_rows(self.seed, rows, self.device)
+        with torch.inference_mode(), self.model.sampling(streams):
+            mean, logvar = self.model(*self.row_tensors(arrays))
+        shape = (len(chunk), self.samples)
+        return (
+            mean.reshape(*shape, OUTPUT_STEPS).cpu().numpy(),
+            logvar.reshape(*shape).cpu().numpy(),
+        )
+
+    def row_tensors(self, arrays: WindowInputs) -> list[torch.Tensor]:
+        """Each window repeated `samples` times, consecutively (w0..w0, w1..w1)."""
+        tensors = []
+        for array in (arrays.x_enc, arrays.x_mark_enc, arrays.x_dec, arrays.x_mark_dec):
+            tensor = torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
+            tensors.append(tensor.repeat_interleave(self.samples, dim=0))
+        rows = tensors[0].shape[0]
+        static = torch.zeros(rows, self.config.num_static_features, device=self.device)
+        return [static, *tensors]
+
+    def summarise(
+        self,
+        series: CgmSeries,
+        chunk: Sequence[int],
+        scaling: Scaling,
+        means: np.ndarray,
+        logvars: np.ndarray,
+    ) -> dict[int, WindowForecast]:
+        target = scaling.target
+        scale = float(target.scale[0])
+        sample_means = target.inverse(means.astype(np.float64)).transpose(0, 2, 1)  # [W,12,S]
+        sample_stds = np.exp(logvars.astype(np.float64) / 2) / scale  # [W, S]
+        quantiles = mixture_quantiles(sample_means, sample_stds, QUANTILE_LEVELS)
+        middle = QUANTILE_LEVELS.index(0.5)
+        out = {}
+        for row, index in enumerate(chunk):
+            start = series.input_start(index)
+            truth = np.full(OUTPUT_STEPS, np.nan, dtype=np.float32)
+            known = series.glucose[start + INPUT_STEPS : start + INPUT_STEPS + OUTPUT_STEPS]
+            truth[: len(known)] = known
+            out[index] = WindowForecast(
+                index=index,
+                history_times=series.times[start : start + INPUT_STEPS],
+                history=series.glucose[start : start + INPUT_STEPS].astype(np.float32),
+                future_times=series.future_times(index),
+                truth=truth,
+                sample_means=sample_means[row].astype(np.float32),
+                sample_stds=sample_stds[row].astype(np.float32),
+                median=quantiles[row, middle].astype(np.float32),
+                quantiles=quantiles[row].astype(np.float32),
+            )
+        return out

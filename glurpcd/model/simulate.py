@@ -1,0 +1,80 @@
+"""Simulated CGM traces for training the shipped default model (training only:
+needs the `simglucose` package, MIT licensed, which glurpc never imports at run time).
+
+simglucose implements the UVA/Padova type 1 diabetes simulator with its 30 virtual
+patients (10 adolescents, 10 adults, 10 children), a Dexcom sensor noise model
+sampling every 3 minutes, an insulin pump, a basal-bolus controller and a random
+meal scenario. Each patient is simulated for `days` days from its own start date;
+the sensor trace is resampled to the 5-minute grid by linear interpolation.
+
+    .venv/bin/python -m glurpcd.model.simulate --simglucose-path /tmp/simgl \
+        --days 2 --out /tmp/glurpc-sim.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+GROUPS = ("adolescent", "adult", "child")
+FIRST_DAY = datetime(2024, 1, 1)
+
+
+def patient_names() -> list[str]:
+    return [f"{group}#{number:03d}" for group in GROUPS for number in range(1, 11)]
+
+
+def simulate_patient(name: str, number: int, days: float, seed: int) -> tuple[np.ndarray, ...]:
+    """(times datetime64[s] on a 5-min grid, CGM mg/dL float32) for one patient."""
+    from simglucose.actuator.pump import InsulinPump
+    from simglucose.controller.basal_bolus_ctrller import BBController
+    from simglucose.patient.t1dpatient import T1DPatient
+    from simglucose.sensor.cgm import CGMSensor
+    from simglucose.simulation.env import T1DSimEnv
+    from simglucose.simulation.scenario_gen import RandomScenario
+    from simglucose.simulation.sim_engine import SimObj
+
+    # Start dates spread over the year so the calendar covariates vary.
+    start = FIRST_DAY + timedelta(days=11 * number, minutes=7 * number)
+    env = T1DSimEnv(
+        T1DPatient.withName(name),
+        CGMSensor.withName("Dexcom", seed=seed + number),
+        InsulinPump.withName("Insulet"),
+        RandomScenario(start_time=start, seed=seed + number),
+    )
+    run = SimObj(env, BBController(), timedelta(days=days), animate=False, path=None)
+    run.simulate()
+    results = run.results()
+    stamps = results.index.values.astype("datetime64[s]")
+    seconds = (stamps - stamps[0]).astype(np.int64)
+    grid = np.arange(0, seconds[-1] + 1, 300)
+    values = np.interp(grid, seconds, results["CGM"].to_numpy(dtype=np.float64))
+    return stamps[0] + grid.astype("timedelta64[s]"), values.astype(np.float32)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Simulate CGM traces with simglucose")
+    parser.add_argument("--simglucose-path", type=Path, default=None)
+    parser.add_argument("--days", type=float, default=2.0)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    if args.simglucose_path is not None:
+        sys.path.insert(0, str(args.simglucose_path))
+    arrays: dict[str, np.ndarray] = {}
+    for number, name in enumerate(patient_names()):
+        began = time.monotonic()
+        times, values = simulate_patient(name, number, args.days, args.seed)
+        arrays[f"{name}/times"] = times
+        arrays[f"{name}/glucose"] = values
+        print(f"{name}: {len(values)} points in {time.monotonic() - began:.0f} s", flush=True)
+    np.savez(args.out, **arrays)
+
+
+if __name__ == "__main__":
+    main()
