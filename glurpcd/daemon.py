@@ -24,7 +24,7 @@ from glurpc_cli.protocol import ErrorCode
 from . import __version__, systemd
 from .config import DaemonConfig, parse_args
 from .connection import Connection
-from .listener import AlreadyRunning, bind_socket, remove_socket
+from .listener import AlreadyRunning, bind_socket, remove_socket, socket_identity
 from .peer import PeerPolicy, peer_of
 from .services import Services, build_services
 
@@ -39,7 +39,7 @@ class Daemon:
         self.services = services
         self.sock = sock
         # A socket systemd passed us stays systemd's: never unlink it.
-        self.owns_socket = owns_socket
+        self.socket_identity = socket_identity(config.socket) if owns_socket else None
         self.policy = PeerPolicy(config.group)
         self.connections: set[Connection] = set()
         self._connection_tasks: set[asyncio.Task[None]] = set()
@@ -107,8 +107,8 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*self._connection_tasks, return_exceptions=True)
         await self.services.close()
-        if self.owns_socket:
-            remove_socket(self.config.socket, self.sock)
+        if self.socket_identity is not None:
+            remove_socket(self.config.socket, self.socket_identity)
         log.info("stopped")
 
 

@@ -71,8 +71,15 @@ def bind_socket(path: Path, group: str | None = None, backlog: int = 512) -> soc
         os.close(lock_fd)
 
 
-def remove_socket(path: Path, sock: socket.socket) -> None:
-    """Remove our socket file on shutdown, only if it is still ours."""
+def socket_identity(path: Path) -> tuple[int, int]:
+    """(device, inode) of the socket file, to recognise it as ours later."""
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
+def remove_socket(path: Path, identity: tuple[int, int]) -> None:
+    """Remove our socket file on shutdown, only if it is still ours (a newer
+    daemon may have replaced it)."""
     with contextlib.suppress(OSError):
-        if os.stat(path).st_ino == os.fstat(sock.fileno()).st_ino:
+        if socket_identity(path) == identity:
             path.unlink()

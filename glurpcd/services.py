@@ -78,7 +78,9 @@ def _load_forecaster(config: DaemonConfig) -> Any:
 async def build_services(config: DaemonConfig) -> Services:
     forecaster = await asyncio.to_thread(_load_forecaster, config)
     device = forecaster.device
-    cache = CacheStore(
+    # Opening scans the cache directory: keep it off the event loop.
+    cache = await asyncio.to_thread(
+        CacheStore,
         config.state_dir / "cache",
         memory_bytes=config.cache_mb * MIB,
         disk_bytes=config.disk_cache_mb * MIB,

@@ -176,8 +176,10 @@ def test_other_users_are_refused_by_peer_credentials(daemon):
         script = (
             "import os, socket\n"
             "from glurpc_cli import protocol\n"
+            # cwd first: the test's temporary parents are closed to other users.
+            f"os.chdir({str(daemon.socket.parent)!r})\n"
             "os.setgid(65534); os.setuid(65534)\n"
-            f"s = socket.socket(socket.AF_UNIX); s.connect({str(daemon.socket)!r})\n"
+            f"s = socket.socket(socket.AF_UNIX); s.connect({daemon.socket.name!r})\n"
             "d = protocol.FrameDecoder(); frames = []\n"
             "while not frames:\n"
             "    data = s.recv(4096)\n"
