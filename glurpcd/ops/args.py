@@ -11,9 +11,7 @@ def required_bytes(args: dict[str, Any], name: str) -> bytes:
     value = args.get(name)
     if not isinstance(value, bytes | bytearray):
         raise OpError.bad_request(f"'{name}' must be binary (msgpack bin)")
-    if not value:
-        raise OpError.bad_request(f"'{name}' is empty")
-    return bytes(value)
+    return bytes(value)  # empty is a file like any other: ingestion says invalid_data
 
 
 def optional_str(

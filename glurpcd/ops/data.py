@@ -79,7 +79,10 @@ class UploadResolver:
         data = await self.results.get(series_key(handle))
         if data is None:
             return None
-        prepared = await asyncio.to_thread(ingest.PreparedData.from_bytes, data)
+        try:
+            prepared = await asyncio.to_thread(ingest.PreparedData.from_bytes, data)
+        except ingest.IngestError:
+            return None  # an entry that no longer decodes is as good as evicted
         self._remember(handle, prepared)
         return prepared
 
