@@ -9,9 +9,12 @@ per-process state, and holds that process's prepared figure.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sys
+import threading
+from multiprocessing.connection import wait
 from typing import Any
 
 from glurpcd.forecast import WindowForecast
@@ -27,9 +30,29 @@ def prepare_worker() -> None:
     # process group must not kill renders that a draining daemon still waits for.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _exit_with_parent()
     figure = ForecastFigure()
     figure.warm_up()
     _PREPARED["figure"] = figure
+
+
+def _exit_with_parent() -> None:
+    """Exit as soon as the daemon dies, even by SIGKILL.
+
+    Workers ignore SIGTERM and block reading the task queue, whose write end they
+    also hold, so nothing else would ever end them: they would outlive a killed
+    daemon, holding memory and its stdout.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        wait([sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def render_in_worker(forecast: WindowForecast, fmt: str, model_id: str) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import numpy as np
 import pytest
@@ -92,3 +93,8 @@ def test_steps_past_the_data_have_no_truth(index):
     missing = np.isnan(content.observed)
     assert missing.sum() == index
     assert np.all(content.observed_minutes[missing] > 60 - 5 * index)
+
+
+def test_render_errors_keep_their_code_across_processes():
+    error = pickle.loads(pickle.dumps(RenderError("invalid_data", "bad", {"field": "x"})))
+    assert (error.code, error.message, error.details) == ("invalid_data", "bad", {"field": "x"})

@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import subprocess
+import sys
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,3 +112,29 @@ def test_relay_forwards_cancellation_and_translates_a_broken_pool():
     outer = _relay(inner)
     inner.set_result(b"png")
     assert outer.result() == b"png"
+
+
+KILLED_DAEMON = """
+import os
+from glurpcd.render import RenderPool
+from glurpcd.render.worker import describe_worker
+pool = RenderPool(workers=1)
+print(pool._submit_call(describe_worker).result()["pid"], flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+def test_workers_exit_when_the_daemon_is_killed():
+    # The worker inherits the stdout pipe, so communicate() only returns once the
+    # worker has exited too; without the parent watch it never would.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", KILLED_DAEMON],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    out, _ = parent.communicate(timeout=60)
+    assert parent.returncode == -9
+    worker = int(out.split()[0])
+    stat = Path(f"/proc/{worker}/stat")
+    assert not stat.exists() or stat.read_text().split(") ")[1][0] == "Z"
