@@ -2,7 +2,9 @@
 
 The entry point for inline rendering and for the render worker processes, which
 pass their prepared `ForecastFigure`; without one a fresh figure is built (about
-twice the cost of a plot on a prepared figure).
+twice the cost of a plot on a prepared figure). It swaps matplotlib's global
+settings for the duration of a plot, so threads must not call it concurrently:
+they share a `RenderPool` instead.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from glurpcd.forecast import WindowForecast
 from glurpcd.render.figure import ForecastFigure
 from glurpcd.render.inputs import RenderError, check_forecast, check_format
 from glurpcd.render.plot import render_forecast
-from glurpcd.render.worker import prepare_worker, render_in_worker
+from glurpcd.render.worker import describe_worker, prepare_worker, render_in_worker
 
 MAX_DEFAULT_WORKERS = 4
 
@@ -82,6 +82,16 @@ class RenderPool:
         self._executor: ProcessPoolExecutor | None = None
         self._inline_figure: ForecastFigure | None = None
         self._closed = False
+
+    def start(self) -> list[Future[dict[str, Any]]]:
+        """Spawn the workers now, so the first plots do not wait ~2 s for start-up.
+
+        Optional: workers otherwise start on demand. The futures settle with each
+        task's `describe_worker()` facts once a worker has prepared its figure.
+        """
+        if self.workers == 0:
+            return []
+        return [self._submit_call(describe_worker) for _ in range(self.workers)]
 
     def submit(self, forecast: WindowForecast, *, fmt: str, model_id: str) -> Future[bytes]:
         """A future of the image bytes; failures arrive through it as `RenderError`.

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.timeout(120)
 def test_inline_pool_renders_in_the_calling_process():
     forecast = make_forecast(seed=8)
     with RenderPool(workers=0) as pool:
+        assert pool.start() == []
         future = pool.submit(forecast, fmt="png", model_id="m")
         assert future.done()
         assert future.result() == render_forecast(forecast, model_id="m")
@@ -40,9 +41,11 @@ def test_worker_processes_render_the_same_bytes_and_never_load_torch():
         ]
         for forecast, fmt, future in futures:
             assert future.result() == render_forecast(forecast, fmt=fmt, model_id="m")
-        facts = pool._submit_call(describe_worker).result()
-    assert facts["pid"] != os.getpid()
-    assert facts["figure_ready"] and not facts["torch_loaded"]
+        facts = [future.result() for future in pool.start()]
+    assert len(facts) == 2
+    for worker in facts:
+        assert worker["pid"] != os.getpid()
+        assert worker["figure_ready"] and not worker["torch_loaded"]
 
 
 def test_two_workers_render_at_the_same_time():
