@@ -83,8 +83,9 @@ def ctrl_c_cost(daemon, handle, interrupt):
     pid = daemon.process.pid
     with daemon.connect() as observer:
         client = daemon.connect()
-        ids = [client.request("forecast", {"handle": handle, "index": -i})
-               for i in range(WINDOWS_18H)]
+        ids = [
+            client.request("forecast", {"handle": handle, "index": -i}) for i in range(WINDOWS_18H)
+        ]
         start_cpu = cpu_seconds(pid)
         if interrupt:
             while (frame := client.receive())["stage"] != "inference" or frame["done"] < 1:
@@ -112,12 +113,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         model = args.model or str(published_size_checkpoint(base / "published.pth"))
-        common = ["--model", model, "--samples", str(args.samples), "--precompute-hours", "0",
-                  "--render-workers", "0"]
+        common = [
+            "--model",
+            model,
+            "--samples",
+            str(args.samples),
+            "--precompute-hours",
+            "0",
+            "--render-workers",
+            "0",
+        ]
         csv = cgm_csv(hours=18 + 1, seed=5)
         results = {}
-        for label, extra in [("queued+running", ["--batch-rows", str(args.samples * 4)]),
-                             ("ctrl-c", ["--batch-rows", str(args.samples * 32)])]:
+        for label, extra in [
+            ("queued+running", ["--batch-rows", str(args.samples * 4)]),
+            ("ctrl-c", ["--batch-rows", str(args.samples * 32)]),
+        ]:
             daemon = launch(base / label / "s.sock", base / label / "state", *common, *extra)
             try:
                 with daemon.connect() as conn:
@@ -137,11 +148,15 @@ def main() -> None:
     print(f"model: {args.model or 'published size (random weights)'}; samples {args.samples}")
     for kind in ("queued", "running"):
         client_view, daemon_view = results[kind]
-        print(f"disconnect->abandon, {kind:7s} jobs: client view {ms(client_view)}; daemon "
-              f"p50 {daemon_view['disconnect_to_abandon_p50']:.2f} ms "
-              f"p99 {daemon_view['disconnect_to_abandon_p99']:.2f} ms")
-    print(f"CPU seconds, full {WINDOWS_18H}-window forecast job : {results['full']:6.2f} s "
-          "(what the reference service always spends)")
+        print(
+            f"disconnect->abandon, {kind:7s} jobs: client view {ms(client_view)}; daemon "
+            f"p50 {daemon_view['disconnect_to_abandon_p50']:.2f} ms "
+            f"p99 {daemon_view['disconnect_to_abandon_p99']:.2f} ms"
+        )
+    print(
+        f"CPU seconds, full {WINDOWS_18H}-window forecast job : {results['full']:6.2f} s "
+        "(what the reference service always spends)"
+    )
     print(f"CPU seconds after Ctrl-C at the first batch     : {results['interrupted']:6.2f} s")
 
 

@@ -30,6 +30,8 @@ from .services import Services, build_services
 
 log = logging.getLogger("glurpcd")
 
+LISTEN_BACKLOG = 1024
+
 
 class Daemon:
     def __init__(
@@ -53,7 +55,11 @@ class Daemon:
         )
 
     async def start(self) -> None:
-        self._server = await asyncio.start_unix_server(self._accept, sock=self.sock, limit=2**16)
+        # asyncio re-listens with its own backlog (100 by default); shell
+        # scripts open hundreds of connections at once.
+        self._server = await asyncio.start_unix_server(
+            self._accept, sock=self.sock, limit=2**16, backlog=LISTEN_BACKLOG
+        )
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = peer_of(writer.get_extra_info("socket"))

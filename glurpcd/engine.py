@@ -22,9 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from glurpc_cli.protocol import ALL_ERROR_CODES
+
 from .errors import ErrorCode, OpError
 from .jobqueue import JobQueue, Work
 from .lifecycle import Job, JobSpec, JobState, Priority, Registry, Request
+from .memory import HeapTrimmer
 from .series import CgmSeries
 
 log = logging.getLogger("glurpcd.engine")
@@ -74,6 +77,7 @@ class Engine:
         self._cpu_pool = ThreadPoolExecutor(cpu_workers, thread_name_prefix="glurpcd-cpu")
         self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="glurpcd-model")
         self._workers: list[asyncio.Task[None]] = []
+        self._heap = HeapTrimmer()
         # Forward passes actually run: what abandonment is measured against.
         self.model_batches = 0
         registry.abandon_listeners.append(self._drop_queued)
@@ -193,6 +197,9 @@ class Engine:
         loop = asyncio.get_running_loop()
         per_batch = max(1, self.model.batch_rows // max(1, self.model.samples))
         while True:
+            if not len(queue):
+                # Idle: give the burst's activations back to the OS.
+                await loop.run_in_executor(self._model_thread, self._heap.release)
             first = await queue.pop()
             batch = [first] + queue.pop_matching(
                 functools.partial(_same_batch, first), per_batch - 1
@@ -251,7 +258,9 @@ def _as_op_error(exc: BaseException, job: Job) -> OpError:
     if isinstance(exc, OpError):
         return exc
     code = getattr(exc, "code", None)
-    if isinstance(code, str) and code in (ErrorCode.INVALID_DATA, ErrorCode.TOO_SHORT):
+    # Compute layers raise their own errors with protocol codes (IngestError,
+    # RenderError): pass those through; anything else is a bug.
+    if code in ALL_ERROR_CODES and code != ErrorCode.INTERNAL:
         return OpError(code, getattr(exc, "message", str(exc)), getattr(exc, "details", {}))
     log.exception("job %s failed", job.key, exc_info=exc)
     return OpError(ErrorCode.INTERNAL, f"internal error while computing {job.spec.kind}")

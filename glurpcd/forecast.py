@@ -7,6 +7,7 @@ sent over the wire. All values are in mg/dL.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,6 @@ class WindowForecast:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> WindowForecast:
-        values = {f.name: arrays[f.name] for f in fields(cls)}
+        values: dict[str, Any] = {f.name: arrays[f.name] for f in fields(cls)}
         values["index"] = int(values["index"])
         return cls(**values)

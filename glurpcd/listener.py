@@ -44,7 +44,7 @@ def _is_live(path: Path) -> bool:
         probe.close()
 
 
-def bind_socket(path: Path, group: str | None = None, backlog: int = 512) -> socket.socket:
+def bind_socket(path: Path, group: str | None = None, backlog: int = 1024) -> socket.socket:
     """Create the listening socket at `path` (0600, or 0660 for a group)."""
     _prepare_directory(path)
     lock_path = path.with_name(path.name + ".lock")

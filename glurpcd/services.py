@@ -86,6 +86,7 @@ async def build_services(config: DaemonConfig) -> Services:
         disk_bytes=config.disk_cache_mb * MIB,
     )
     renderer = RenderPool(config.render_workers)
+    renderer.start()  # spawn the workers now: the first plot should not wait ~2 s
     registry = Registry(config.duplicates)
     engine = Engine(
         registry,

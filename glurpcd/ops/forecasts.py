@@ -21,7 +21,7 @@ from ..engine import ForecastPayload
 from ..errors import ErrorCode, OpError
 from ..forecast import QUANTILE_LEVELS, WindowForecast
 from ..lifecycle import JobSpec, Request
-from ..series import CgmSeries
+from ..series import INPUT_STEPS, CgmSeries
 from .args import optional_int, optional_str
 from .data import Resolved, UploadResolver
 from .results import ResultStore, decode_forecast, encode_forecast, forecast_key, image_key
@@ -70,7 +70,8 @@ class ForecastOps:
             "handle": resolved.handle,
             "index": index,
             "window_start": _iso(series.times[start]),
-            "forecast_start": _iso(series.future_times(index)[0]),
+            # The last observed reading, where the median is anchored.
+            "forecast_start": _iso(series.times[start + INPUT_STEPS - 1]),
         }
 
     async def quick_plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:

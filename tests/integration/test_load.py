@@ -121,13 +121,14 @@ def test_storm_of_clients_leaves_nothing_behind(tmp_path):
     )
     try:
         with daemon.connect() as conn:
-            handles = [
-                conn.call("process", {"csv": cgm_csv(hours=14, seed=seed)})["data"]["handle"]
-                for seed in range(HANDLES)
-            ]
-            # Warm-up: caches and allocator reach their steady state first.
-            for handle in handles:
-                assert conn.call("plot", {"handle": handle, "index": 0})["type"] == "result"
+            uploads = [cgm_csv(hours=14, seed=seed) for seed in range(HANDLES)]
+            handles = [conn.call("process", {"csv": csv})["data"]["handle"] for csv in uploads]
+            # Warm-up: a first storm brings the allocators to the storm's peak;
+            # flushing the cache makes the measured storm compute it all again.
+            asyncio.run(_storm(daemon.socket, handles, seed=6))
+            conn.call("cache", {"action": "flush"})
+            for csv in uploads:  # the flush dropped the prepared series too
+                conn.call("process", {"csv": csv})
             baseline = rss_bytes(daemon.process.pid)
 
             outcomes = asyncio.run(_storm(daemon.socket, handles, seed=7))
@@ -157,6 +158,6 @@ def test_storm_of_clients_leaves_nothing_behind(tmp_path):
         assert status["requests"]["completed"] >= ok
         growth = rss_bytes(daemon.process.pid) - baseline
         print(f"rss growth after {CLIENTS} clients: {growth / 2**20:.1f} MiB")
-        assert growth < 96 * 2**20
+        assert growth < 64 * 2**20  # allocator noise between storms is about +-30 MiB
     finally:
         daemon.stop()
