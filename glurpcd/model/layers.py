@@ -106,6 +106,13 @@ def pointwise(conv: nn.Conv1d, x: torch.Tensor) -> torch.Tensor:
     return F.linear(x, conv.weight.squeeze(-1), conv.bias)
 
 
+def single_output(linear: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    """A Linear with one output, as a per-row product and sum: torch's matrix-vector
+    kernel rounds differently with the batch size, which would make a window's
+    numbers depend on the batch it shares."""
+    return (x * linear.weight[0]).sum(dim=-1, keepdim=True) + linear.bias
+
+
 def activation(name: str):
     if name == "relu":
         return F.relu
@@ -211,5 +218,5 @@ class Variance(nn.Module):
         self.proj2 = nn.Linear(len_seq + 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.dropout(F.relu(self.proj1(x))).transpose(1, 2)
-        return 10 * torch.tanh(self.proj2(x))
+        x = self.dropout(F.relu(single_output(self.proj1, x))).transpose(1, 2)
+        return 10 * torch.tanh(single_output(self.proj2, x))

@@ -25,6 +25,7 @@ from .layers import (
     Encoder,
     EncoderLayer,
     Variance,
+    single_output,
 )
 
 
@@ -97,7 +98,7 @@ class Gluformer(nn.Module):
         # Only the last len_pred decoder tokens are returned, so the last layer
         # computes only those rows.
         dec_out = self.decoder(dec_tokens, memory, keep_last=self.len_pred)
-        return self.projection(dec_out)[:, -self.len_pred :, :], logvar
+        return single_output(self.projection, dec_out)[:, -self.len_pred :, :], logvar
 
     def dropout_sites(self) -> list[McDropout]:
         return [module for module in self.modules() if isinstance(module, McDropout)]

@@ -1,0 +1,67 @@
+"""Accuracy on held-out series against naive baselines (pure compute; used by the
+training script and docs/MODEL.md; never imported by the daemon).
+
+For every window with a known future: the served forecast (the median of the
+MC-dropout mixture, 10 samples, seed 0), persistence (the last value held), and
+linear extrapolation (a least-squares line through the last 30 minutes). Errors in
+mg/dL at 30 minutes (step 6) and 60 minutes (step 12), pooled over all windows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
+from .forecaster import Forecaster
+
+HORIZONS = {"30min": 6, "60min": 12}
+LINE_POINTS = 6  # 30 minutes of history for the linear baseline
+
+
+def baselines(history: np.ndarray) -> dict[str, np.ndarray]:
+    """Persistence and linear extrapolation for histories [W, 96] -> [W, 12] each."""
+    last = history[:, -1:]
+    x = np.arange(LINE_POINTS, dtype=np.float64) - (LINE_POINTS - 1)
+    recent = history[:, -LINE_POINTS:].astype(np.float64)
+    slope = ((recent - recent.mean(1, keepdims=True)) * (x - x.mean())).sum(1) / (
+        (x - x.mean()) ** 2
+    ).sum()
+    intercept = recent.mean(1) - slope * x.mean()  # value of the line at the last point
+    ahead = np.arange(1, OUTPUT_STEPS + 1)
+    return {
+        "persistence": np.repeat(last, OUTPUT_STEPS, axis=1),
+        "linear": intercept[:, None] + slope[:, None] * ahead,
+    }
+
+
+def errors(prediction: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    out = {}
+    for name, step in HORIZONS.items():
+        diff = prediction[:, step - 1] - truth[:, step - 1]
+        out[f"rmse_{name}"] = float(np.sqrt(np.mean(diff**2)))
+        out[f"mae_{name}"] = float(np.mean(np.abs(diff)))
+    return out
+
+
+def held_out_table(model_path: Path, series_list: list[CgmSeries]) -> dict[str, dict]:
+    """{"model"|"persistence"|"linear": {rmse_30min, mae_30min, ...}, "windows": n}."""
+    forecaster = Forecaster(Path(model_path), source="explicit", samples=10, seed=0)
+    predictions: dict[str, list[np.ndarray]] = {"model": [], "persistence": [], "linear": []}
+    truths, histories = [], []
+    for series in series_list:
+        low, _ = series.index_range()
+        results = forecaster.forecast(series, list(range(low, 1)))
+        ordered = [results[index] for index in sorted(results)]
+        predictions["model"].append(np.stack([w.median for w in ordered]))
+        truths.append(np.stack([w.truth for w in ordered]))
+        histories.append(np.stack([w.history for w in ordered]))
+    history = np.concatenate(histories)
+    assert history.shape[1] == INPUT_STEPS
+    truth = np.concatenate(truths)
+    table: dict[str, dict] = {"model": errors(np.concatenate(predictions["model"]), truth)}
+    for name, prediction in baselines(history).items():
+        table[name] = errors(prediction, truth)
+    table["windows"] = {"count": len(truth)}
+    return table

@@ -1,0 +1,161 @@
+"""Train the small default Gluformer shipped with glurpc (training only; offline,
+CPU, one thread; never imported by the daemon).
+
+Data: simulated CGM traces from `simulate.py` (simglucose's 30 virtual patients).
+Split by patient: #001-#007 of each group train, #008 validates (best epoch), #009
+and #010 are held out for the accuracy table in docs/MODEL.md. Inputs are prepared
+exactly as at inference (inputs.py) with the bundle's fixed scaler: glucose 40-400
+mg/dL and calendar fields over their natural ranges. Loss: Gaussian negative log
+likelihood of the 12 future values under (mean, exp(logvar)), as GlucoBench trains
+with one sample.
+
+    .venv/bin/python -m glurpcd.model.train --data /tmp/glurpc-sim.npz \
+        --out glurpcd/model/default/gluformer_default.pt --minutes 10 --seed 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..series import INPUT_STEPS, CgmSeries
+from .checkpoint import save_bundle
+from .evaluate import held_out_table
+from .inputs import Scaling, window_inputs
+from .network import Gluformer, GluformerConfig
+
+DEFAULT_CONFIG = GluformerConfig(
+    d_model=64, n_heads=4, d_fcn=128, r_drop=0.1, num_enc_layers=2, num_dec_layers=1
+)
+SCALING = {
+    "target_min": [40.0],
+    "target_max": [400.0],
+    "covariate_min": [1.0, 1.0, 2000.0, 0.0, 0.0, 0.0],
+    "covariate_max": [31.0, 12.0, 2100.0, 23.0, 59.0, 59.0],
+}
+VALIDATION = ("#008",)
+HELD_OUT = ("#009", "#010")
+
+
+def load_traces(path: Path) -> dict[str, CgmSeries]:
+    with np.load(path) as arrays:
+        names = sorted({key.split("/")[0] for key in arrays.files})
+        return {
+            name: CgmSeries(arrays[f"{name}/times"], arrays[f"{name}/glucose"]) for name in names
+        }
+
+
+def split(traces: dict[str, CgmSeries]) -> tuple[list[str], list[str], list[str]]:
+    held = [name for name in traces if name.endswith(HELD_OUT)]
+    valid = [name for name in traces if name.endswith(VALIDATION)]
+    train = [name for name in traces if name not in held and name not in valid]
+    return train, valid, held
+
+
+def tensors(series_list: list[CgmSeries], scaling: Scaling, label_len: int) -> list[torch.Tensor]:
+    """All windows with a known future: x_id, x_enc, x_mark_enc, x_dec, x_mark_dec, y."""
+    parts: list[list[np.ndarray]] = [[] for _ in range(5)]
+    for series in series_list:
+        low, _ = series.index_range()
+        indices = list(range(low, 1))
+        arrays = window_inputs(series, indices, scaling, label_len)
+        starts = np.array([series.input_start(index) for index in indices])
+        future = starts[:, None] + INPUT_STEPS + np.arange(12)
+        target = scaling.target.transform(series.glucose)[future][..., None]
+        for slot, array in enumerate(
+            (arrays.x_enc, arrays.x_mark_enc, arrays.x_dec, arrays.x_mark_dec, target)
+        ):
+            parts[slot].append(array)
+    x_enc, mark_enc, x_dec, mark_dec, y = (torch.from_numpy(np.concatenate(p)) for p in parts)
+    return [torch.zeros(len(y), 1), x_enc, mark_enc, x_dec, mark_dec, y]
+
+
+def gaussian_nll(mean: torch.Tensor, logvar: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (logvar + (y - mean) ** 2 * torch.exp(-logvar)).mean()
+
+
+def validation_loss(model: Gluformer, data: list[torch.Tensor], batch: int = 512) -> float:
+    model.eval()
+    total = 0.0
+    with torch.inference_mode():
+        for begin in range(0, len(data[0]), batch):
+            rows = [tensor[begin : begin + batch] for tensor in data]
+            mean, logvar = model(*rows[:5])
+            total += float(gaussian_nll(mean, logvar, rows[5])) * len(rows[0])
+    return total / len(data[0])
+
+
+def fit(
+    model: Gluformer,
+    train: list[torch.Tensor],
+    valid: list[torch.Tensor],
+    minutes: float,
+    seed: int,
+    batch: int = 64,
+) -> dict:
+    generator = torch.Generator().manual_seed(seed)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    best = {"loss": float("inf"), "epoch": -1, "state": None}
+    deadline = time.monotonic() + minutes * 60
+    epoch = 0
+    while time.monotonic() < deadline:
+        model.train()
+        order = torch.randperm(len(train[0]), generator=generator)
+        for begin in range(0, len(order) - batch + 1, batch):
+            rows = [tensor[order[begin : begin + batch]] for tensor in train]
+            mean, logvar = model(*rows[:5])
+            loss = gaussian_nll(mean, logvar, rows[5])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        loss = validation_loss(model, valid)
+        print(f"epoch {epoch}: validation nll {loss:.4f}", flush=True)
+        if loss < best["loss"]:
+            best = {
+                "loss": loss,
+                "epoch": epoch,
+                "state": {k: v.clone() for k, v in model.state_dict().items()},
+            }
+        epoch += 1
+    model.load_state_dict(best["state"])
+    return {"best_epoch": best["epoch"], "epochs": epoch, "validation_nll": best["loss"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Train the shipped default Gluformer")
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # the build machine is shared
+    torch.manual_seed(args.seed)
+    traces = load_traces(args.data)
+    train_names, valid_names, held_names = split(traces)
+    scaling = Scaling.from_bundle(SCALING)
+    label_len = DEFAULT_CONFIG.label_len
+    train = tensors([traces[n] for n in train_names], scaling, label_len)
+    valid = tensors([traces[n] for n in valid_names], scaling, label_len)
+    print(f"{len(train[0])} training windows, {len(valid[0])} validation windows", flush=True)
+    model = Gluformer(DEFAULT_CONFIG)
+    history = fit(model, train, valid, args.minutes, args.seed)
+    meta = {
+        "trained_on": "simglucose 0.2.11 virtual patients (simulated, not real data)",
+        "train_patients": train_names,
+        "validation_patients": valid_names,
+        "held_out_patients": held_names,
+        "seed": args.seed,
+        **history,
+    }
+    save_bundle(args.out, model.eval(), SCALING, meta)
+    table = held_out_table(args.out, [traces[n] for n in held_names])
+    print(json.dumps({**meta, "held_out": table}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

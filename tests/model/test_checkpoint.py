@@ -1,0 +1,83 @@
+"""load_checkpoint: published layout loads with its configuration inferred; damaged
+or foreign files are refused with a clear ModelError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from glurpcd.model import PUBLISHED_CONFIG, ModelError, load_checkpoint
+from glurpcd.model.checkpoint import open_checkpoint
+
+from .conftest import SMALL
+
+
+def test_published_layout_loads_with_inferred_config(published_checkpoint: Path) -> None:
+    model, config = load_checkpoint(published_checkpoint)
+    assert config == PUBLISHED_CONFIG
+    assert model.parameter_count() == 11_294_272
+    assert len(model.state_dict()) == 115
+    assert not model.training
+
+
+def test_bundle_keeps_config_and_scaling(small_bundle: Path) -> None:
+    model, config, scaling = open_checkpoint(small_bundle)
+    assert config == SMALL
+    assert scaling is not None and scaling["target_max"] == [400.0]
+    # position tables are left out of bundles and rebuilt identically
+    raw = torch.load(small_bundle, weights_only=True)
+    assert "enc_embedding.positional_embedding.pos_emb" not in raw["state_dict"]
+
+
+def test_truncated_file_is_refused(published_checkpoint: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged_weights.pth"
+    damaged.write_bytes(published_checkpoint.read_bytes()[:5_000_000])
+    with pytest.raises(ModelError) as caught:
+        load_checkpoint(damaged)
+    assert caught.value.code == "model_invalid"
+    assert str(damaged) in caught.value.message
+
+
+def test_garbage_file_is_refused(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"not a checkpoint at all" * 100)
+    with pytest.raises(ModelError, match="not a readable weights file"):
+        load_checkpoint(garbage)
+
+
+def test_missing_file_has_its_own_code(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as caught:
+        load_checkpoint(tmp_path / "absent.pth")
+    assert caught.value.code == "model_not_found"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["drop_key", "extra_key", "wrong_shape", "not_finite", "not_a_dict"],
+)
+def test_mismatched_state_dict_is_refused(small_bare: Path, tmp_path: Path, damage: str) -> None:
+    state = torch.load(small_bare, weights_only=True)
+    if damage == "drop_key":
+        del state["decoder.norm.bias"]
+    elif damage == "extra_key":
+        state["decoder.extra.weight"] = torch.zeros(3)
+    elif damage == "wrong_shape":
+        state["projection.weight"] = torch.zeros(2, 16)
+    elif damage == "not_finite":
+        state["projection.bias"] = torch.tensor([float("nan")])
+    else:
+        state = [1, 2, 3]
+    path = tmp_path / "small_2heads_weights.pth"
+    torch.save(state, path)
+    with pytest.raises(ModelError) as caught:
+        load_checkpoint(path)
+    assert caught.value.code == "model_invalid"
+
+
+def test_code_never_runs_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "pickled.pth"
+    torch.save({"weights": Path("/")}, path)  # an arbitrary object needs full unpickling
+    with pytest.raises(ModelError, match="not a readable weights file"):
+        load_checkpoint(path)
