@@ -1,6 +1,7 @@
 """How fast the CLI starts and how fast a request round-trips, side by side.
 
-    .venv/bin/python bench/bench_cli.py [--runs 21] [--pings 2000] [--socket PATH | --fake]
+    .venv/bin/python bench/bench_cli.py [--runs 21] [--pings 2000]
+        [--socket PATH | --fake | --daemon-args '--model PATH --device cpu']
 
 Starts its own glurpcd (`<venv>/bin/python -m glurpcd --socket <tmp>`) unless
 `--socket` names a running one, or `--fake` serves the protocol from the test
@@ -18,6 +19,7 @@ import argparse
 import contextlib
 import os
 import select
+import shlex
 import signal
 import statistics
 import subprocess
@@ -46,11 +48,11 @@ def glurpc_command() -> tuple[list[str], str]:
 
 
 @contextlib.contextmanager
-def real_daemon(directory: Path) -> Iterator[Path]:
+def real_daemon(directory: Path, extra: list[str]) -> Iterator[Path]:
     socket_path = directory / "glurpcd.sock"
     read_end, write_end = os.pipe()
     command = [sys.executable, "-m", "glurpcd", "--socket", str(socket_path)]
-    command += ["--state-dir", str(directory / "state"), "--ready-fd", str(write_end)]
+    command += ["--state-dir", str(directory / "state"), "--ready-fd", str(write_end), *extra]
     with open(directory / "glurpcd.log", "ab") as log:
         daemon = subprocess.Popen(
             command, pass_fds=(write_end,), stdout=log, stderr=log, cwd=REPO, env=_env()
@@ -123,6 +125,9 @@ def main() -> None:
     parser.add_argument("--pings", type=int, default=2000)
     parser.add_argument("--socket", type=Path, help="use this running daemon")
     parser.add_argument("--fake", action="store_true", help="use the test suite's fake daemon")
+    parser.add_argument(
+        "--daemon-args", default="", help="extra glurpcd options, e.g. '--model tiny.pth'"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="glurpc-bench-", dir="/tmp") as scratch:
         if args.socket is not None:
@@ -130,7 +135,7 @@ def main() -> None:
         elif args.fake:
             server = fake_daemon(Path(scratch))
         else:
-            server = real_daemon(Path(scratch))
+            server = real_daemon(Path(scratch), shlex.split(args.daemon_args))
         with server as socket_path:
             medians = startup_medians(socket_path, args.runs)
             rtt = round_trips(socket_path, args.pings)
