@@ -15,6 +15,8 @@ def _fmt(value: Any) -> str:
         return "-"
     if isinstance(value, float):
         return f"{value:.3g}"
+    if isinstance(value, dict):  # e.g. jobs.completed_by_kind
+        return " ".join(f"{key}={_fmt(item)}" for key, item in value.items()) or "-"
     return str(value)
 
 
