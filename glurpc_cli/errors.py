@@ -66,6 +66,7 @@ class ProtocolMismatch(GlurpcError):
 
 class DaemonUnreachable(GlurpcError):
     exit_code = EXIT_UNREACHABLE
+    code = "daemon_unreachable"  # client-side: never sent on the wire
 
 
 _CLASS_BY_CODE: dict[str, type[RequestFailed]] = {
