@@ -89,16 +89,29 @@ class MultiheadAttention(nn.Module):
 
     def forward(self, q: torch.Tensor, kv: torch.Tensor) -> torch.Tensor:
         batch, n_q, n_k, h, d = q.shape[0], q.shape[1], kv.shape[1], self.h, self.d
-        query = self.proj_q(q).view(batch, n_q, h, d).transpose(1, 2)
-        key = self.proj_k(kv).view(batch, n_k, h, d).transpose(1, 2)
-        value = self.proj_v(kv).view(batch, n_k, h, d).transpose(1, 2)
-        scores = torch.matmul(query, key.transpose(-1, -2))
+        # One wide matrix product instead of three narrow ones: same numbers, faster.
+        if q is kv:
+            query, key, value = fused(x=q, linears=(self.proj_q, self.proj_k, self.proj_v))
+        else:
+            query = self.proj_q(q)
+            key, value = fused(x=kv, linears=(self.proj_k, self.proj_v))
+        query = query.view(batch, n_q, h, d).transpose(1, 2)
+        key = key.view(batch, n_k, h, d).permute(0, 2, 3, 1)
+        value = value.view(batch, n_k, h, d).transpose(1, 2)
+        scores = torch.matmul(query, key)
         if self.mask_flag:
             future = torch.ones(n_q, n_k, dtype=torch.bool, device=q.device)
             scores = scores.masked_fill(future.triu(1 + n_k - n_q), -math.inf)
         attention = self.dropout(F.softmax(scores / (d**0.5), dim=-1))
         merged = torch.matmul(attention, value).transpose(1, 2).reshape(batch, n_q, h * d)
         return self.proj_out(merged)
+
+
+def fused(x: torch.Tensor, linears: tuple[nn.Linear, ...]) -> tuple[torch.Tensor, ...]:
+    """Several Linears of one input as a single matrix product, split back."""
+    weight = torch.cat([linear.weight for linear in linears])
+    bias = torch.cat([linear.bias for linear in linears])
+    return F.linear(x, weight, bias).split(linears[0].out_features, dim=-1)
 
 
 def pointwise(conv: nn.Conv1d, x: torch.Tensor) -> torch.Tensor:
