@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import select
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -44,17 +43,9 @@ def start_daemon(
     log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     command = [sys.executable, "-m", "glurpcd", "--socket", os.fspath(socket_path)]
     read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, True)
     try:
-        with open(log_file, "ab") as log, open(os.devnull, "rb") as devnull:
-            daemon = subprocess.Popen(
-                [*command, "--ready-fd", str(write_end), *extra_args],
-                stdin=devnull,
-                stdout=log,
-                stderr=log,
-                pass_fds=(write_end,),
-                start_new_session=True,  # Ctrl-C on this terminal must not reach it
-                close_fds=True,
-            )
+        pid = _spawn_detached([*command, "--ready-fd", str(write_end), *extra_args], log_file)
     except OSError as exc:
         os.close(read_end)
         raise DaemonUnreachable(f"could not start glurpcd: {exc}", code="autostart_failed") from exc
@@ -67,17 +58,40 @@ def start_daemon(
     if not ready:
         raise DaemonUnreachable(
             f"glurpcd did not become ready on {os.fspath(socket_path)} "
-            f"({_exit_status(daemon)}); see {log_file}",
+            f"({_exit_status(pid)}); see {log_file}",
             code="autostart_failed",
         )
-    return daemon.pid
+    return pid
 
 
-def _exit_status(daemon: subprocess.Popen[bytes]) -> str:
+def _spawn_detached(argv: list[str], log_file: Path) -> int:
+    """Start `argv` in its own session (Ctrl-C on this terminal must not reach
+    it), stdin from /dev/null, output appended to `log_file`. posix_spawn, not
+    Popen: the daemon outlives this process, and no Popen object should be left
+    behind expecting to reap it."""
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (
+            os.POSIX_SPAWN_OPEN,
+            1,
+            os.fspath(log_file),
+            os.O_WRONLY | os.O_APPEND | os.O_CREAT,
+            0o600,
+        ),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+    ]
+    return os.posix_spawn(argv[0], argv, os.environ, file_actions=actions, setsid=True)
+
+
+def _exit_status(pid: int) -> str:
+    """Reap the child if it already exited (it failed to start)."""
     try:
-        return f"exit status {daemon.wait(timeout=1.0)}"
-    except subprocess.TimeoutExpired:
-        return f"pid {daemon.pid} still starting"
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return f"pid {pid}"
+    if reaped == 0:
+        return f"pid {pid} still starting"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def _wait_ready(read_end: int, timeout: float) -> bool:

@@ -154,7 +154,10 @@ class FakeDaemon:
                 frame = {**frame, "id": msg_id, "request_id": request_id}
                 if frame["type"] == "progress":
                     frame.pop("request_id")
-            conn.sendall(protocol.encode_frame(frame))
+            try:
+                conn.sendall(protocol.encode_frame(frame))
+            except OSError:  # the client went away first, as tests make it do
+                return False
         return True
 
     def ops(self, name: str) -> list[dict[str, Any]]:
