@@ -19,7 +19,7 @@ from typing import Any
 from glurpc_cli import protocol
 from glurpc_cli.protocol import ErrorCode, FrameDecoder, FrameError
 
-from .errors import OpError
+from .errors import OpError, as_op_error
 from .lifecycle import Outcome, Registry, Request
 from .peer import Peer
 
@@ -163,16 +163,18 @@ class Connection:
             outcome = request.outcome or Outcome.CANCELLED
             self._end(msg_id, request, started, outcome, self._cancelled_frame(msg_id, request))
             raise
-        except OpError as exc:
-            frame = protocol.error(msg_id, request.request_id, exc.code, exc.message, exc.details)
-            self._end(msg_id, request, started, Outcome.FAILED, frame)
-        except Exception:
-            log.exception("request_id=%d op=%s failed with a bug", request.request_id, request.op)
+        except Exception as exc:
+            wire = as_op_error(exc)
+            if wire is None:
+                log.exception(
+                    "request_id=%d op=%s failed with a bug", request.request_id, request.op
+                )
+                wire = OpError(
+                    ErrorCode.INTERNAL,
+                    f"internal error (request_id {request.request_id} in the daemon's log)",
+                )
             frame = protocol.error(
-                msg_id,
-                request.request_id,
-                ErrorCode.INTERNAL,
-                f"internal error (request_id {request.request_id} in the daemon's log)",
+                msg_id, request.request_id, wire.code, wire.message, wire.details
             )
             self._end(msg_id, request, started, Outcome.FAILED, frame)
         else:

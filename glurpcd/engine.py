@@ -22,9 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from glurpc_cli.protocol import ALL_ERROR_CODES
-
-from .errors import ErrorCode, OpError
+from .errors import ErrorCode, OpError, as_op_error
 from .jobqueue import JobQueue, Work
 from .lifecycle import Job, JobSpec, JobState, Priority, Registry, Request
 from .memory import HeapTrimmer
@@ -255,13 +253,9 @@ def _same_batch(first: Work, other: Work) -> bool:
 
 
 def _as_op_error(exc: BaseException, job: Job) -> OpError:
-    if isinstance(exc, OpError):
-        return exc
-    code = getattr(exc, "code", None)
-    # Compute layers raise their own errors with protocol codes (IngestError,
-    # RenderError): pass those through; anything else is a bug.
-    if code in ALL_ERROR_CODES and code != ErrorCode.INTERNAL:
-        return OpError(code, getattr(exc, "message", str(exc)), getattr(exc, "details", {}))
+    known = as_op_error(exc)
+    if known is not None:
+        return known
     log.exception("job %s failed", job.key, exc_info=exc)
     return OpError(ErrorCode.INTERNAL, f"internal error while computing {job.spec.kind}")
 

@@ -10,20 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import CodedError
+
 INVALID_DATA = "invalid_data"
 TOO_SHORT = "too_short"
 
 
-class IngestError(Exception):
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
-
+class IngestError(CodedError):
     @classmethod
     def invalid(cls, message: str, **details: Any) -> IngestError:
         return cls(INVALID_DATA, message, {k: v for k, v in details.items() if v is not None})
-
-    def __repr__(self) -> str:
-        return f"IngestError({self.code!r}, {self.message!r}, {self.details!r})"

@@ -7,27 +7,16 @@ PROTOCOL.md. This module must never import matplotlib, asyncio or torch.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from glurpcd.errors import CodedError
 from glurpcd.forecast import QUANTILE_LEVELS, WindowForecast
 
 FORMATS = ("png", "svg", "pdf")
 
 
-class RenderError(Exception):
+class RenderError(CodedError):
     """A render that cannot be done; `code` is a PROTOCOL.md error code."""
-
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details or {}
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Crosses the worker-process boundary by pickle: keep every field.
-        return (RenderError, (self.code, self.message, self.details))
 
 
 def check_format(fmt: str) -> str:
