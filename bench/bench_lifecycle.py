@@ -113,21 +113,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         model = args.model or str(published_size_checkpoint(base / "published.pth"))
-        common = [
-            "--model",
-            model,
-            "--samples",
-            str(args.samples),
-            "--precompute-hours",
-            "0",
-            "--render-workers",
-            "0",
-        ]
+        common = ["--model", model, "--precompute-hours", "0", "--render-workers", "0"]
         csv = cgm_csv(hours=18 + 1, seed=5)
         results = {}
+        # Latency: 200 samples in batches of 20 rows, so a running window's
+        # inference passes 10 checkpoints. Ctrl-C: the service's usual shape.
+        latency_shape = ["--samples", "200", "--batch-rows", "20"]
         for label, extra in [
-            ("queued+running", ["--batch-rows", str(args.samples * 4)]),
-            ("ctrl-c", ["--batch-rows", str(args.samples * 32)]),
+            ("queued+running", latency_shape),
+            ("ctrl-c", ["--samples", str(args.samples)]),
         ]:
             daemon = launch(base / label / "s.sock", base / label / "state", *common, *extra)
             try:
