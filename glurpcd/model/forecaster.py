@@ -50,8 +50,11 @@ class Forecaster:
         samples: int = 10,
         seed: int = 0,
         batch_rows: int | None = None,
+        threads: int | None = None,
     ) -> None:
         path = Path(path)
+        if threads:  # only when asked: torch's default suits a machine of its own
+            torch.set_num_threads(threads)
         if samples < 1:
             raise ValueError("samples must be at least 1")
         self.model, self.config, saved_scaling = open_checkpoint(path, device)

@@ -31,6 +31,7 @@ def sinusoid_table(d_model: int, max_len: int = 5000) -> torch.Tensor:
 class PositionalEmbedding(nn.Module):
     def __init__(self, d_model: int) -> None:
         super().__init__()
+        self.pos_emb: torch.Tensor
         self.register_buffer("pos_emb", sinusoid_table(d_model))
 
 
@@ -168,10 +169,8 @@ class Encoder(nn.Module):
     def __init__(self, layers: list[EncoderLayer], convs: list[ConvLayer], d_model: int) -> None:
         super().__init__()
         self.enc_layers = nn.ModuleList(layers)
-        if convs:  # an empty ModuleList would still be fine, but GlucoBench registers None
-            self.conv_layers = nn.ModuleList(convs)
-        else:
-            self.conv_layers = None
+        # GlucoBench registers None when not distilling; keep that state-dict shape.
+        self.conv_layers: nn.ModuleList | None = nn.ModuleList(convs) if convs else None
         self.norm = nn.LayerNorm(d_model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -73,7 +73,7 @@ def main() -> None:
         arrays[f"{name}/times"] = times
         arrays[f"{name}/glucose"] = values
         print(f"{name}: {len(values)} points in {time.monotonic() - began:.0f} s", flush=True)
-    np.savez(args.out, **arrays)
+    np.savez(args.out, **arrays)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
