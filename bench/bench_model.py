@@ -50,9 +50,7 @@ def per_sample_pass(forecaster: Forecaster, series: CgmSeries, indices: list[int
     """Sample means [W, S, 12] computed with one forward pass per sample number."""
     scaling = forecaster.bundle_scaling or Scaling.fit_on(series)
     arrays = window_inputs(series, indices, scaling, forecaster.config.label_len)
-    saved, forecaster.samples = forecaster.samples, 1
-    tensors = forecaster.row_tensors(arrays)
-    forecaster.samples = saved
+    tensors = forecaster.row_tensors(arrays, torch.ones(len(indices), dtype=torch.long))
     means = []
     for sample in range(forecaster.samples):
         streams = RowStreams.for_rows(
@@ -83,7 +81,8 @@ def reference_pass(forecaster: Forecaster, series: CgmSeries, indices: list[int]
         part = type(arrays)(
             *(getattr(arrays, f)[begin : begin + 32] for f in arrays.__dataclass_fields__)
         )
-        model(*forecaster.row_tensors(part))[0].detach()
+        counts = torch.full((len(part.x_enc),), forecaster.samples, dtype=torch.long)
+        model(*forecaster.row_tensors(part, counts))[0].detach()
     model.eval()
 
 

@@ -25,6 +25,7 @@ from .dropout import RowStreams
 from .errors import ModelError
 from .inputs import Scaling, WindowInputs, window_inputs
 from .mixture import mixture_quantiles
+from .rows import RowPlan, RowRun
 
 # Rows (window x sample) per forward pass. On CPU, beyond a few hundred rows the
 # matrix products gain nothing and memory grows; a GPU wants large batches.
@@ -71,14 +72,10 @@ class Forecaster:
         self.samples, self.seed = samples, seed
         self.parameters = self.model.parameter_count()
         default_rows = CUDA_ROWS if device.startswith("cuda") else CPU_ROWS
-        self.batch_rows = max(samples, batch_rows or default_rows)
-
-    @property
-    def windows_per_batch(self) -> int:
-        return max(1, self.batch_rows // self.samples)
+        self.batch_rows = batch_rows or max(samples, default_rows)
 
     def count_batches(self, n_windows: int) -> int:
-        return math.ceil(n_windows / self.windows_per_batch)
+        return math.ceil(n_windows * self.samples / self.batch_rows)
 
     def memory(self) -> dict[str, int]:
         usage = {"peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
@@ -98,49 +95,62 @@ class Forecaster:
         on_batch: Callable[[int, int], None] | None = None,
     ) -> dict[int, WindowForecast]:
         """Forecasts of the windows not skipped; IndexError before any compute if an
-        index is invalid."""
-        remaining = list(dict.fromkeys(int(index) for index in indices))
-        for index in remaining:
+        index is invalid.
+
+        Rows (window x sample) go through the model `batch_rows` at a time; a
+        window with more samples than that spans several batches, so `skip` is
+        asked between them and an abandoned window stops within one batch."""
+        wanted = list(dict.fromkeys(int(index) for index in indices))
+        for index in wanted:
             series.input_start(index)
         scaling = self.bundle_scaling or Scaling.fit_on(series)
+        plan = RowPlan(wanted, self.samples)
         results: dict[int, WindowForecast] = {}
         done = 0
-        while remaining:
-            remaining = [index for index in remaining if not skip(index)]
-            if not remaining:
-                break
-            chunk, remaining = (
-                remaining[: self.windows_per_batch],
-                remaining[self.windows_per_batch :],
-            )
-            means, logvars = self.sample_batch(series, chunk, scaling)
-            results.update(self.summarise(series, chunk, scaling, means, logvars))
+        while True:
+            plan.drop(skip)
+            runs = plan.take(self.batch_rows)
+            if not runs:
+                return results
+            means, logvars = self.sample_rows(series, runs, scaling)
+            finished = plan.record(runs, means, logvars)
+            if finished:
+                chunk = list(finished)
+                stacked = [finished[index] for index in chunk]
+                results.update(
+                    self.summarise(
+                        series,
+                        chunk,
+                        scaling,
+                        np.stack([m for m, _ in stacked]),
+                        np.stack([v for _, v in stacked]),
+                    )
+                )
             done += 1
             if on_batch is not None:
-                on_batch(done, done + self.count_batches(len(remaining)))
-        return results
+                on_batch(done, done + math.ceil(plan.rows_left / self.batch_rows))
 
-    def sample_batch(
-        self, series: CgmSeries, chunk: Sequence[int], scaling: Scaling
+    def sample_rows(
+        self, series: CgmSeries, runs: Sequence[RowRun], scaling: Scaling
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Scaled sample means [W, S, 12] and log-variances [W, S] for one batch."""
-        arrays = window_inputs(series, chunk, scaling, self.config.label_len)
-        rows = [(index, sample) for index in chunk for sample in range(self.samples)]
+        """Scaled means [rows, 12] and log-variances [rows] for one batch of runs."""
+        arrays = window_inputs(series, [run.index for run in runs], scaling, self.config.label_len)
+        rows = [(run.index, sample) for run in runs for sample in run.samples()]
         streams = RowStreams.for_rows(self.seed, rows, self.device)
+        counts = torch.tensor([run.count for run in runs], device=self.device)
         with torch.inference_mode(), self.model.sampling(streams):
-            mean, logvar = self.model(*self.row_tensors(arrays))
-        shape = (len(chunk), self.samples)
+            mean, logvar = self.model(*self.row_tensors(arrays, counts))
         return (
-            mean.reshape(*shape, OUTPUT_STEPS).cpu().numpy(),
-            logvar.reshape(*shape).cpu().numpy(),
+            mean.reshape(len(rows), OUTPUT_STEPS).cpu().numpy(),
+            logvar.reshape(len(rows)).cpu().numpy(),
         )
 
-    def row_tensors(self, arrays: WindowInputs) -> list[torch.Tensor]:
-        """Each window repeated `samples` times, consecutively (w0..w0, w1..w1)."""
+    def row_tensors(self, arrays: WindowInputs, counts: torch.Tensor) -> list[torch.Tensor]:
+        """Each window repeated once per row it has in the batch, consecutively."""
         tensors = []
         for array in (arrays.x_enc, arrays.x_mark_enc, arrays.x_dec, arrays.x_mark_dec):
             tensor = torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
-            tensors.append(tensor.repeat_interleave(self.samples, dim=0))
+            tensors.append(tensor.repeat_interleave(counts, dim=0))
         rows = tensors[0].shape[0]
         static = torch.zeros(rows, self.config.num_static_features, device=self.device)
         return [static, *tensors]

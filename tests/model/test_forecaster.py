@@ -116,3 +116,27 @@ def test_published_size_batching_does_not_change_bytes(published_checkpoint: Pat
     one = together.forecast(SERIES, indices)
     other = apart.forecast(SERIES, indices[::-1])
     assert all(same(one[i], other[i]) for i in indices)
+
+
+def test_a_window_split_across_batches_gives_the_same_bytes(small_bundle: Path) -> None:
+    whole = Forecaster(small_bundle, source="explicit", samples=10, batch_rows=100)
+    split = Forecaster(small_bundle, source="explicit", samples=10, batch_rows=3)
+    batches: list[int] = []
+    out = split.forecast(SERIES, [0, -5], on_batch=lambda done, total: batches.append(total))
+    assert batches[0] == 7  # 20 rows in batches of 3
+    expected = whole.forecast(SERIES, [0, -5])
+    assert all(same(out[index], expected[index]) for index in (0, -5))
+
+
+def test_abandoning_a_window_mid_samples_stops_within_one_batch(small_bundle: Path) -> None:
+    forecaster = Forecaster(small_bundle, source="explicit", samples=12, batch_rows=4)
+    batches: list[int] = []
+    gone: set[int] = set()
+
+    def on_batch(done: int, total: int) -> None:
+        batches.append(done)
+        if done == 1:
+            gone.add(0)  # its only client left after the first of three batches
+
+    out = forecaster.forecast(SERIES, [0], skip=gone.__contains__, on_batch=on_batch)
+    assert out == {} and batches == [1]
