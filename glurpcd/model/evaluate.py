@@ -65,3 +65,23 @@ def held_out_table(model_path: Path, series_list: list[CgmSeries]) -> dict[str, 
         table[name] = errors(prediction, truth)
     table["windows"] = {"count": len(truth)}
     return table
+
+
+def main() -> None:
+    """Re-measure a trained bundle on the held-out patients of a simulate.py file."""
+    import argparse
+    import json
+
+    from .train import load_traces, split
+
+    parser = argparse.ArgumentParser(description="Held-out accuracy table of a model")
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--data", type=Path, required=True)
+    args = parser.parse_args()
+    traces = load_traces(args.data)
+    _, _, held = split(traces)
+    print(json.dumps(held_out_table(args.model, [traces[name] for name in held]), indent=1))
+
+
+if __name__ == "__main__":
+    main()

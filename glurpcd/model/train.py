@@ -10,7 +10,7 @@ likelihood of the 12 future values under (mean, exp(logvar)), as GlucoBench trai
 with one sample.
 
     .venv/bin/python -m glurpcd.model.train --data /tmp/glurpc-sim.npz \
-        --out glurpcd/model/default/gluformer_default.pt --minutes 10 --seed 7
+        --out glurpcd/model/default/gluformer_default.pt --epochs 32 --minutes 15 --seed 7
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ def fit(
     train: list[torch.Tensor],
     valid: list[torch.Tensor],
     minutes: float,
+    epochs: int,
     seed: int,
     lr: float,
     batch: int = 64,
@@ -109,7 +110,7 @@ def fit(
     best_state = {key: value.clone() for key, value in model.state_dict().items()}
     deadline = time.monotonic() + minutes * 60
     epoch = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and epoch < epochs:
         model.train()
         order = torch.randperm(len(train[0]), generator=generator)
         for begin in range(0, len(order) - batch + 1, batch):
@@ -138,6 +139,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--epochs", type=int, default=32, help="stops earlier at --minutes")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--lr", type=float, default=3e-4)
     args = parser.parse_args()
@@ -151,7 +153,7 @@ def main() -> None:
     valid = tensors([traces[n] for n in valid_names], scaling, label_len)
     print(f"{len(train[0])} training windows, {len(valid[0])} validation windows", flush=True)
     model = Gluformer(DEFAULT_CONFIG)
-    history = fit(model, train, valid, args.minutes, args.seed, args.lr)
+    history = fit(model, train, valid, args.minutes, args.epochs, args.seed, args.lr)
     meta = {
         "trained_on": "simglucose 0.2.11 virtual patients (simulated, not real data)",
         "train_patients": train_names,
