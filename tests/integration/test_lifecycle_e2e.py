@@ -157,7 +157,8 @@ def test_sigint_on_cli_exits_130_and_spares_the_identical_request(slow_daemon, t
             ),
         )
         cli.send_signal(signal.SIGINT)
-        assert cli.wait(60) == 130, cli.stderr.read().decode()
+        _, stderr = cli.communicate(timeout=60)
+        assert cli.returncode == 130, stderr.decode()
         final = survivor.final(msg_id)
         assert final["type"] == "result", final
         assert final["data"]["image"].startswith(b"\x89PNG")
