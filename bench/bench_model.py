@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -116,6 +117,8 @@ def run_case(case: str, checkpoint: Path, device: str) -> dict:
         "threads": torch.get_num_threads(),
         "seconds": round(elapsed, 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # the machine is shared: timings mean little without its load
+        "load_average_1min": round(os.getloadavg()[0], 2),
         **extra,
     }
 

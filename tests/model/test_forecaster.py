@@ -46,7 +46,7 @@ def test_fields_shapes_and_order(small_bundle: Path) -> None:
 
 
 def test_same_request_same_numbers_whatever_the_batching(small_bare: Path) -> None:
-    indices = list(range(-32, 13))
+    indices = [*range(-32, 0, 5), 0, 1, 7, 12]
     wide = Forecaster(small_bare, source="explicit", batch_rows=1000).forecast(SERIES, indices)
     narrow = Forecaster(small_bare, source="explicit", batch_rows=30).forecast(SERIES, indices)
     alone = Forecaster(small_bare, source="explicit", batch_rows=10).forecast(SERIES, [-7])
