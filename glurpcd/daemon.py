@@ -174,7 +174,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"glurpcd: cannot listen on {config.socket}: {exc}", file=sys.stderr)
         return 1
-    _run(config, sock, owns_socket=activated is None)
+    from .model import ModelError  # after the socket: a second daemon must refuse fast
+
+    try:
+        _run(config, sock, owns_socket=activated is None)
+    except ModelError as exc:
+        print(f"glurpcd: cannot serve with this model: {exc.message} [{exc.code}]", file=sys.stderr)
+        if activated is None:
+            remove_socket(config.socket, socket_identity(config.socket))
+        return 1
     return 0
 
 
