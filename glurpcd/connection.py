@@ -56,6 +56,16 @@ class Connection:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
+    def close(self, *, flush: bool = True) -> None:
+        """End the stream from our side: the read loop sees EOF and `serve`
+        cancels this connection's open requests and returns. With `flush`, the
+        frames already written go out first, which a client that stopped
+        reading can hold up forever: then close again without."""
+        if flush:
+            self._writer.close()
+        else:
+            self._writer.transport.abort()
+
     async def serve(self) -> None:
         try:
             if await self._handshake():

@@ -31,6 +31,7 @@ from .services import Services, build_services
 log = logging.getLogger("glurpcd")
 
 LISTEN_BACKLOG = 1024
+CLOSE_FLUSH_S = 2.0  # for last frames to reach clients at shutdown
 
 
 class Daemon:
@@ -109,8 +110,12 @@ class Daemon:
             await asyncio.wait(in_flight, timeout=self.config.grace_s)
         for request in registry.open_requests:
             registry.cancel(request)
-        for task in list(self._connection_tasks):
-            task.cancel()
+        for connection in list(self.connections):
+            connection.close()
+        if self._connection_tasks:
+            await asyncio.wait(self._connection_tasks, timeout=CLOSE_FLUSH_S)
+        for connection in list(self.connections):
+            connection.close(flush=False)
         await asyncio.gather(*self._connection_tasks, return_exceptions=True)
         await self.services.close()
         if self.socket_identity is not None:

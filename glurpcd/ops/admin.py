@@ -76,6 +76,8 @@ class AdminOps:
             raise OpError.bad_request(f"'action' is required: one of {', '.join(CACHE_ACTIONS)}")
         store = self.results.cache
         affected = 0
+        if action in ("delete", "flush"):
+            await asyncio.to_thread(self.results.wait_persisted)
         if action == "delete":
             handle = args.get("handle")
             if not isinstance(handle, str) or not HANDLE_RE.match(handle):

@@ -93,5 +93,10 @@ class ResultStore:
             request, spec, lane, payload, store=lambda result: self.put(key, encode(result))
         )
 
+    def wait_persisted(self) -> None:
+        """Block until every write queued so far is on disk (FIFO executor),
+        so a flush or delete cannot be undone by a write still in flight."""
+        self._disk.submit(lambda: None).result()
+
     def close(self) -> None:
         self._disk.shutdown(wait=True)
