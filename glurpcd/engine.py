@@ -94,6 +94,7 @@ class Engine:
         for queue in self.queues.values():
             for work in queue.drain():
                 work.job.wanted = False
+        self._lane_of.clear()
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
@@ -115,14 +116,13 @@ class Engine:
         wait for its result. The caller checked the cache in the same loop
         step, so a result that landed in between is never missed."""
         queue = self.queues[lane]
-        existing = self.registry.find(spec.key)
-        if existing is None or existing.state is JobState.DONE:
+        if self.registry.find(spec.key) is None:  # joining existing work is never refused
             queue.check_capacity(self._retry_after(lane))
         job, created = self.registry.attach(request, spec, asyncio.get_running_loop())
         if created:
             self._submit(lane, Work(job, payload, store))
         elif job.state is JobState.QUEUED:
-            self.queues[self._lane_of.get(id(job), lane)].reprioritize(job)
+            queue.reprioritize(job)  # a key's jobs always run in one lane
         if job.state is JobState.QUEUED and request.notify is not None:
             request.notify("queued", position=queue.position(job))
         try:
@@ -141,7 +141,7 @@ class Engine:
         self._submit("model", Work(job, payload, store))
         return True
 
-    def queued_background(self) -> int:
+    def background_jobs(self) -> int:
         return sum(1 for job in self.registry.jobs() if job.background)
 
     # -- internals ---------------------------------------------------------
@@ -156,6 +156,7 @@ class Engine:
             self.queues[lane].remove(job)
 
     def _retry_after(self, lane: str) -> float:
+        # A rough drain time: half a second per queued job per worker.
         return max(1.0, len(self.queues[lane]) / max(1, self._concurrency.get(lane, 1)) * 0.5)
 
     def _begin(self, work: Work) -> bool:

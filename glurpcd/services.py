@@ -122,6 +122,6 @@ async def build_services(config: DaemonConfig) -> Services:
 def _engine_info(engine: Engine) -> dict[str, Any]:
     return {
         "queues": {name: len(queue) for name, queue in engine.queues.items()},
-        "background_jobs": engine.queued_background(),
+        "background_jobs": engine.background_jobs(),
         "model_batches": engine.model_batches,
     }
