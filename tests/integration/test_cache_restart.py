@@ -63,3 +63,26 @@ def test_kill_9_during_cache_writes_never_serves_a_torn_entry(tmp_path):
         survivor.stop()
         reference.stop()
     assert reused > 0  # some of the victim's work was kept, verified, and served
+
+
+def test_flushed_entries_stay_gone_after_a_restart(tmp_path):
+    socket, state = tmp_path / "run" / "s.sock", tmp_path / "state"
+    daemon = launch(socket, state, *ARGS)
+    try:
+        with daemon.connect() as conn:
+            handle = conn.call("process", {"csv": cgm_csv(hours=14, seed=33)})["data"]["handle"]
+            for index in range(0, -20, -1):
+                conn.call("plot", {"handle": handle, "index": index})
+            flushed = conn.call("cache", {"action": "flush"})["data"]
+        assert flushed["entries"] == 0 and flushed["persisted"] == 0
+    finally:
+        daemon.stop()
+    restarted = launch(socket, state, *ARGS)
+    try:
+        with restarted.connect() as conn:
+            loaded = conn.call("cache", {"action": "load"})["data"]
+            missing = conn.call("plot", {"handle": handle, "index": 0})
+        assert loaded["affected"] == 0 and loaded["persisted"] == 0
+        assert missing["code"] == "not_found"
+    finally:
+        restarted.stop()
