@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -153,15 +154,17 @@ class Connection:
         if problem is not None:
             self._send(protocol.error(_int_or_none(msg_id), None, ErrorCode.BAD_REQUEST, problem))
             return
+        assert isinstance(msg_id, int) and isinstance(op, str)  # checked just above
         request = self._registry.open_request(op, str(self.peer))
-        request.notify = lambda stage, **fields: self._send(
-            protocol.progress(msg_id, stage, **fields)
-        )
+        request.notify = functools.partial(self._progress, msg_id)
         self._open[msg_id] = request
         task = asyncio.create_task(self._run(msg_id, request, args or {}))
         request.task = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _progress(self, msg_id: int, stage: str, **fields: int) -> None:
+        self._send(protocol.progress(msg_id, stage, **fields))
 
     # -- running one request -----------------------------------------------
 

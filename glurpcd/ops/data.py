@@ -136,7 +136,9 @@ class UploadResolver:
 def _settings(args: dict[str, Any]) -> ingest.PrepareSettings:
     sequence = optional_str(args, "sequence", SEQUENCE_CHOICES, default="latest")
     subject = optional_str(args, "subject")
-    return ingest.PrepareSettings(sequence=sequence or "latest", subject=subject)
+    return ingest.PrepareSettings(
+        sequence="longest" if sequence == "longest" else "latest", subject=subject
+    )
 
 
 def _prepare_encoded(

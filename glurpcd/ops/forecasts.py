@@ -11,12 +11,14 @@ work.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
 
+from ..cache import CacheKey
 from ..engine import ForecastPayload
 from ..errors import ErrorCode, OpError
 from ..forecast import QUANTILE_LEVELS, WindowForecast
@@ -126,10 +128,11 @@ class ForecastOps:
                 f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index
             )
             self.results.engine.schedule_background(
-                spec,
-                ForecastPayload(series, index),
-                store=lambda result, key=key: self.results.put(key, encode_forecast(result)),
+                spec, ForecastPayload(series, index), store=functools.partial(self._store, key)
             )
+
+    def _store(self, key: CacheKey, forecast: WindowForecast) -> None:
+        self.results.put(key, encode_forecast(forecast))
 
 
 def _checked_index(series: CgmSeries, index: int) -> int:

@@ -41,7 +41,7 @@ def upload_key(digest: str) -> CacheKey:
 
 def encode_forecast(forecast: WindowForecast) -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer, **forecast.to_arrays())
+    np.savez(buffer, **forecast.to_arrays())  # type: ignore[arg-type]  # numpy's stub
     return buffer.getvalue()
 
 
