@@ -17,6 +17,8 @@ def _fmt(value: Any) -> str:
         return f"{value:.3g}"
     if isinstance(value, dict):  # e.g. jobs.completed_by_kind
         return " ".join(f"{key}={_fmt(item)}" for key, item in value.items()) or "-"
+    if isinstance(value, list):  # e.g. an attached job's peers
+        return ",".join(_fmt(item) for item in value) or "-"
     return str(value)
 
 
@@ -60,7 +62,7 @@ def counter_line(counters: dict[str, Any] | None) -> str:
     return ", ".join(f"{key} {_fmt(value)}" for key, value in (counters or {}).items())
 
 
-ATTACHED_COLUMNS = ("kind", "handle", "index", "requests", "priority", "state")
+ATTACHED_COLUMNS = ("kind", "handle", "index", "requests", "priority", "state", "peers")
 
 
 def attached_rows(data: dict[str, Any]) -> list[tuple[str, ...]]:

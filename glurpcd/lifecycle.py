@@ -354,6 +354,8 @@ class Registry:
                     "requests": len(job.requests),
                     "priority": int(job.priority),
                     "state": job.state.value,
+                    # For whom: an operator's `glurpc status` names the waiting clients.
+                    "peers": sorted({request.peer for request in job.requests.values()}),
                 }
                 for job in self._jobs.values()
                 if job.requests
