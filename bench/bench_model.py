@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from glurpcd.memory import HeapTrimmer  # noqa: E402
 from glurpcd.model import Forecaster  # noqa: E402
 from glurpcd.model.dropout import RowStreams  # noqa: E402
 from glurpcd.model.inputs import Scaling, window_inputs  # noqa: E402
@@ -88,6 +89,8 @@ def reference_pass(forecaster: Forecaster, series: CgmSeries, indices: list[int]
 
 
 def run_case(case: str, checkpoint: Path, device: str) -> dict:
+    if case != "reference":  # the reference service runs with glibc's defaults
+        HeapTrimmer()  # the daemon's heap policy: it installs it at start
     path = SHIPPED_DEFAULT if case == "default" else checkpoint
     forecaster = Forecaster(path, source="explicit", device=device)
     series = eighteen_hours()
