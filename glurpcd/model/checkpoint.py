@@ -152,7 +152,7 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[Gluformer, G
 
 
 def save_bundle(
-    path: str | Path, model: Gluformer, scaling: dict[str, list[float]], meta: dict[str, Any]
+    path: str | Path, model: Gluformer, scaling: dict[str, Any], meta: dict[str, Any]
 ) -> None:
     """Write weights, configuration and scaler as one weights-only-loadable file."""
     state = {

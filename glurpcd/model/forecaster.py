@@ -70,7 +70,10 @@ class Forecaster:
                 f"{path} reads {self.config.len_seq} steps and predicts {self.config.len_pred}; "
                 f"glurpc windows need {INPUT_STEPS} and {OUTPUT_STEPS}",
             )
-        self.bundle_scaling = Scaling.from_bundle(saved_scaling) if saved_scaling else None
+        try:
+            self.bundle_scaling = Scaling.from_bundle(saved_scaling) if saved_scaling else None
+        except (KeyError, ValueError) as error:
+            raise ModelError("model_invalid", f"{path}: bad scaling in bundle: {error}") from None
         self.scaling = "bundle" if saved_scaling else "fitted_on_upload"
         self.model_id = f"{path.stem}-{weights_digest(path)[:12]}"
         self.path, self.source, self.device = path, source, device
@@ -145,10 +148,11 @@ class Forecaster:
         counts = torch.tensor([run.count for run in runs], device=self.device)
         with torch.inference_mode(), self.model.sampling(streams):
             mean, logvar = self.model(*self.row_tensors(arrays, counts))
-        return (
-            mean.reshape(len(rows), OUTPUT_STEPS).cpu().numpy(),
-            logvar.reshape(len(rows)).cpu().numpy(),
-        )
+        means = mean.reshape(len(rows), OUTPUT_STEPS).cpu().numpy()
+        if scaling.anchor == "last_input":
+            last = np.repeat(arrays.x_enc[:, -1, 0], [run.count for run in runs])
+            means = means + last[:, None]
+        return means, logvar.reshape(len(rows)).cpu().numpy()
 
     def row_tensors(self, arrays: WindowInputs, counts: torch.Tensor) -> list[torch.Tensor]:
         """Each window repeated once per row it has in the batch, consecutively."""

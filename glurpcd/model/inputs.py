@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,18 +48,40 @@ class MinMax:
         return (values - self.offset) / self.scale
 
 
+# The scaler the shipped default model was trained with: glucose 40-400 mg/dL and
+# the calendar fields over their natural ranges, so it never depends on an upload.
+NATURAL_RANGES: dict[str, list[float]] = {
+    "target_min": [40.0],
+    "target_max": [400.0],
+    "covariate_min": [1.0, 1.0, 2000.0, 0.0, 0.0, 0.0],
+    "covariate_max": [31.0, 12.0, 2100.0, 23.0, 59.0, 59.0],
+}
+
+# A bundle's "target_anchor": what the model's mean output is relative to.
+# "none": the scaled glucose itself (every GlucoBench checkpoint). "last_input": the
+# change from the window's last scaled input value, added back after the forward
+# pass; a small model then need not reproduce the current level from its inputs.
+TARGET_ANCHORS = ("none", "last_input")
+
+
 @dataclass(frozen=True)
 class Scaling:
     target: MinMax
     covariates: MinMax
     origin: str  # "bundle" or "fitted_on_upload"
+    anchor: str = "none"  # one of TARGET_ANCHORS
 
     @classmethod
-    def from_bundle(cls, saved: Mapping[str, Sequence[float]]) -> Scaling:
+    def from_bundle(cls, saved: Mapping[str, Any]) -> Scaling:
+        """KeyError or ValueError when `saved` is not a bundle's scaling."""
+        anchor = saved.get("target_anchor", "none")
+        if anchor not in TARGET_ANCHORS:
+            raise ValueError(f"unknown target_anchor {anchor!r}")
         return cls(
             MinMax.from_range(saved["target_min"], saved["target_max"]),
             MinMax.from_range(saved["covariate_min"], saved["covariate_max"]),
             "bundle",
+            str(anchor),
         )
 
     @classmethod

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import save_bundle
+from .inputs import NATURAL_RANGES
 from .network import PUBLISHED_CONFIG, Gluformer, GluformerConfig
 
 # Fits the series file name rules of resolve/infer_config: heads and activation.
@@ -31,15 +32,13 @@ def save_random_checkpoint(
 
 
 def save_random_bundle(
-    path: str | Path, seed: int = 0, config: GluformerConfig = PUBLISHED_CONFIG
+    path: str | Path,
+    seed: int = 0,
+    config: GluformerConfig = PUBLISHED_CONFIG,
+    target_anchor: str = "none",
 ) -> Path:
-    """A glurpc bundle with random weights and a fixed 40-400 mg/dL scaler."""
+    """A glurpc bundle with random weights and the fixed 40-400 mg/dL scaler."""
     path = Path(path)
-    scaling = {
-        "target_min": [40.0],
-        "target_max": [400.0],
-        "covariate_min": [1.0, 1.0, 2000.0, 0.0, 0.0, 0.0],
-        "covariate_max": [31.0, 12.0, 2100.0, 23.0, 59.0, 59.0],
-    }
+    scaling = {**NATURAL_RANGES, "target_anchor": target_anchor}
     save_bundle(path, random_model(config, seed), scaling, {"trained": False})
     return path

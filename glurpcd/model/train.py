@@ -16,30 +16,26 @@ with one sample.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..series import INPUT_STEPS, CgmSeries
+from ..series import INPUT_STEPS, OUTPUT_STEPS, STEP_SECONDS, CgmSeries
 from .checkpoint import save_bundle
 from .evaluate import held_out_table
-from .inputs import Scaling, window_inputs
+from .inputs import NATURAL_RANGES, TARGET_ANCHORS, Scaling, calendar_features, window_inputs
 from .network import Gluformer, GluformerConfig
 
 DEFAULT_CONFIG = GluformerConfig(
     d_model=64, n_heads=4, d_fcn=128, r_drop=0.1, num_enc_layers=2, num_dec_layers=1
 )
-SCALING = {
-    "target_min": [40.0],
-    "target_max": [400.0],
-    "covariate_min": [1.0, 1.0, 2000.0, 0.0, 0.0, 0.0],
-    "covariate_max": [31.0, 12.0, 2100.0, 23.0, 59.0, 59.0],
-}
 VALIDATION = ("#008",)
 HELD_OUT = ("#009", "#010")
 
@@ -59,22 +55,67 @@ def split(traces: dict[str, CgmSeries]) -> tuple[list[str], list[str], list[str]
     return train, valid, held
 
 
-def tensors(series_list: list[CgmSeries], scaling: Scaling, label_len: int) -> list[torch.Tensor]:
-    """All windows with a known future: x_id, x_enc, x_mark_enc, x_dec, x_mark_dec, y."""
+@dataclass
+class Windows:
+    """Every window with a known future, as training tensors."""
+
+    tensors: list[torch.Tensor]  # x_id, x_enc, x_mark_enc, x_dec, x_mark_dec, y
+    starts: np.ndarray  # datetime64[s] of each window's first input point
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def windows(series_list: list[CgmSeries], scaling: Scaling, label_len: int) -> Windows:
     parts: list[list[np.ndarray]] = [[] for _ in range(5)]
+    starts = []
     for series in series_list:
         low, _ = series.index_range()
         indices = list(range(low, 1))
         arrays = window_inputs(series, indices, scaling, label_len)
-        starts = np.array([series.input_start(index) for index in indices])
-        future = starts[:, None] + INPUT_STEPS + np.arange(12)
+        first = np.array([series.input_start(index) for index in indices])
+        future = first[:, None] + INPUT_STEPS + np.arange(OUTPUT_STEPS)
         target = scaling.target.transform(series.glucose)[future][..., None]
+        if scaling.anchor == "last_input":  # the Forecaster adds it back
+            target = target - arrays.x_enc[:, -1:]
         for slot, array in enumerate(
             (arrays.x_enc, arrays.x_mark_enc, arrays.x_dec, arrays.x_mark_dec, target)
         ):
             parts[slot].append(array)
+        starts.append(series.times[first].astype("datetime64[s]"))
     x_enc, mark_enc, x_dec, mark_dec, y = (torch.from_numpy(np.concatenate(p)) for p in parts)
-    return [torch.zeros(len(y), 1), x_enc, mark_enc, x_dec, mark_dec, y]
+    return Windows(
+        [torch.zeros(len(y), 1), x_enc, mark_enc, x_dec, mark_dec, y], np.concatenate(starts)
+    )
+
+
+class DateShift:
+    """Training-time augmentation: a window's calendar covariates become those of
+    its timestamps moved by a random whole number of days.
+
+    Every simulated patient covers its own stretch of dates, so day, month and year
+    name the patient: without this the model learns patients by date and does worse
+    on held-out ones. Whole days keep the time of day, which does carry signal
+    (meal times). Shifts span 2014-2029 from the 2024 simulations, the years real
+    uploads come from. Assumes a regular 5-minute grid, as simulate.py writes.
+    """
+
+    def __init__(self, scaling: Scaling, label_len: int, seed: int) -> None:
+        self._scaling = scaling
+        self._rng = np.random.default_rng(seed)
+        self._offsets = np.arange(INPUT_STEPS + OUTPUT_STEPS) * np.timedelta64(STEP_SECONDS, "s")
+        self._decoder_from = INPUT_STEPS - label_len
+
+    def marks(self, starts: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x_mark_enc, x_mark_dec) for windows beginning at `starts`, randomly moved."""
+        days = self._rng.integers(-3650, 1826, size=len(starts)) * np.timedelta64(86400, "s")
+        times = (starts + days)[:, None] + self._offsets
+        flat = calendar_features(times.reshape(-1))
+        marks = self._scaling.covariates.transform(flat).reshape(*times.shape, -1)
+        return (
+            torch.from_numpy(marks[:, :INPUT_STEPS]),
+            torch.from_numpy(marks[:, self._decoder_from :]),
+        )
 
 
 def gaussian_nll(mean: torch.Tensor, logvar: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -117,41 +158,61 @@ def lr_factor(schedule: str, warmup: int, total: int) -> Callable[[int], float]:
     return factor
 
 
+@dataclass(frozen=True)
+class Recipe:
+    epochs: int
+    seed: int
+    lr: float
+    schedule: str = "constant"
+    weight_decay: float = 1e-4
+    # Weight of the mean's squared error added to the NLL. The NLL weighs each
+    # window's point error by its predicted precision, so windows the model calls
+    # uncertain (meals, the hardest ones) barely train the mean the user sees.
+    mse_weight: float = 0.0
+    shift_dates: bool = False
+    batch: int = 64
+
+
 def fit(
     model: Gluformer,
-    train: list[torch.Tensor],
-    valid: list[torch.Tensor],
+    train: Windows,
+    valid: Windows,
     minutes: float,
-    epochs: int,
-    seed: int,
-    lr: float,
-    schedule: str = "constant",
-    batch: int = 64,
+    recipe: Recipe,
+    date_shift: DateShift | None,
 ) -> dict:
-    generator = torch.Generator().manual_seed(seed)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    steps_per_epoch = len(train[0]) // batch
+    batch = recipe.batch
+    generator = torch.Generator().manual_seed(recipe.seed)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay
+    )
+    steps_per_epoch = len(train) // batch
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lr_factor(schedule, steps_per_epoch, epochs * steps_per_epoch)
+        optimiser, lr_factor(recipe.schedule, steps_per_epoch, recipe.epochs * steps_per_epoch)
     )
     best_loss, best_epoch = float("inf"), -1
     best_state = {key: value.clone() for key, value in model.state_dict().items()}
     deadline = time.monotonic() + minutes * 60
     epoch = 0
-    while time.monotonic() < deadline and epoch < epochs:
+    while time.monotonic() < deadline and epoch < recipe.epochs:
         model.train()
-        order = torch.randperm(len(train[0]), generator=generator)
+        order = torch.randperm(len(train), generator=generator)
         for begin in range(0, len(order) - batch + 1, batch):
-            rows = [tensor[order[begin : begin + batch]] for tensor in train]
+            picked = order[begin : begin + batch]
+            rows = [tensor[picked] for tensor in train.tensors]
+            if date_shift is not None:
+                rows[2], rows[4] = date_shift.marks(train.starts[picked.numpy()])
             mean, logvar = model(*rows[:5])
             loss = gaussian_nll(mean, logvar, rows[5])
+            if recipe.mse_weight:
+                loss = loss + recipe.mse_weight * ((mean - rows[5]) ** 2).mean()
             optimiser.zero_grad()
             loss.backward()
             # the NLL's exp(-logvar) term spikes when the variance head collapses
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimiser.step()
             scheduler.step()
-        nll, squared = validation_loss(model, valid)
+        nll, squared = validation_loss(model, valid.tensors)
         # Kept by point accuracy: the NLL rewards an overconfident variance head.
         checked = squared
         print(f"epoch {epoch}: validation nll {nll:.4f} mse {squared:.6f}", flush=True)
@@ -172,29 +233,42 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--schedule", choices=("constant", "cosine"), default="constant")
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--mse-weight", type=float, default=0.0)
+    parser.add_argument("--shift-dates", action="store_true", help="see DateShift")
+    parser.add_argument("--anchor", choices=TARGET_ANCHORS, default="none", help="see inputs.py")
     args = parser.parse_args()
+    recipe = Recipe(
+        epochs=args.epochs,
+        seed=args.seed,
+        lr=args.lr,
+        schedule=args.schedule,
+        weight_decay=args.weight_decay,
+        mse_weight=args.mse_weight,
+        shift_dates=args.shift_dates,
+    )
     torch.set_num_threads(1)  # the build machine is shared
     torch.manual_seed(args.seed)
     traces = load_traces(args.data)
     train_names, valid_names, held_names = split(traces)
-    scaling = Scaling.from_bundle(SCALING)
+    saved_scaling = {**NATURAL_RANGES, "target_anchor": args.anchor}
+    scaling = Scaling.from_bundle(saved_scaling)
     label_len = DEFAULT_CONFIG.label_len
-    train = tensors([traces[n] for n in train_names], scaling, label_len)
-    valid = tensors([traces[n] for n in valid_names], scaling, label_len)
-    print(f"{len(train[0])} training windows, {len(valid[0])} validation windows", flush=True)
+    train = windows([traces[n] for n in train_names], scaling, label_len)
+    valid = windows([traces[n] for n in valid_names], scaling, label_len)
+    print(f"{len(train)} training windows, {len(valid)} validation windows", flush=True)
     model = Gluformer(DEFAULT_CONFIG)
-    history = fit(model, train, valid, args.minutes, args.epochs, args.seed, args.lr, args.schedule)
+    date_shift = DateShift(scaling, label_len, args.seed) if recipe.shift_dates else None
+    history = fit(model, train, valid, args.minutes, recipe, date_shift)
     meta = {
         "trained_on": "simglucose 0.2.11 virtual patients (simulated, not real data)",
         "train_patients": train_names,
         "validation_patients": valid_names,
         "held_out_patients": held_names,
-        "seed": args.seed,
-        "learning_rate": args.lr,
-        "schedule": args.schedule,
+        "recipe": dataclasses.asdict(recipe),
         **history,
     }
-    save_bundle(args.out, model.eval(), SCALING, meta)
+    save_bundle(args.out, model.eval(), saved_scaling, meta)
     table = held_out_table(args.out, [traces[n] for n in held_names])
     print(json.dumps({**meta, "held_out": table}, indent=1))
 

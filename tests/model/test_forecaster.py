@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from glurpcd.forecast import QUANTILE_LEVELS, WindowForecast
-from glurpcd.model import Forecaster
+from glurpcd.model import Forecaster, ModelError
+from glurpcd.model.testing import save_random_bundle
 
-from .conftest import seeded_series
+from .conftest import SMALL, seeded_series
 
 SERIES = seeded_series(140, seed=1)  # 33 windows with a known future: -32..0
 
@@ -140,3 +141,27 @@ def test_abandoning_a_window_mid_samples_stops_within_one_batch(small_bundle: Pa
 
     out = forecaster.forecast(SERIES, [0], skip=gone.__contains__, on_batch=on_batch)
     assert out == {} and batches == [1]
+
+
+def test_anchored_bundle_adds_the_last_input_back(small_bundle: Path, tmp_path: Path) -> None:
+    # the same weights as small_bundle (conftest: seed 5, SMALL), trained for changes
+    anchored_path = save_random_bundle(
+        tmp_path / "anchored.pt", seed=5, config=SMALL, target_anchor="last_input"
+    )
+    indices = [-20, 0, 12]
+    plain = Forecaster(small_bundle, source="explicit").forecast(SERIES, indices)
+    anchored = Forecaster(anchored_path, source="explicit").forecast(SERIES, indices)
+    for index in indices:
+        # scaled last input l = (g - 40) / 360 comes back as g - 40 mg/dL
+        shift = anchored[index].sample_means - plain[index].sample_means
+        expected = np.float32(plain[index].history[-1] - 40.0)
+        np.testing.assert_allclose(shift, expected, atol=2e-3)
+        np.testing.assert_array_equal(anchored[index].sample_stds, plain[index].sample_stds)
+
+
+def test_unknown_target_anchor_is_refused(tmp_path: Path) -> None:
+    path = save_random_bundle(tmp_path / "odd.pt", config=SMALL, target_anchor="first_input")
+    with pytest.raises(ModelError) as caught:
+        Forecaster(path, source="explicit")
+    assert caught.value.code == "model_invalid"
+    assert "first_input" in caught.value.message
