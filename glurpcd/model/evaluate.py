@@ -4,7 +4,8 @@ training script and docs/MODEL.md; never imported by the daemon).
 For every window with a known future: the served forecast (the median of the
 MC-dropout mixture, 10 samples, seed 0), persistence (the last value held), and
 linear extrapolation (a least-squares line through the last 30 minutes). Errors in
-mg/dL at 30 minutes (step 6) and 60 minutes (step 12), pooled over all windows.
+mg/dL at 30 minutes (step 6) and 60 minutes (step 12), pooled over all windows, and
+how often the truth falls inside the model's 90 % and 50 % bands.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..forecast import QUANTILE_LEVELS, WindowForecast
 from ..series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
 from .forecaster import Forecaster
 
@@ -45,22 +47,37 @@ def errors(prediction: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     return out
 
 
+def coverage(quantiles: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Share of true values inside the 5-95 % and 25-75 % bands ([W, 5, 12] quantiles):
+    0.90 and 0.50 for a calibrated fan."""
+    out = {}
+    for band, (low, high) in {"90": (0.05, 0.95), "50": (0.25, 0.75)}.items():
+        lower = quantiles[:, QUANTILE_LEVELS.index(low)]
+        upper = quantiles[:, QUANTILE_LEVELS.index(high)]
+        inside = (truth >= lower) & (truth <= upper)
+        for name, step in HORIZONS.items():
+            out[f"coverage_{band}_{name}"] = float(inside[:, step - 1].mean())
+    return out
+
+
 def held_out_table(model_path: Path, series_list: list[CgmSeries]) -> dict[str, dict]:
-    """{"model"|"persistence"|"linear": {rmse_30min, mae_30min, ...}, "windows": n}."""
+    """{"model"|"persistence"|"linear": {rmse_30min, mae_30min, ...}, "windows": n};
+    the model's entry also has the coverage of its uncertainty bands."""
     forecaster = Forecaster(Path(model_path), source="explicit", samples=10, seed=0)
-    predictions: dict[str, list[np.ndarray]] = {"model": [], "persistence": [], "linear": []}
-    truths, histories = [], []
+    ordered: list[WindowForecast] = []
     for series in series_list:
         low, _ = series.index_range()
         results = forecaster.forecast(series, list(range(low, 1)))
-        ordered = [results[index] for index in sorted(results)]
-        predictions["model"].append(np.stack([w.median for w in ordered]))
-        truths.append(np.stack([w.truth for w in ordered]))
-        histories.append(np.stack([w.history for w in ordered]))
-    history = np.concatenate(histories)
+        ordered += [results[index] for index in sorted(results)]
+    history = np.stack([w.history for w in ordered])
     assert history.shape[1] == INPUT_STEPS
-    truth = np.concatenate(truths)
-    table: dict[str, dict] = {"model": errors(np.concatenate(predictions["model"]), truth)}
+    truth = np.stack([w.truth for w in ordered])
+    table: dict[str, dict] = {
+        "model": {
+            **errors(np.stack([w.median for w in ordered]), truth),
+            **coverage(np.stack([w.quantiles for w in ordered]), truth),
+        }
+    }
     for name, prediction in baselines(history).items():
         table[name] = errors(prediction, truth)
     table["windows"] = {"count": len(truth)}

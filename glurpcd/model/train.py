@@ -7,10 +7,13 @@ and #010 are held out for the accuracy table in docs/MODEL.md. Inputs are prepar
 exactly as at inference (inputs.py) with the bundle's fixed scaler: glucose 40-400
 mg/dL and calendar fields over their natural ranges. Loss: Gaussian negative log
 likelihood of the 12 future values under (mean, exp(logvar)), as GlucoBench trains
-with one sample.
+with one sample, plus `--mse-weight` times the mean's squared error. The shipped
+model (docs/MODEL.md has the data command):
 
     .venv/bin/python -m glurpcd.model.train --data /tmp/glurpc-sim.npz \
-        --out glurpcd/model/default/gluformer_default.pt --epochs 22 --lr 3e-4 --seed 7
+        --out glurpcd/model/default/gluformer_default.pt --epochs 15 --lr 5e-4 \
+        --schedule cosine --seed 7 --minutes 45 --mse-weight 10 --shift-dates \
+        --anchor last_input
 """
 
 from __future__ import annotations
