@@ -4,8 +4,9 @@ training script and docs/MODEL.md; never imported by the daemon).
 For every window with a known future: the served forecast (the median of the
 MC-dropout mixture, 10 samples, seed 0), persistence (the last value held), and
 linear extrapolation (a least-squares line through the last 30 minutes). Errors in
-mg/dL at 30 minutes (step 6) and 60 minutes (step 12), pooled over all windows, and
-how often the truth falls inside the model's 90 % and 50 % bands.
+mg/dL at 5 minutes (step 1, where a model that misreads the current level shows it),
+30 minutes (step 6) and 60 minutes (step 12), pooled over all windows, and how often
+the truth falls inside the model's 90 % and 50 % bands.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..forecast import QUANTILE_LEVELS, WindowForecast
 from ..series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
 from .forecaster import Forecaster
 
-HORIZONS = {"30min": 6, "60min": 12}
+HORIZONS = {"5min": 1, "30min": 6, "60min": 12}
 LINE_POINTS = 6  # 30 minutes of history for the linear baseline
 
 

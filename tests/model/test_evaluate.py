@@ -15,12 +15,14 @@ def test_baselines_hold_the_level_and_continue_a_line() -> None:
     np.testing.assert_allclose(out["linear"][1], np.full(12, 150.0))
 
 
-def test_errors_read_steps_6_and_12() -> None:
+def test_errors_read_steps_1_6_and_12() -> None:
     truth = np.zeros((2, 12))
     prediction = np.zeros((2, 12))
+    prediction[:, 0] = 1.0  # 5 minutes
     prediction[:, 5] = [3.0, -4.0]  # 30 minutes
     prediction[:, 11] = 6.0  # 60 minutes
     got = errors(prediction, truth)
+    assert got["mae_5min"] == 1.0 and got["rmse_5min"] == 1.0
     assert got["mae_30min"] == 3.5 and got["rmse_30min"] == np.sqrt(12.5)
     assert got["mae_60min"] == 6.0 and got["rmse_60min"] == 6.0
 
