@@ -1,6 +1,6 @@
 """How fast the CLI starts and how fast a request round-trips, side by side.
 
-    .venv/bin/python bench/bench_cli.py [--runs 21] [--pings 2000]
+    .venv/bin/python -m bench.bench_cli [--runs 21] [--pings 2000]
         [--socket PATH | --fake | --daemon-args '--model PATH --device cpu']
 
 Starts its own glurpcd (`<venv>/bin/python -m glurpcd --socket <tmp>`) unless
@@ -29,10 +29,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from glurpc_cli.client import Client
 
-from glurpc_cli.client import Client  # noqa: E402 - after the path fix above
+REPO = Path(__file__).resolve().parents[1]
+
 
 VENV_BIN = Path(sys.executable).parent
 READY_TIMEOUT_S = 300.0

@@ -1,6 +1,6 @@
 """Parse + prepare time of a 90-day, 5-minute Dexcom export next to plain `csv` reading.
 
-    .venv/bin/python bench/bench_ingest.py [--days 90] [--repeat 5]
+    .venv/bin/python -m bench.bench_ingest [--days 90] [--repeat 5]
 
 Reports the median of `--repeat` runs per layout: `prepare` (detect, parse,
 prepare, digest) and `csv.reader` over the same bytes (decode + split, the
@@ -15,8 +15,8 @@ import io
 import statistics
 import time
 
-from glurpcd import synthetic as syn
 from glurpcd.ingest import prepare
+from tests.support import synthetic as syn
 
 
 def _median_seconds(action, repeat: int) -> float:  # noqa: ANN001

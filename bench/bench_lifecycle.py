@@ -8,7 +8,7 @@ Reports, for a real daemon on this machine:
   18-hour file goes away mid-job (Ctrl-C), next to the CPU seconds of the
   whole job (what the reference service spends, since it never stops).
 
-Usage: .venv/bin/python bench/bench_lifecycle.py [--model PATH] [--samples N]
+Usage: .venv/bin/python -m bench.bench_lifecycle [--model PATH] [--samples N]
 A published-size model with random weights is used unless --model is given.
 """
 
@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.integration.daemons import launch  # noqa: E402
-from tests.integration.samples import (  # noqa: E402
+from tests.integration.daemons import launch
+from tests.integration.samples import (
     cgm_csv,
     cpu_seconds,
     published_size_checkpoint,

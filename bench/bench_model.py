@@ -9,7 +9,7 @@ Cases, each in its own process so its peak RSS is its own:
   statistics, 32 windows x 10 samples per pass), for comparison;
 - default: the batched job with the shipped default model.
 
-    .venv/bin/python bench/bench_model.py [--cases one,batched,...] [--device cpu]
+    .venv/bin/python -m bench.bench_model [--cases one,batched,...] [--device cpu]
 """
 
 from __future__ import annotations
@@ -24,19 +24,16 @@ import tempfile
 import time
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path; the repository must too.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from glurpcd.memory import HeapTrimmer  # noqa: E402
-from glurpcd.model import Forecaster  # noqa: E402
-from glurpcd.model.dropout import RowStreams  # noqa: E402
-from glurpcd.model.inputs import Scaling, window_inputs  # noqa: E402
-from glurpcd.model.resolve import SHIPPED_DEFAULT  # noqa: E402
-from glurpcd.model.testing import save_random_checkpoint  # noqa: E402
-from glurpcd.series import CgmSeries  # noqa: E402
+from glurpcd.memory import HeapTrimmer
+from glurpcd.model import Forecaster
+from glurpcd.model.dropout import RowStreams
+from glurpcd.model.inputs import Scaling, window_inputs
+from glurpcd.model.resolve import SHIPPED_DEFAULT
+from glurpcd.series import CgmSeries
+from tests.support.checkpoints import save_random_checkpoint
 
 CASES = ("one", "batched", "per_sample", "reference", "default")
 

@@ -9,7 +9,7 @@ Prints, side by side in one run, with the shipped default model on this machine:
   workers (forecasts precomputed first, so this measures the plot path).
 Targets (reported, never asserted): cached <= 1.5x the floor.
 
-Usage: .venv/bin/python bench/bench_plot.py [--repeat N]
+Usage: .venv/bin/python -m bench.bench_plot [--repeat N]
 """
 
 from __future__ import annotations
@@ -23,11 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.integration.daemons import launch  # noqa: E402
-from tests.integration.samples import cgm_csv  # noqa: E402
+from tests.integration.daemons import launch
+from tests.integration.samples import cgm_csv
 
 PYTHON = sys.executable
 GLURPC = str(Path(PYTHON).with_name("glurpc"))

@@ -1,6 +1,6 @@
 """Render benchmark: milliseconds per PNG and plots per second through RenderPool.
 
-Run from the repository root: `.venv/bin/python bench/bench_render.py [--plots N] [--json]`.
+Run from the repository root: `.venv/bin/python -m bench.bench_render [--plots N] [--json]`.
 Reports the median time per PNG for a fresh figure per plot, for the prepared
 (reused) figure and for its Agg draw alone, then the throughput of RenderPool
 with 1 and 2 worker processes (workers warmed up first, so start-up is not
@@ -14,20 +14,14 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-# The seeded test forecasts live under tests/; make the repository importable
-# when this file is run as a script (its own folder is then first on sys.path).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from glurpcd.forecast import WindowForecast  # noqa: E402
-from glurpcd.render import RenderPool, render_forecast  # noqa: E402
-from glurpcd.render.figure import ForecastFigure, house_style  # noqa: E402
-from glurpcd.render.layout import plot_content  # noqa: E402
-from tests.render.forecasts import make_forecast  # noqa: E402
+from glurpcd.forecast import WindowForecast
+from glurpcd.render import RenderPool, render_forecast
+from glurpcd.render.figure import ForecastFigure, house_style
+from glurpcd.render.layout import plot_content
+from tests.render.forecasts import make_forecast
 
 MODEL_ID = "gluformer-bench"
 

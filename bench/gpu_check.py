@@ -8,7 +8,7 @@ One prepared run for a machine with CUDA (prints "no CUDA" and exits 0 elsewhere
 3. timings with a synchronised clock: one window x 10 samples, 110 windows x 10
    samples (an 18-hour file), 1000 windows x 10 samples; peak GPU memory.
 
-    .venv/bin/python bench/gpu_check.py [--device cuda:0]
+    .venv/bin/python -m bench.gpu_check [--device cuda:0]
 
 Exit status 0 when every check passes (or there is no CUDA), 1 otherwise.
 """
@@ -22,15 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
-# Run as a script, this folder comes first on sys.path; the repository must too.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from glurpcd.model import Forecaster, load_checkpoint  # noqa: E402
-from glurpcd.model.testing import save_random_checkpoint  # noqa: E402
-from glurpcd.series import CgmSeries  # noqa: E402
+from glurpcd.model import Forecaster, load_checkpoint
+from glurpcd.series import CgmSeries
+from tests.support.checkpoints import save_random_checkpoint
 
 TOLERANCE = 1e-4
 

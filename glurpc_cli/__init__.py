@@ -5,4 +5,6 @@ click (rich lazily, for terminals). Never import torch, numpy, polars or
 matplotlib here.
 """
 
-__version__ = "0.1.0"
+from glurpc_wire import __version__
+
+__all__ = ["__version__"]

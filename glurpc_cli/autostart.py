@@ -16,8 +16,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from glurpc_wire.codes import ErrorCode
+from glurpc_wire.paths import default_state_dir
+
 from .errors import DaemonUnreachable
-from .paths import default_state_dir
 
 READY_TIMEOUT_S = 120.0  # loading the model onto a GPU can take a while
 LOG_NAME = "glurpcd.log"
@@ -48,7 +50,9 @@ def start_daemon(
         pid = _spawn_detached([*command, "--ready-fd", str(write_end), *extra_args], log_file)
     except OSError as exc:
         os.close(read_end)
-        raise DaemonUnreachable(f"could not start glurpcd: {exc}", code="autostart_failed") from exc
+        raise DaemonUnreachable(
+            f"could not start glurpcd: {exc}", code=ErrorCode.AUTOSTART_FAILED
+        ) from exc
     finally:
         os.close(write_end)  # only the child holds it now, so its exit means EOF
     try:
@@ -59,7 +63,7 @@ def start_daemon(
         raise DaemonUnreachable(
             f"glurpcd did not become ready on {os.fspath(socket_path)} "
             f"({_exit_status(pid)}); see {log_file}",
-            code="autostart_failed",
+            code=ErrorCode.AUTOSTART_FAILED,
         )
     return pid
 

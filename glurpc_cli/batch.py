@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from glurpc_wire.codes import ErrorCode
+
 from .client import Client
 from .errors import GlurpcError, OverloadedError, PermissionDenied, RequestFailed
 from .output import write_atomic
-from .protocol import ErrorCode
 from .report import BatchReporter
 from .session import Session
 from .targets import OutputPlan, all_wire_indices, cli_index
@@ -217,7 +218,7 @@ class Batch:
             record.update(code=exc.code, message=exc.message)
             self._emit("record", record, exc.exit_code)
         else:
-            record.update(code="io_error", message=str(exc))
+            record.update(code=ErrorCode.IO_ERROR, message=str(exc))
             self._emit("record", record, 1)
 
 

@@ -14,8 +14,10 @@ from typing import Any
 
 import click
 
+from glurpc_wire.codes import ErrorCode, ExitCode
+
 from . import __version__
-from .errors import EXIT_INTERRUPTED, DaemonUnreachable, GlurpcError, OverloadedError
+from .errors import DaemonUnreachable, GlurpcError, OverloadedError
 from .output import error_text, info
 from .session import START_HINT, Session
 
@@ -59,14 +61,14 @@ class GlurpcGroup(click.Group):
             return super().invoke(ctx)
         except GlurpcError as exc:
             info(error_text(exc))
-            if isinstance(exc, DaemonUnreachable) and exc.code == "daemon_unreachable":
+            if isinstance(exc, DaemonUnreachable) and exc.code is ErrorCode.DAEMON_UNREACHABLE:
                 info(f"hint: no daemon answers and autostart is off; {START_HINT}")
             elif isinstance(exc, OverloadedError):
                 info(f"hint: the daemon's queue is full; retry in {exc.retry_after:g} s")
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             info("interrupted")
-            ctx.exit(EXIT_INTERRUPTED)
+            ctx.exit(ExitCode.INTERRUPTED)
 
 
 @click.group(cls=GlurpcGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,7 +95,9 @@ class GlurpcGroup(click.Group):
 )
 @click.version_option(__version__, prog_name="glurpc")
 @click.pass_context
-def cli(ctx: click.Context, socket_path: str | None, no_autostart: bool, timeout: float | None):
+def cli(
+    ctx: click.Context, socket_path: str | None, no_autostart: bool, timeout: float | None
+) -> None:
     """Glucose forecasts from CGM exports, served by the local glurpcd daemon.
 
     Results go to files or stdout; messages and progress go to stderr.

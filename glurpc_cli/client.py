@@ -19,7 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import __version__, protocol
+from glurpc_wire import messages
+from glurpc_wire.codes import ErrorCode
+from glurpc_wire.paths import default_socket_path
+
+from . import __version__
 from .errors import (
     DaemonUnreachable,
     GlurpcError,
@@ -27,7 +31,6 @@ from .errors import (
     RequestFailed,
     error_from_frame,
 )
-from .paths import default_socket_path
 from .transport import Transport
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -85,7 +88,7 @@ class Client:
 
     def _live_transport(self) -> Transport:
         if self._closed:
-            raise GlurpcError("this client is closed", code="client_closed")
+            raise GlurpcError("this client is closed", code=ErrorCode.CLIENT_CLOSED)
         if self._transport is None or self._transport.closed:
             self._transport = self._connect()
         return self._transport
@@ -120,7 +123,7 @@ class Client:
         msg_id = self._next_id
         self._next_id += 1
         try:
-            transport.send(protocol.request(msg_id, op, args))
+            transport.send(messages.request(msg_id, op, args))
             return _await_final(transport, msg_id, on_progress)
         except RequestFailed:
             raise  # the request ended with its error frame: the stream is intact
@@ -179,14 +182,14 @@ class Client:
 
 
 def _handshake(transport: Transport, client_name: str) -> dict[str, Any]:
-    transport.send(protocol.hello(client_name))
+    transport.send(messages.hello(client_name))
     reply = transport.receive()
     if reply.get("type") == "error":
         raise error_from_frame(reply)
-    if reply.get("type") != "hello" or reply.get("protocol") != protocol.PROTOCOL_VERSION:
+    if reply.get("type") != "hello" or reply.get("protocol") != messages.PROTOCOL_VERSION:
         raise ProtocolMismatch(
             f"glurpcd answered the handshake with {reply.get('type')!r}, "
-            f"protocol {reply.get('protocol')!r} (this client speaks {protocol.PROTOCOL_VERSION})"
+            f"protocol {reply.get('protocol')!r} (this client speaks {messages.PROTOCOL_VERSION})"
         )
     return reply
 

@@ -14,6 +14,8 @@ import signal
 
 import click
 
+from glurpc_wire.codes import ErrorCode
+
 from .errors import DaemonUnreachable, GlurpcError, PermissionDenied
 from .output import info, json_line
 from .session import Session, current_session
@@ -75,10 +77,12 @@ def stop(timeout: float) -> None:
         raise PermissionDenied(
             f"not allowed to signal glurpcd pid {pid} (another user's or the system daemon; "
             "try `systemctl stop glurpcd`)",
-            code="permission_denied",
+            code=ErrorCode.PERMISSION_DENIED,
         ) from exc
     if pid and not _wait_exit(watch, timeout):
-        raise GlurpcError(f"glurpcd pid {pid} did not exit within {timeout:g} s", code="timed_out")
+        raise GlurpcError(
+            f"glurpcd pid {pid} did not exit within {timeout:g} s", code=ErrorCode.STILL_RUNNING
+        )
     _check_silent(session)
     info(f"stopped glurpcd pid {pid}" if pid else "glurpcd had already exited")
 
@@ -111,7 +115,7 @@ def _check_silent(session: Session) -> None:
     raise GlurpcError(
         "the socket still answers: systemd socket activation restarted glurpcd; "
         "use `systemctl --user stop glurpcd.socket glurpcd.service`",
-        code="still_running",
+        code=ErrorCode.STILL_RUNNING,
     )
 
 

@@ -1,54 +1,54 @@
-"""Client-side exceptions: one tree, one exit code per class.
+"""Client-side exceptions: one tree; each carries an `ErrorCode`, whose exit
+code comes from the wire package's one table.
 
-    GlurpcError                 exit 1   any failure
-    ├── RequestFailed           exit 1   the daemon answered a request with an error code
-    │   ├── OverloadedError     exit 5   code "overloaded" (details.retry_after)
-    │   └── PermissionDenied    exit 6   code "permission_denied"
-    ├── ProtocolMismatch        exit 4   handshake refused or the stream broke the framing
-    └── DaemonUnreachable       exit 3   no daemon answers on the socket
+    GlurpcError                 any failure (exit: its code's, 1 by default)
+    ├── RequestFailed           the daemon answered a request with an error frame
+    │   ├── OverloadedError     overloaded (details.retry_after), exit 5
+    │   └── PermissionDenied    permission_denied, exit 6
+    ├── ProtocolMismatch        handshake refused or the stream broke the framing, exit 4
+    └── DaemonUnreachable       no daemon answers, or none could be started, exit 3
 
-Socket and framing errors are translated into these at one boundary (the
-client's transport) with `raise ... from exc`.
+Socket and framing errors become these at one boundary (the transport) with
+`raise ... from exc`; error frames become these in `error_from_frame`, the
+one table from wire codes to classes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .protocol import ErrorCode
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
-EXIT_PROTOCOL = 4
-EXIT_OVERLOADED = 5
-EXIT_PERMISSION = 6
-EXIT_INTERRUPTED = 130
+from glurpc_wire.codes import ErrorCode, ExitCode, parse_code
 
 
 class GlurpcError(Exception):
-    exit_code = EXIT_FAILED
-    code = ErrorCode.INTERNAL
+    code: ErrorCode = ErrorCode.INTERNAL
 
-    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode | None = None,
+        details: dict[str, Any] | None = None,
+        request_id: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.details: dict[str, Any] = details or {}
+        self.request_id = request_id
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.code.exit_code
 
 
 class RequestFailed(GlurpcError):
-    def __init__(
-        self, message: str, *, code: str, details: dict | None = None, request_id: int | None = None
-    ):
-        super().__init__(message, code=code, details=details)
-        self.request_id = request_id
+    pass
 
 
 class OverloadedError(RequestFailed):
-    exit_code = EXIT_OVERLOADED
+    code = ErrorCode.OVERLOADED
 
     @property
     def retry_after(self) -> float:
@@ -56,31 +56,30 @@ class OverloadedError(RequestFailed):
 
 
 class PermissionDenied(RequestFailed):
-    exit_code = EXIT_PERMISSION
+    code = ErrorCode.PERMISSION_DENIED
 
 
 class ProtocolMismatch(GlurpcError):
-    exit_code = EXIT_PROTOCOL
     code = ErrorCode.UNSUPPORTED_PROTOCOL
 
 
 class DaemonUnreachable(GlurpcError):
-    exit_code = EXIT_UNREACHABLE
-    code = "daemon_unreachable"  # client-side: never sent on the wire
+    code = ErrorCode.DAEMON_UNREACHABLE
 
 
-_CLASS_BY_CODE: dict[str, type[RequestFailed]] = {
+_CLASS_BY_CODE: dict[ErrorCode, type[GlurpcError]] = {
     ErrorCode.OVERLOADED: OverloadedError,
     ErrorCode.PERMISSION_DENIED: PermissionDenied,
+    ErrorCode.UNSUPPORTED_PROTOCOL: ProtocolMismatch,
+    ErrorCode.BAD_FRAME: ProtocolMismatch,
+    ErrorCode.FRAME_TOO_LARGE: ProtocolMismatch,
 }
 
 
 def error_from_frame(frame: dict[str, Any]) -> GlurpcError:
     """The exception for an `error` frame from the daemon."""
-    code = str(frame.get("code", ErrorCode.INTERNAL))
+    code = parse_code(frame.get("code"))
     message = str(frame.get("message", code))
     details = frame.get("details") or {}
-    if code in (ErrorCode.UNSUPPORTED_PROTOCOL, ErrorCode.BAD_FRAME, ErrorCode.FRAME_TOO_LARGE):
-        return ProtocolMismatch(message, code=code, details=details)
     cls = _CLASS_BY_CODE.get(code, RequestFailed)
     return cls(message, code=code, details=details, request_id=frame.get("request_id"))

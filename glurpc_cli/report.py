@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .errors import EXIT_OK
+from glurpc_wire.codes import ExitCode
+
 from .output import info, json_line, stderr_is_tty
 
 
@@ -20,7 +21,7 @@ class BatchReporter:
         self.tty = stderr_is_tty() if tty is None else tty
         self.counts: Counter[str] = Counter()
         self._console = console
-        self._first_failure = EXIT_OK
+        self._first_failure = ExitCode.OK
         self._total = 0
         self._progress: Any = None
         self._bar: Any = None
@@ -49,11 +50,11 @@ class BatchReporter:
         if self._progress is not None:
             self._progress.update(self._bar, total=self._total)
 
-    def record(self, record: dict[str, Any], exit_code: int | None = None) -> None:
+    def record(self, record: dict[str, Any], exit_code: ExitCode | None = None) -> None:
         status = record["status"]
         self.counts[status] += 1
-        if status == "failed" and self._first_failure == EXIT_OK:
-            self._first_failure = exit_code or 1
+        if status == "failed" and self._first_failure == ExitCode.OK:
+            self._first_failure = exit_code or ExitCode.FAILED
         if self.as_json:
             json_line(record)
         if status == "failed":

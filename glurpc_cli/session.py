@@ -13,10 +13,11 @@ from pathlib import Path
 
 import click
 
+from glurpc_wire.codes import ErrorCode
+from glurpc_wire.paths import default_socket_path
+
 from .client import Client
 from .errors import DaemonUnreachable
-from .paths import default_socket_path
-from .transport import UNREACHABLE
 
 START_HINT = "start it with `glurpcd &` or `systemctl --user start glurpcd.socket`"
 
@@ -40,7 +41,7 @@ class Session:
         try:
             return Client(self.socket, autostart=False, timeout=self.timeout)
         except DaemonUnreachable as exc:
-            if not allowed or exc.code != UNREACHABLE:
+            if not allowed or exc.code is not ErrorCode.DAEMON_UNREACHABLE:
                 raise
         # Loading the model can take a while: say why nothing seems to happen.
         click.echo(f"glurpcd is not running on {self.socket_path}; starting it", err=True)

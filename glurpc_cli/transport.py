@@ -18,13 +18,12 @@ import socket
 from collections import deque
 from pathlib import Path
 
+from glurpc_wire.codes import ErrorCode
+from glurpc_wire.framing import DEFAULT_MAX_FRAME, FrameDecoder, FrameError, Message, encode_frame
+
 from .errors import DaemonUnreachable, PermissionDenied, ProtocolMismatch, RequestFailed
-from .protocol import DEFAULT_MAX_FRAME, ErrorCode, FrameDecoder, FrameError, Message, encode_frame
 
 # Codes for failures the client detects itself (never sent on the wire).
-UNREACHABLE = "daemon_unreachable"
-CONNECTION_LOST = "connection_lost"
-TIMED_OUT = "timed_out"
 
 _RECV_SIZE = 256 * 1024
 
@@ -72,7 +71,7 @@ class Transport:
             except TimeoutError as exc:
                 self.close()
                 raise DaemonUnreachable(
-                    f"glurpcd on {self.path} did not answer in time", code=TIMED_OUT
+                    f"glurpcd on {self.path} did not answer in time", code=ErrorCode.TIMED_OUT
                 ) from exc
             except OSError as exc:
                 self.close()
@@ -119,7 +118,9 @@ def _connect(path: Path, timeout: float | None) -> socket.socket:
         sock.connect(os.fspath(path))
     except (FileNotFoundError, ConnectionRefusedError) as exc:
         sock.close()
-        raise DaemonUnreachable(f"no glurpcd listens on {path}", code=UNREACHABLE) from exc
+        raise DaemonUnreachable(
+            f"no glurpcd listens on {path}", code=ErrorCode.DAEMON_UNREACHABLE
+        ) from exc
     except PermissionError as exc:
         sock.close()
         raise PermissionDenied(
@@ -127,10 +128,14 @@ def _connect(path: Path, timeout: float | None) -> socket.socket:
         ) from exc
     except OSError as exc:
         sock.close()
-        raise DaemonUnreachable(f"cannot connect to {path}: {exc}", code=UNREACHABLE) from exc
+        raise DaemonUnreachable(
+            f"cannot connect to {path}: {exc}", code=ErrorCode.DAEMON_UNREACHABLE
+        ) from exc
     return sock
 
 
 def _lost(path: Path, exc: OSError | None) -> DaemonUnreachable:
     why = f": {exc.strerror or exc}" if exc is not None else ""
-    return DaemonUnreachable(f"glurpcd on {path} closed the connection{why}", code=CONNECTION_LOST)
+    return DaemonUnreachable(
+        f"glurpcd on {path} closed the connection{why}", code=ErrorCode.CONNECTION_LOST
+    )

@@ -1,3 +1,5 @@
 """glurpcd: the glucose-forecasting daemon (model, request lifecycle, caches)."""
 
-__version__ = "0.1.0"
+from glurpc_wire import __version__
+
+__all__ = ["__version__"]

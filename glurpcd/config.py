@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from glurpc_cli.paths import default_socket_path, default_state_dir
-from glurpc_cli.protocol import DEFAULT_MAX_FRAME
+from glurpc_wire.framing import DEFAULT_MAX_FRAME
+from glurpc_wire.paths import default_socket_path, default_state_dir
 
 from . import __version__
 from .lifecycle import Duplicates

@@ -17,10 +17,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from glurpc_cli import protocol
-from glurpc_cli.protocol import ErrorCode, FrameDecoder, FrameError
+from glurpc_wire import framing
+from glurpc_wire import messages as wire
+from glurpc_wire.codes import ErrorCode
+from glurpc_wire.framing import FrameDecoder, FrameError
 
-from .errors import OpError, as_op_error
+from .errors import OpError, wire_error
 from .lifecycle import Outcome, Registry, Request
 from .peer import Peer
 
@@ -94,7 +96,7 @@ class Connection:
             try:
                 messages = self._decoder.feed(data)
             except FrameError as exc:
-                self._send(protocol.error(None, None, exc.code, exc.message))
+                self._send(wire.error(None, None, exc.code, exc.message))
                 return None
             if messages:
                 return messages
@@ -104,15 +106,15 @@ class Connection:
         if not messages:
             return False
         first = messages[0]
-        if first.get("type") != "hello" or first.get("protocol") != protocol.PROTOCOL_VERSION:
+        if first.get("type") != "hello" or first.get("protocol") != wire.PROTOCOL_VERSION:
             self._send(
-                protocol.error(
+                wire.error(
                     None,
                     None,
                     ErrorCode.UNSUPPORTED_PROTOCOL,
-                    f"this daemon speaks protocol {protocol.PROTOCOL_VERSION}"
+                    f"this daemon speaks protocol {wire.PROTOCOL_VERSION}"
                     " and expects a hello first",
-                    {"supported": [protocol.PROTOCOL_VERSION]},
+                    {"supported": [wire.PROTOCOL_VERSION]},
                 )
             )
             return False
@@ -136,7 +138,7 @@ class Connection:
             return
         if kind != "request":
             self._send(
-                protocol.error(
+                wire.error(
                     _int_or_none(msg_id),
                     None,
                     ErrorCode.BAD_REQUEST,
@@ -152,7 +154,7 @@ class Connection:
         if problem is None and msg_id in self._open:
             problem = f"id {msg_id} is already in use on this connection"
         if problem is not None:
-            self._send(protocol.error(_int_or_none(msg_id), None, ErrorCode.BAD_REQUEST, problem))
+            self._send(wire.error(_int_or_none(msg_id), None, ErrorCode.BAD_REQUEST, problem))
             return
         assert isinstance(msg_id, int) and isinstance(op, str)  # checked just above
         request = self._registry.open_request(op, str(self.peer))
@@ -163,8 +165,8 @@ class Connection:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _progress(self, msg_id: int, stage: str, **fields: int) -> None:
-        self._send(protocol.progress(msg_id, stage, **fields))
+    def _progress(self, msg_id: int, stage: wire.Stage, **fields: int) -> None:
+        self._send(wire.progress(msg_id, stage, **fields))
 
     # -- running one request -----------------------------------------------
 
@@ -177,21 +179,21 @@ class Connection:
             self._end(msg_id, request, started, outcome, self._cancelled_frame(msg_id, request))
             raise
         except Exception as exc:
-            wire = as_op_error(exc)
-            if wire is None:
+            failure = wire_error(exc)
+            if failure is None:
                 log.exception(
                     "request_id=%d op=%s failed with a bug", request.request_id, request.op
                 )
-                wire = OpError(
+                failure = OpError(
                     ErrorCode.INTERNAL,
                     f"internal error (request_id {request.request_id} in the daemon's log)",
                 )
-            frame = protocol.error(
-                msg_id, request.request_id, wire.code, wire.message, wire.details
+            frame = wire.error(
+                msg_id, request.request_id, failure.code, failure.message, failure.details
             )
             self._end(msg_id, request, started, Outcome.FAILED, frame)
         else:
-            frame = protocol.result(msg_id, request.request_id, data)
+            frame = wire.result(msg_id, request.request_id, data)
             self._end(msg_id, request, started, Outcome.COMPLETED, frame)
         with contextlib.suppress(ConnectionError):
             await self._writer.drain()  # backpressure: a slow reader slows only itself
@@ -211,7 +213,7 @@ class Connection:
             code, message = ErrorCode.SHUTTING_DOWN, "the daemon shut down before this finished"
         else:
             code, message = ErrorCode.CANCELLED, "request cancelled"
-        return protocol.error(msg_id, request.request_id, code, message)
+        return wire.error(msg_id, request.request_id, code, message)
 
     def _end(
         self, msg_id: int, request: Request, started: float, outcome: Outcome, frame: dict[str, Any]
@@ -236,10 +238,10 @@ class Connection:
         if self._closed or self._writer.is_closing():
             return
         try:
-            frame = protocol.encode_frame(message, self._max_frame)
+            frame = framing.encode_frame(message, self._max_frame)
         except FrameError as exc:
-            frame = protocol.encode_frame(
-                protocol.error(message.get("id"), message.get("request_id"), exc.code, exc.message)
+            frame = framing.encode_frame(
+                wire.error(message.get("id"), message.get("request_id"), exc.code, exc.message)
             )
         self._writer.write(frame)
 

@@ -18,8 +18,9 @@ import socket
 import sys
 from typing import Any
 
-from glurpc_cli import protocol
-from glurpc_cli.protocol import ErrorCode
+from glurpc_wire import framing
+from glurpc_wire import messages as wire
+from glurpc_wire.codes import ErrorCode
 
 from . import __version__, systemd
 from .config import DaemonConfig, parse_args
@@ -51,7 +52,7 @@ class Daemon:
         services.admin.connections = lambda: len(self.connections)
 
     def hello(self) -> dict[str, Any]:
-        return protocol.hello_reply(
+        return wire.hello_reply(
             f"glurpcd/{__version__}", self.services.model_info(), self.services.device
         )
 
@@ -67,8 +68,8 @@ class Daemon:
         if not self.policy.allows(peer):
             log.warning("refused connection from %s", peer)
             writer.write(
-                protocol.encode_frame(
-                    protocol.error(
+                framing.encode_frame(
+                    wire.error(
                         None,
                         None,
                         ErrorCode.PERMISSION_DENIED,

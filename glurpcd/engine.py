@@ -22,7 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .errors import ErrorCode, OpError, as_op_error
+from glurpc_wire.messages import Stage
+
+from .errors import CodedError, ErrorCode, OpError, wire_error
 from .jobqueue import JobQueue, Work
 from .lifecycle import Job, JobSpec, JobState, Priority, Registry, Request
 from .memory import HeapTrimmer
@@ -124,7 +126,7 @@ class Engine:
         elif job.state is JobState.QUEUED:
             queue.reprioritize(job)  # a key's jobs always run in one lane
         if job.state is JobState.QUEUED and request.notify is not None:
-            request.notify("queued", position=queue.position(job))
+            request.notify(Stage.QUEUED, position=queue.position(job))
         try:
             return await asyncio.shield(job.future)
         finally:
@@ -179,12 +181,12 @@ class Engine:
             work = await queue.pop()
             if not self._begin(work):
                 continue
-            self._broadcast(work.job, "parsing" if lane == "cpu" else "rendering")
+            self._broadcast(work.job, Stage.PARSING if lane == "cpu" else Stage.RENDERING)
             try:
                 run: Callable[[], Awaitable[Any]] = work.payload
                 result = await run()
             except Exception as exc:  # reported to every attached request
-                self._finish(work, error=_as_op_error(exc, work.job))
+                self._finish(work, error=_job_error(exc, work.job))
             else:
                 self._finish(work, result)
 
@@ -219,7 +221,7 @@ class Engine:
             loop.call_soon_threadsafe(self._inference_progress, batch, done, total)
 
         for work in batch:
-            self._broadcast(work.job, "inference", done=0, total=1)
+            self._broadcast(work.job, Stage.INFERENCE, done=0, total=1)
         try:
             results = await loop.run_in_executor(
                 self._model_thread,
@@ -227,7 +229,7 @@ class Engine:
             )
         except Exception as exc:
             for work in batch:
-                self._finish(work, error=_as_op_error(exc, work.job))
+                self._finish(work, error=_job_error(exc, work.job))
             return
         for index, work in by_index.items():
             if index in results and work.job.wanted:
@@ -238,9 +240,9 @@ class Engine:
     def _inference_progress(self, batch: list[Work], done: int, total: int) -> None:
         self.model_batches += 1
         for work in batch:
-            self._broadcast(work.job, "inference", done=done, total=total)
+            self._broadcast(work.job, Stage.INFERENCE, done=done, total=total)
 
-    def _broadcast(self, job: Job, stage: str, **fields: int) -> None:
+    def _broadcast(self, job: Job, stage: Stage, **fields: int) -> None:
         for request in list(job.requests.values()):
             if request.notify is not None:
                 request.notify(stage, **fields)
@@ -253,8 +255,8 @@ def _same_batch(first: Work, other: Work) -> bool:
     )
 
 
-def _as_op_error(exc: BaseException, job: Job) -> OpError:
-    known = as_op_error(exc)
+def _job_error(exc: BaseException, job: Job) -> CodedError:
+    known = wire_error(exc)
     if known is not None:
         return known
     log.exception("job %s failed", job.key, exc_info=exc)

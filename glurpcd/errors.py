@@ -1,25 +1,31 @@
-"""Errors with a stable code, for every layer of the daemon.
+"""The daemon's one error tree: every failure a layer expects carries an
+`ErrorCode` from the wire package's vocabulary.
 
-    CodedError        code (PROTOCOL.md snake_case), message (a sentence), details (msgpack-able)
-    ├── OpError       raised by ops and the engine; becomes an `error` frame
+    CodedError        code (ErrorCode), message (a sentence), details (msgpack-able)
+    ├── OpError       raised by ops and the engine
     ├── IngestError   glurpcd.ingest: what a file contains (invalid_data, too_short)
-    └── RenderError   glurpcd.render: crosses the render-process boundary by pickle
+    ├── RenderError   glurpcd.render: crosses the render-process boundary by pickle
+    ├── ModelError    glurpcd.model: weights or device that cannot serve (start-up codes)
+    └── InvalidCacheKey  glurpcd.cache: a key that cannot name an entry (bad_request)
 
-The connection turns a CodedError with a protocol code into an `error` frame;
-anything else that escapes an op is a bug and becomes `internal`.
+`wire_error` is the one boundary to the wire: a CodedError with a wire code
+keeps it; anything else that escapes an op is a bug and becomes `internal`.
+Pure: the standard library and the wire package's codes only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from glurpc_cli.protocol import ALL_ERROR_CODES, ErrorCode
+from glurpc_wire.codes import ErrorCode
 
-__all__ = ["CodedError", "ErrorCode", "OpError", "as_op_error"]
+__all__ = ["CodedError", "ErrorCode", "OpError", "wire_error"]
 
 
 class CodedError(Exception):
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -39,11 +45,8 @@ class OpError(CodedError):
         return cls(ErrorCode.BAD_REQUEST, message)
 
 
-def as_op_error(exc: BaseException) -> OpError | None:
-    """The wire error for a compute layer's exception; None when it is a bug."""
-    if isinstance(exc, OpError):
+def wire_error(exc: BaseException) -> CodedError | None:
+    """The error frame's content for an exception that ended a request; None for a bug."""
+    if isinstance(exc, CodedError) and exc.code.on_wire and exc.code is not ErrorCode.INTERNAL:
         return exc
-    if isinstance(exc, CodedError) and exc.code in ALL_ERROR_CODES:
-        if exc.code != ErrorCode.INTERNAL:
-            return OpError(exc.code, exc.message, exc.details)
     return None

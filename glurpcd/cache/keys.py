@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
+from ..errors import CodedError, ErrorCode
+
 KIND_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 HANDLE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 MAX_NAME_CHARS = 200
@@ -27,14 +29,14 @@ ENTRY_PREFIX = "e"
 _NAME_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
-class InvalidCacheKey(ValueError):
+class InvalidCacheKey(CodedError):
     """A kind, handle or name that cannot name a cache entry."""
 
-    code = "bad_request"
-
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(ErrorCode.BAD_REQUEST, message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.message,))
 
 
 def check_handle(handle: str) -> str:

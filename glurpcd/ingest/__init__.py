@@ -12,7 +12,7 @@ problem with the input is an IngestError with code `invalid_data` or `too_short`
 
 from __future__ import annotations
 
-from glurpcd.ingest.errors import INVALID_DATA, TOO_SHORT, IngestError
+from glurpcd.ingest.errors import IngestError
 from glurpcd.ingest.flags import FLAGS, DataWarning
 from glurpcd.ingest.parse import ParsedExport, parse_export, to_unified_csv
 from glurpcd.ingest.prepare import Readings, prepare_readings
@@ -21,8 +21,6 @@ from glurpcd.series import CgmSeries
 
 __all__ = [
     "FLAGS",
-    "INVALID_DATA",
-    "TOO_SHORT",
     "DataWarning",
     "IngestError",
     "PrepareSettings",

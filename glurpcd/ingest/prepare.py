@@ -17,8 +17,9 @@ import numpy as np
 import polars as pl
 from cgm_format import CALIBRATION_GAP_THRESHOLD, CALIBRATION_PERIOD_HOURS
 
+from ..errors import ErrorCode
 from ..series import STEP_SECONDS, WINDOW_STEPS
-from .errors import TOO_SHORT, IngestError
+from .errors import IngestError
 from .flags import DataWarning, describe
 
 STEP_MS = STEP_SECONDS * 1000
@@ -123,7 +124,7 @@ def _choose(
     if len(eligible) == 0:
         best = int(points.max())
         raise IngestError(
-            TOO_SHORT,
+            ErrorCode.TOO_SHORT,
             f"the longest continuous stretch of data is {best * 5} minutes ({best} points at "
             f"5-minute steps); one forecast window needs {WINDOW_STEPS * 5} minutes "
             f"({WINDOW_STEPS} points) without a gap over 15 minutes",

@@ -20,12 +20,12 @@ from typing import Any
 
 import torch
 
+from ..errors import ErrorCode
 from .errors import ModelError
 from .layers import sinusoid_table
 from .network import PUBLISHED_CONFIG, Gluformer, GluformerConfig
 
 BUNDLE_FORMAT = "glurpc-gluformer-bundle/1"
-INVALID = "model_invalid"
 POSITION_TABLES = (
     "enc_embedding.positional_embedding.pos_emb",
     "dec_embedding.positional_embedding.pos_emb",
@@ -36,20 +36,24 @@ def read_weights_file(path: Path) -> dict[str, Any]:
     """The raw object in `path`, or ModelError for a missing or unreadable file."""
     path = Path(path)
     if not path.is_file():
-        raise ModelError("model_not_found", f"no model weights file at {path}")
+        raise ModelError(ErrorCode.MODEL_NOT_FOUND, f"no model weights file at {path}")
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged zip or pickle
-        raise ModelError(INVALID, f"{path} is not a readable weights file: {exc}") from exc
+        raise ModelError(
+            ErrorCode.MODEL_INVALID, f"{path} is not a readable weights file: {exc}"
+        ) from exc
     if not isinstance(loaded, Mapping):
-        raise ModelError(INVALID, f"{path} holds a {type(loaded).__name__}, not a state dict")
+        raise ModelError(
+            ErrorCode.MODEL_INVALID, f"{path} holds a {type(loaded).__name__}, not a state dict"
+        )
     return dict(loaded)
 
 
 def _shape(state: Mapping[str, Any], key: str) -> tuple[int, ...]:
     value = state.get(key)
     if not isinstance(value, torch.Tensor):
-        raise ModelError(INVALID, f"not a Gluformer state dict: missing {key}")
+        raise ModelError(ErrorCode.MODEL_INVALID, f"not a Gluformer state dict: missing {key}")
     return tuple(value.shape)
 
 
@@ -69,7 +73,7 @@ def _heads(name: str, d_model: int, projected: int) -> int:
     if len(fits) == 1:
         return fits[0]
     raise ModelError(
-        INVALID,
+        ErrorCode.MODEL_INVALID,
         f"cannot tell the number of attention heads from shapes ({projected} of {d_model}); "
         "name the file with '<n>heads' or use a glurpc bundle",
     )
@@ -103,7 +107,7 @@ def bundle_config(raw: Mapping[str, Any]) -> GluformerConfig:
     known = {f.name for f in fields(GluformerConfig)}
     values = raw.get("config")
     if not isinstance(values, Mapping) or not set(values) <= known:
-        raise ModelError(INVALID, "bundle has no valid 'config' mapping")
+        raise ModelError(ErrorCode.MODEL_INVALID, "bundle has no valid 'config' mapping")
     return GluformerConfig(**values)
 
 
@@ -115,10 +119,12 @@ def build_model(
         model.load_state_dict(state, strict=True)
     except (RuntimeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0:3]
-        raise ModelError(INVALID, f"{origin} does not fit a Gluformer: {' '.join(first)}") from exc
+        raise ModelError(
+            ErrorCode.MODEL_INVALID, f"{origin} does not fit a Gluformer: {' '.join(first)}"
+        ) from exc
     for key, value in state.items():
         if value.is_floating_point() and not torch.isfinite(value).all():
-            raise ModelError(INVALID, f"{origin} has non-finite values in {key}")
+            raise ModelError(ErrorCode.MODEL_INVALID, f"{origin} has non-finite values in {key}")
     return model.to(device).eval()
 
 
@@ -134,13 +140,17 @@ def open_checkpoint(
         state = raw.get("state_dict")
         scaling = raw.get("scaling")
         if not isinstance(state, Mapping) or not isinstance(scaling, Mapping):
-            raise ModelError(INVALID, f"{path} bundle lacks its state_dict or scaling")
+            raise ModelError(
+                ErrorCode.MODEL_INVALID, f"{path} bundle lacks its state_dict or scaling"
+            )
         state = dict(state)
         for key in POSITION_TABLES:  # left out of bundles: they are a fixed function
             state.setdefault(key, sinusoid_table(config.d_model))
         return build_model(state, config, str(path), device), config, dict(scaling)
     if not all(isinstance(value, torch.Tensor) for value in raw.values()):
-        raise ModelError(INVALID, f"{path} is neither a state dict nor a glurpc bundle")
+        raise ModelError(
+            ErrorCode.MODEL_INVALID, f"{path} is neither a state dict nor a glurpc bundle"
+        )
     config = infer_config(raw, path.name)
     return build_model(raw, config, str(path), device), config, None
 

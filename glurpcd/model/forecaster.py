@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..errors import ErrorCode
 from ..forecast import QUANTILE_LEVELS, WindowForecast
 from ..series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
 from .checkpoint import open_checkpoint
@@ -66,14 +67,16 @@ class Forecaster:
         self.model, self.config, saved_scaling = open_checkpoint(path, device)
         if (self.config.len_seq, self.config.len_pred) != (INPUT_STEPS, OUTPUT_STEPS):
             raise ModelError(
-                "model_invalid",
+                ErrorCode.MODEL_INVALID,
                 f"{path} reads {self.config.len_seq} steps and predicts {self.config.len_pred}; "
                 f"glurpc windows need {INPUT_STEPS} and {OUTPUT_STEPS}",
             )
         try:
             self.bundle_scaling = Scaling.from_bundle(saved_scaling) if saved_scaling else None
         except (KeyError, ValueError) as error:
-            raise ModelError("model_invalid", f"{path}: bad scaling in bundle: {error}") from None
+            raise ModelError(
+                ErrorCode.MODEL_INVALID, f"{path}: bad scaling in bundle: {error}"
+            ) from None
         self.scaling = "bundle" if saved_scaling else "fitted_on_upload"
         self.model_id = f"{path.stem}-{weights_digest(path)[:12]}"
         self.path, self.source, self.device = path, source, device

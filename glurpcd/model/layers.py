@@ -10,6 +10,7 @@ and the decoder's last layer may compute only the query rows that reach the outp
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -127,7 +128,7 @@ def single_output(linear: nn.Linear, x: torch.Tensor) -> torch.Tensor:
     return (x * linear.weight[0]).sum(dim=-1, keepdim=True) + linear.bias
 
 
-def activation(name: str):
+def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
     if name == "relu":
         return F.relu
     if name == "gelu":

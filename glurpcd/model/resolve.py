@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import ErrorCode
 from .errors import ModelError
 
 HF_REPO_DIR = "models--Livia-Zaharia--gluformer_models"
@@ -61,7 +62,7 @@ def resolve_model_path(explicit: str | None) -> tuple[Path, str]:
 
 def _existing(path: Path, named_by: str) -> Path:
     if not path.is_file():
-        raise ModelError("model_not_found", f"{named_by} names {path}, which is not a file")
+        raise ModelError(ErrorCode.MODEL_NOT_FOUND, f"{named_by} names {path}, which is not a file")
     return path
 
 
@@ -75,8 +76,8 @@ def resolve_device(spec: str = "auto") -> str:
     if spec == "cuda" or spec.startswith("cuda:"):
         number = spec.partition(":")[2] or "0"
         if not number.isdigit():
-            raise ModelError("device_unavailable", f"bad device {spec!r}")
+            raise ModelError(ErrorCode.DEVICE_UNAVAILABLE, f"bad device {spec!r}")
         if not torch.cuda.is_available() or int(number) >= torch.cuda.device_count():
-            raise ModelError("device_unavailable", f"device {spec!r} is not available here")
+            raise ModelError(ErrorCode.DEVICE_UNAVAILABLE, f"device {spec!r} is not available here")
         return f"cuda:{int(number)}"
-    raise ModelError("device_unavailable", f"unknown device {spec!r} (auto, cpu, cuda[:N])")
+    raise ModelError(ErrorCode.DEVICE_UNAVAILABLE, f"unknown device {spec!r} (auto, cpu, cuda[:N])")

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from glurpc_cli.protocol import PROTOCOL_VERSION
+from glurpc_wire.messages import PROTOCOL_VERSION
 
 from .. import __version__
 from ..errors import OpError

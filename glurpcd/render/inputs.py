@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from glurpcd.errors import CodedError
+from glurpcd.errors import CodedError, ErrorCode
 from glurpcd.forecast import QUANTILE_LEVELS, WindowForecast
 
 FORMATS = ("png", "svg", "pdf")
 
 
 class RenderError(CodedError):
-    """A render that cannot be done; `code` is a PROTOCOL.md error code."""
+    """A render that cannot be done (bad_request, invalid_data or internal)."""
 
 
 def check_format(fmt: str) -> str:
@@ -24,7 +24,7 @@ def check_format(fmt: str) -> str:
     name = fmt.lower() if isinstance(fmt, str) else fmt
     if name not in FORMATS:
         raise RenderError(
-            "bad_request",
+            ErrorCode.BAD_REQUEST,
             f"unknown image format {fmt!r}; expected one of {', '.join(FORMATS)}",
             {"formats": list(FORMATS)},
         )
@@ -33,7 +33,7 @@ def check_format(fmt: str) -> str:
 
 def _shape_error(name: str, shape: tuple[int, ...], expected: str) -> RenderError:
     return RenderError(
-        "invalid_data",
+        ErrorCode.INVALID_DATA,
         f"forecast field {name} has shape {shape}, expected {expected}",
         {"field": name, "shape": list(shape)},
     )
@@ -73,5 +73,7 @@ def check_forecast(forecast: WindowForecast) -> None:
     for name in ("history", "sample_means", "sample_stds", "median", "quantiles"):
         if not np.all(np.isfinite(getattr(forecast, name))):
             raise RenderError(
-                "invalid_data", f"forecast field {name} holds NaN or infinity", {"field": name}
+                ErrorCode.INVALID_DATA,
+                f"forecast field {name} holds NaN or infinity",
+                {"field": name},
             )

@@ -57,7 +57,9 @@ def _y_limits(*arrays: np.ndarray) -> tuple[float, float]:
     return max(0.0, np.floor(low / 10.0) * 10.0), np.ceil(high / 10.0) * 10.0
 
 
-def _fans(forecast: WindowForecast, minutes: np.ndarray, limits: tuple[float, float]):
+def _fans(
+    forecast: WindowForecast, minutes: np.ndarray, limits: tuple[float, float]
+) -> tuple[np.ndarray, ...]:
     grid = np.linspace(limits[0], limits[1], FAN_GRID_POINTS)
     spacing = grid[1] - grid[0]
     density = mixture_density(

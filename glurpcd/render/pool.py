@@ -19,6 +19,7 @@ from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from glurpcd.errors import ErrorCode
 from glurpcd.forecast import WindowForecast
 from glurpcd.render.figure import ForecastFigure
 from glurpcd.render.inputs import RenderError, check_forecast, check_format
@@ -52,7 +53,7 @@ def _relay(inner: Future[Any]) -> Future[Any]:
                 outer.cancel()
             elif isinstance(done.exception(), BrokenProcessPool):
                 message = "a render worker process died; the pool restarts on the next render"
-                outer.set_exception(RenderError("internal", message))
+                outer.set_exception(RenderError(ErrorCode.INTERNAL, message))
             elif done.exception() is not None:
                 outer.set_exception(done.exception())
             else:

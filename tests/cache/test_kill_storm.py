@@ -19,6 +19,8 @@ from glurpcd.cache.keys import key_from_relative
 from .payloads import payload_for
 from .storm_writer import number_of, storm_key, storm_size
 
+pytestmark = pytest.mark.integration
+
 REPO = Path(__file__).resolve().parents[2]
 
 

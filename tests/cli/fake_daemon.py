@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from glurpc_cli import protocol
+from glurpc_wire import framing
+from glurpc_wire import messages as wire
 
 CLOSE = object()  # a handler returning this closes the connection mid-request
 Handler = Callable[[dict[str, Any]], Any]
@@ -41,7 +42,7 @@ class FakeDaemon:
     ) -> None:
         self.path = path
         self.samples = samples
-        self.greeting = greeting or protocol.hello_reply("glurpcd/fake", {"id": "fake"}, "cpu")
+        self.greeting = greeting or wire.hello_reply("glurpcd/fake", {"id": "fake"}, "cpu")
         self.handlers: dict[str, Handler] = {
             "ping": lambda args: {"pong": True},
             "status": lambda args: {"pid": 4242, "version": "fake", "attached": []},
@@ -114,7 +115,7 @@ class FakeDaemon:
             self._spawn(self._serve, conn)
 
     def _serve(self, conn: socket.socket) -> None:
-        decoder = protocol.FrameDecoder()
+        decoder = framing.FrameDecoder()
         greeted = False
         with conn:
             while True:
@@ -128,7 +129,7 @@ class FakeDaemon:
                 for message in decoder.feed(chunk):
                     if not greeted:
                         self.hellos.append(message)
-                        conn.sendall(protocol.encode_frame(self.greeting))
+                        conn.sendall(framing.encode_frame(self.greeting))
                         if self.greeting.get("type") == "error":
                             return
                         greeted = True
@@ -149,13 +150,13 @@ class FakeDaemon:
         frames = outcome if isinstance(outcome, list) else [outcome]
         for frame in frames:
             if "type" not in frame:  # a bare dict is the result's data
-                frame = protocol.result(msg_id, request_id, frame)
+                frame = wire.result(msg_id, request_id, frame)
             else:
                 frame = {**frame, "id": msg_id, "request_id": request_id}
                 if frame["type"] == "progress":
                     frame.pop("request_id")
             try:
-                conn.sendall(protocol.encode_frame(frame))
+                conn.sendall(framing.encode_frame(frame))
             except OSError:  # the client went away first, as tests make it do
                 return False
         return True
@@ -166,4 +167,4 @@ class FakeDaemon:
 
 
 def error_frame(code: str, message: str = "it failed", **details: Any) -> dict[str, Any]:
-    return protocol.error(None, None, code, message, details)
+    return wire.error(None, None, code, message, details)

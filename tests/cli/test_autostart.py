@@ -12,6 +12,8 @@ import pytest
 from glurpc_cli.client import Client
 from glurpc_cli.errors import DaemonUnreachable
 
+pytestmark = pytest.mark.integration
+
 REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL = REPO / "tests/fixtures/parity_tiny/gluformer_tiny_3heads_reluactivation_weights.pth"
 

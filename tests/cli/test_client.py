@@ -6,7 +6,6 @@ import threading
 
 import pytest
 
-from glurpc_cli import protocol
 from glurpc_cli.client import Client
 from glurpc_cli.errors import (
     DaemonUnreachable,
@@ -16,6 +15,7 @@ from glurpc_cli.errors import (
     RequestFailed,
 )
 from glurpc_cli.transport import Transport
+from glurpc_wire import messages
 
 from .fake_daemon import CLOSE, FakeDaemon, error_frame, handle_of
 
@@ -24,7 +24,7 @@ def test_handshake_sends_client_name_and_keeps_the_reply(fake: FakeDaemon) -> No
     with Client(fake.path, client_name="notebook/1") as client:
         assert client.hello["server"] == "glurpcd/fake"
         assert client.hello["device"] == "cpu"
-    assert fake.hellos == [protocol.hello("notebook/1")]
+    assert fake.hellos == [messages.hello("notebook/1")]
 
 
 def test_progress_frames_reach_the_callback_before_the_result(fake: FakeDaemon) -> None:
@@ -150,9 +150,9 @@ def test_a_closed_client_refuses_calls(fake: FakeDaemon) -> None:
 def test_a_frame_too_large_to_send_fails_the_request_only(fake: FakeDaemon) -> None:
     transport = Transport(fake.path, max_frame=80)
     with pytest.raises(RequestFailed) as caught:
-        transport.send(protocol.request(1, "process", {"csv": b"x" * 100}))
+        transport.send(messages.request(1, "process", {"csv": b"x" * 100}))
     assert caught.value.code == "frame_too_large"
-    transport.send(protocol.hello("t"))
+    transport.send(messages.hello("t"))
     assert transport.receive()["type"] == "hello"
     transport.close()
 

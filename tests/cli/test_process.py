@@ -9,7 +9,11 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from .fake_daemon import FakeDaemon
+
+pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("torch", "numpy", "matplotlib", "polars", "scipy", "pandas", "rich")
@@ -17,6 +21,7 @@ HEAVY = ("torch", "numpy", "matplotlib", "polars", "scipy", "pandas", "rich")
 IMPORT_EVERYTHING = """
 import importlib, pkgutil, sys
 import glurpc_cli
+
 for module in pkgutil.iter_modules(glurpc_cli.__path__):
     if module.name != "__main__":
         importlib.import_module("glurpc_cli." + module.name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from glurpcd.synthetic import (
+from tests.support.synthetic import (
     make_trace,
     to_dexcom,
     to_generic,

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from glurpcd import synthetic as syn
 from glurpcd.ingest import convert, prepare
+from tests.support import synthetic as syn
 
 START = datetime(2024, 3, 4, 0, 0, 0)
 TIMES = [START + timedelta(minutes=5 * k) for k in range(150)]

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from glurpcd import synthetic as syn
 from glurpcd.ingest import IngestError, PreparedData, PrepareSettings, prepare
+from tests.support import synthetic as syn
 
 START = datetime(2024, 3, 4, 8, 0, 0)
 

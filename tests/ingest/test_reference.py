@@ -17,8 +17,8 @@ import polars as pl
 import pytest
 from cgm_format import FormatParser, FormatProcessor
 
-from glurpcd import synthetic as syn
 from glurpcd.ingest import prepare
+from tests.support import synthetic as syn
 
 CASES = {
     "clean": syn.to_dexcom(*syn.make_trace(days=1.5, seed=4)),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glurpcd import synthetic as syn
 from glurpcd.ingest import convert, prepare
+from tests.support import synthetic as syn
 
 TRACE = syn.make_trace(days=2, seed=11, gaps=3, duplicates=3, out_of_range=2)
 LIBRE = syn.make_trace(days=2, seed=12, step_minutes=15)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from glurpcd import synthetic as syn
+from tests.support import synthetic as syn
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes() -> None:

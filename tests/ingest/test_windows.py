@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from glurpcd import synthetic as syn
 from glurpcd.ingest import IngestError, prepare
+from tests.support import synthetic as syn
 
 START = datetime(2024, 3, 4, 6, 0, 20)
 

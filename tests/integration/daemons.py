@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from glurpc_cli import protocol
+from glurpc_wire import framing
+from glurpc_wire import messages as wire
 
 READY_TIMEOUT_S = 120.0
 REPLY_TIMEOUT_S = 120.0
@@ -96,16 +97,16 @@ class RawConnection:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(str(path))
-        self.decoder = protocol.FrameDecoder()
+        self.decoder = framing.FrameDecoder()
         self.pending: list[dict[str, Any]] = []
         self.next_id = 0
         self.server_hello: dict[str, Any] | None = None
         if hello:
-            self.send(protocol.hello("tests/1"))
+            self.send(wire.hello("tests/1"))
             self.server_hello = self.receive()
 
     def send(self, message: dict[str, Any]) -> None:
-        self.sock.sendall(protocol.encode_frame(message))
+        self.sock.sendall(framing.encode_frame(message))
 
     def send_raw(self, data: bytes) -> None:
         self.sock.sendall(data)
@@ -121,7 +122,7 @@ class RawConnection:
 
     def request(self, op: str, args: dict[str, Any] | None = None) -> int:
         self.next_id += 1
-        self.send(protocol.request(self.next_id, op, args))
+        self.send(wire.request(self.next_id, op, args))
         return self.next_id
 
     def final(self, msg_id: int | None = None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ WAIT_S = 120.0
 
 def cgm_csv(hours: float, seed: int) -> bytes:
     """A Dexcom Clarity export of `hours` of seeded synthetic glucose."""
-    from glurpcd.synthetic import make_trace, to_dexcom
+    from tests.support.synthetic import make_trace, to_dexcom
 
     times, values = make_trace(days=hours / 24, seed=seed)
     return to_dexcom(times, values)
@@ -22,7 +22,7 @@ def cgm_csv(hours: float, seed: int) -> bytes:
 
 def published_size_checkpoint(path: Path) -> Path:
     """A state dict with the published configuration (random, seeded weights)."""
-    from glurpcd.model.testing import save_random_checkpoint
+    from tests.support.checkpoints import save_random_checkpoint
 
     save_random_checkpoint(path, seed=3)
     return path

@@ -11,7 +11,8 @@ import struct
 
 import pytest
 
-from glurpc_cli import protocol
+from glurpc_wire import framing
+from glurpc_wire import messages as wire
 
 from .daemons import launch
 from .samples import cgm_csv, rss_bytes
@@ -24,8 +25,8 @@ ACCEPTABLE_ERRORS = {"overloaded"}
 
 async def _open(path):
     reader, writer = await asyncio.open_unix_connection(str(path))
-    writer.write(protocol.encode_frame(protocol.hello("load/1")))
-    decoder = protocol.FrameDecoder()
+    writer.write(framing.encode_frame(wire.hello("load/1")))
+    decoder = framing.FrameDecoder()
     return reader, writer, decoder
 
 
@@ -40,9 +41,7 @@ async def _frames(reader, decoder):
 
 async def _well_behaved(path, handle, index):
     reader, writer, decoder = await _open(path)
-    writer.write(
-        protocol.encode_frame(protocol.request(1, "plot", {"handle": handle, "index": index}))
-    )
+    writer.write(framing.encode_frame(wire.request(1, "plot", {"handle": handle, "index": index})))
     outcome = None
     async for frame in _frames(reader, decoder):
         if frame["type"] in ("result", "error") and frame.get("id") == 1:
@@ -54,7 +53,7 @@ async def _well_behaved(path, handle, index):
 
 async def _killed(path, handle, index, rng):
     reader, writer, decoder = await _open(path)
-    request = protocol.encode_frame(protocol.request(1, "plot", {"handle": handle, "index": index}))
+    request = framing.encode_frame(wire.request(1, "plot", {"handle": handle, "index": index}))
     point = rng.choice(["before_request", "mid_frame", "after_request", "after_progress"])
     if point == "mid_frame":
         writer.write(request[: len(request) // 2])
@@ -76,7 +75,7 @@ async def _garbage(path, rng):
         writer.write(struct.pack(">I", 2**31 - 1))
     else:
         noise = bytes(rng.randrange(256) for _ in range(64))
-        writer.write(protocol.HEADER.pack(len(noise)) + noise)
+        writer.write(framing.HEADER.pack(len(noise)) + noise)
     codes = []
     async for frame in _frames(reader, decoder):
         if frame["type"] == "error":

@@ -14,7 +14,7 @@ import sys
 import msgpack
 import pytest
 
-from glurpc_cli import protocol
+from glurpc_wire import framing
 
 from .daemons import launch
 
@@ -55,9 +55,9 @@ def test_wrong_protocol_version_is_refused(daemon):
 MALFORMED_FRAMES = {
     "zero_length": (struct.pack(">I", 0), "bad_frame"),
     "oversized": (struct.pack(">I", 2**31), "frame_too_large"),
-    "not_a_map": (protocol.HEADER.pack(3) + msgpack.packb([1, 2]), "bad_frame"),
-    "garbage": (protocol.HEADER.pack(4) + b"\xc1\xc1\xc1\xc1", "bad_frame"),
-    "truncated_msgpack": (protocol.HEADER.pack(3) + b"\x82\xa1a", "bad_frame"),
+    "not_a_map": (framing.HEADER.pack(3) + msgpack.packb([1, 2]), "bad_frame"),
+    "garbage": (framing.HEADER.pack(4) + b"\xc1\xc1\xc1\xc1", "bad_frame"),
+    "truncated_msgpack": (framing.HEADER.pack(3) + b"\x82\xa1a", "bad_frame"),
 }
 
 
@@ -175,12 +175,12 @@ def test_other_users_are_refused_by_peer_credentials(daemon):
     try:
         script = (
             "import os, socket\n"
-            "from glurpc_cli import protocol\n"
+            "from glurpc_wire import framing\nfrom glurpc_wire import messages as wire\n"
             # cwd first: the test's temporary parents are closed to other users.
             f"os.chdir({str(daemon.socket.parent)!r})\n"
             "os.setgid(65534); os.setuid(65534)\n"
             f"s = socket.socket(socket.AF_UNIX); s.connect({daemon.socket.name!r})\n"
-            "d = protocol.FrameDecoder(); frames = []\n"
+            "d = framing.FrameDecoder(); frames = []\n"
             "while not frames:\n"
             "    data = s.recv(4096)\n"
             "    if not data: break\n"

@@ -10,7 +10,7 @@ import pytest
 
 from glurpcd.forecast import QUANTILE_LEVELS, WindowForecast
 from glurpcd.model import Forecaster, ModelError
-from glurpcd.model.testing import save_random_bundle
+from tests.support.checkpoints import save_random_bundle
 
 from .conftest import SMALL, seeded_series
 

@@ -19,7 +19,7 @@ from glurpcd.render.pool import _relay
 from glurpcd.render.worker import describe_worker
 from tests.render.forecasts import make_forecast
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
 def test_inline_pool_renders_in_the_calling_process():

@@ -7,9 +7,9 @@ One writer per export layout; each returns the bytes of a file that the
 ingestion layer (and, except Libre Pro, cgm-format alone) accepts.
 """
 
-from glurpcd.synthetic.open_formats import to_generic, to_nightscout, to_unified
-from glurpcd.synthetic.trace import DEFAULT_START, make_trace
-from glurpcd.synthetic.vendor import to_dexcom, to_libre, to_libre_pro_ampm, to_medtronic
+from tests.support.synthetic.open_formats import to_generic, to_nightscout, to_unified
+from tests.support.synthetic.trace import DEFAULT_START, make_trace
+from tests.support.synthetic.vendor import to_dexcom, to_libre, to_libre_pro_ampm, to_medtronic
 
 __all__ = [
     "DEFAULT_START",

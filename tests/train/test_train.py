@@ -1,14 +1,13 @@
-"""The training script's date augmentation (glurpcd/model/train.py, DateShift)."""
+"""The training script's date augmentation (glurpc_train/train.py, DateShift)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from glurpc_train.train import DEFAULT_CONFIG, DateShift, windows
 from glurpcd.model.inputs import NATURAL_RANGES, Scaling
-from glurpcd.model.train import DEFAULT_CONFIG, DateShift, windows
-
-from .conftest import seeded_series
+from tests.model.conftest import seeded_series
 
 LABEL_LEN = DEFAULT_CONFIG.label_len
 

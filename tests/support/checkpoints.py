@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import save_bundle
-from .inputs import NATURAL_RANGES
-from .network import PUBLISHED_CONFIG, Gluformer, GluformerConfig
+from glurpcd.model.checkpoint import save_bundle
+from glurpcd.model.inputs import NATURAL_RANGES
+from glurpcd.model.network import PUBLISHED_CONFIG, Gluformer, GluformerConfig
 
 # Fits the series file name rules of resolve/infer_config: heads and activation.
 PUBLISHED_LAYOUT_NAME = "gluformer_random_10heads_geluactivation_weights.pth"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..forecast import QUANTILE_LEVELS, WindowForecast
-from ..series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
-from .forecaster import Forecaster
+from glurpcd.forecast import QUANTILE_LEVELS, WindowForecast
+from glurpcd.model.forecaster import Forecaster
+from glurpcd.series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
 
 HORIZONS = {"5min": 1, "30min": 6, "60min": 12}
 LINE_POINTS = 6  # 30 minutes of history for the linear baseline
@@ -90,7 +90,7 @@ def main() -> None:
     import argparse
     import json
 
-    from .train import load_traces, split
+    from .data import load_traces, split
 
     parser = argparse.ArgumentParser(description="Held-out accuracy table of a model")
     parser.add_argument("--model", type=Path, required=True)

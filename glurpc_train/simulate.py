@@ -7,15 +7,13 @@ sampling every 3 minutes, an insulin pump, a basal-bolus controller and a random
 meal scenario. Each patient is simulated for `days` days from its own start date;
 the sensor trace is resampled to the 5-minute grid by linear interpolation.
 
-    .venv/bin/python -m glurpcd.model.simulate --simglucose-path /tmp/simgl \
-        --days 8 --workers 2 --out /tmp/glurpc-sim.npz
+    .venv/bin/python -m glurpc_train.simulate --days 8 --workers 2 --out /tmp/glurpc-sim.npz
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
-import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,14 +65,11 @@ def _simulate_one(job: tuple[int, str, float, int]) -> tuple[str, np.ndarray, np
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Simulate CGM traces with simglucose")
-    parser.add_argument("--simglucose-path", type=Path, default=None)
     parser.add_argument("--days", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--workers", type=int, default=1, help="patients simulated at once")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    if args.simglucose_path is not None:
-        sys.path.insert(0, str(args.simglucose_path))  # forked workers inherit it
     jobs = [(number, name, args.days, args.seed) for number, name in enumerate(patient_names())]
     arrays: dict[str, np.ndarray] = {}
     # Each patient's trace depends only on its own seeds, so the result does not

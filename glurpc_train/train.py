@@ -10,7 +10,7 @@ likelihood of the 12 future values under (mean, exp(logvar)), as GlucoBench trai
 with one sample, plus `--mse-weight` times the mean's squared error. The shipped
 model (docs/MODEL.md has the data command):
 
-    .venv/bin/python -m glurpcd.model.train --data /tmp/glurpc-sim.npz \
+    .venv/bin/python -m glurpc_train.train --data /tmp/glurpc-sim.npz \
         --out glurpcd/model/default/gluformer_default.pt --epochs 15 --lr 5e-4 \
         --schedule cosine --seed 7 --minutes 45 --mse-weight 10 --shift-dates \
         --anchor last_input
@@ -30,32 +30,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..series import INPUT_STEPS, OUTPUT_STEPS, STEP_SECONDS, CgmSeries
-from .checkpoint import save_bundle
+from glurpcd.model.checkpoint import save_bundle
+from glurpcd.model.inputs import (
+    NATURAL_RANGES,
+    TARGET_ANCHORS,
+    Scaling,
+    calendar_features,
+    window_inputs,
+)
+from glurpcd.model.network import Gluformer, GluformerConfig
+from glurpcd.series import INPUT_STEPS, OUTPUT_STEPS, STEP_SECONDS, CgmSeries
+
+from .data import load_traces, split
 from .evaluate import held_out_table
-from .inputs import NATURAL_RANGES, TARGET_ANCHORS, Scaling, calendar_features, window_inputs
-from .network import Gluformer, GluformerConfig
 
 DEFAULT_CONFIG = GluformerConfig(
     d_model=64, n_heads=4, d_fcn=128, r_drop=0.1, num_enc_layers=2, num_dec_layers=1
 )
-VALIDATION = ("#008",)
-HELD_OUT = ("#009", "#010")
-
-
-def load_traces(path: Path) -> dict[str, CgmSeries]:
-    with np.load(path) as arrays:
-        names = sorted({key.split("/")[0] for key in arrays.files})
-        return {
-            name: CgmSeries(arrays[f"{name}/times"], arrays[f"{name}/glucose"]) for name in names
-        }
-
-
-def split(traces: dict[str, CgmSeries]) -> tuple[list[str], list[str], list[str]]:
-    held = [name for name in traces if name.endswith(HELD_OUT)]
-    valid = [name for name in traces if name.endswith(VALIDATION)]
-    train = [name for name in traces if name not in held and name not in valid]
-    return train, valid, held
 
 
 @dataclass

@@ -1,10 +1,10 @@
-"""The held-out metrics of glurpcd/model/evaluate.py (baselines, errors, band coverage)."""
+"""The held-out metrics of glurpc_train/evaluate.py (baselines, errors, band coverage)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from glurpcd.model.evaluate import baselines, coverage, errors
+from glurpc_train.evaluate import baselines, coverage, errors
 
 
 def test_baselines_hold_the_level_and_continue_a_line() -> None:

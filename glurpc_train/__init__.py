@@ -1,0 +1,3 @@
+"""Training, simulation and evaluation of the default Gluformer (a tool, not
+the runtime: `pip install 'glurpc[train]'`). The daemon and the CLI never
+import this package."""
