@@ -22,11 +22,13 @@ from glurpc_wire import framing
 from glurpc_wire import messages as wire
 from glurpc_wire.codes import ErrorCode
 
-from . import __version__, systemd
-from .config import DaemonConfig, parse_args
+from . import __version__, logsetup, systemd
+from .config import ConfigError, DaemonConfig, describe, parse_args
 from .connection import Connection
 from .listener import AlreadyRunning, bind_socket, remove_socket, socket_identity
+from .options import OPTIONS
 from .peer import PeerPolicy, peer_of
+from .reload import reload_settings
 from .services import Services, build_services
 
 log = logging.getLogger("glurpcd")
@@ -50,6 +52,24 @@ class Daemon:
         self.accepting = True
         self._server: asyncio.base_events.Server | None = None
         services.admin.connections = lambda: len(self.connections)
+        services.admin.settings = self.settings
+        services.admin.systemd = systemd.under_systemd()
+
+    def settings(self) -> dict[str, Any]:
+        """The run-time settings now in force (they change on SIGHUP)."""
+        config = self.services.config
+        return {o.key: getattr(config, o.field) for o in OPTIONS if o.reloadable}
+
+    def describe_load(self) -> str:
+        """systemd's STATUS= line."""
+        queues = self.services.engine.queues
+        depth = sum(len(queue) for queue in queues.values())
+        active = len(self.services.registry.open_requests)
+        return (
+            f"{active} active requests, {depth} queued jobs "
+            f"({', '.join(f'{name} {len(queue)}' for name, queue in queues.items())}), "
+            f"{len(self.connections)} connections"
+        )
 
     def hello(self) -> dict[str, Any]:
         return wire.hello_reply(
@@ -125,23 +145,35 @@ class Daemon:
 
 
 async def serve(config: DaemonConfig, sock: socket.socket, owns_socket: bool) -> None:
-    services = await build_services(config)
+    extend = asyncio.create_task(systemd.extend_start_timeout())
+    try:
+        services = await build_services(config)
+    finally:
+        extend.cancel()
     daemon = Daemon(config, services, sock, owns_socket)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Every signal the daemon handles, in one place.
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, reload_settings, services)
     services.engine.start()
     await daemon.start()
+    torch = services.admin.runtime
     log.info(
-        "glurpcd %s serving %s (model %s on %s)",
+        "glurpcd %s serving %s (model %s; torch %s, %s build, on %s: %s)",
         __version__,
         config.socket,
         services.model_info()["id"],
+        torch.get("version"),
+        torch.get("build"),
         services.device,
+        torch.get("device_name"),
     )
     _announce_ready(config)
+    beat = asyncio.create_task(systemd.heartbeat(daemon.describe_load))
     await stop.wait()
+    beat.cancel()
     await daemon.shutdown()
 
 
@@ -163,14 +195,15 @@ def _run(config: DaemonConfig, sock: socket.socket, owns_socket: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = parse_args(argv)
-    # journald stamps each line itself.
-    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
-    logging.basicConfig(
-        level=config.log_level,
-        stream=sys.stderr,
-        format=stamp + "%(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        config, ns = parse_args(argv)
+    except ConfigError as exc:
+        print(f"glurpcd: {exc}", file=sys.stderr)
+        return 2
+    if ns.print_config:
+        print(describe(config))
+        return 0
+    logsetup.configure(config.log_level, config.log_format)
     activated = systemd.activated_socket()
     try:
         sock = activated or bind_socket(config.socket, config.group)

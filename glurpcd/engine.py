@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from glurpc_wire.messages import Stage
 from .errors import CodedError, ErrorCode, OpError, wire_error
 from .jobqueue import JobQueue, Work
 from .lifecycle import Job, JobSpec, JobState, Priority, Registry, Request
+from .logcontext import in_context, serving
 from .memory import HeapTrimmer
 from .series import CgmSeries
 
@@ -127,10 +129,12 @@ class Engine:
             queue.reprioritize(job)  # a key's jobs always run in one lane
         if job.state is JobState.QUEUED and request.notify is not None:
             request.notify(Stage.QUEUED, position=queue.position(job))
+        attached_at = time.monotonic()
         try:
             return await asyncio.shield(job.future)
         finally:
             self.registry.detach(request)
+            request.trace.waited(attached_at, job.started_at, time.monotonic())
 
     def schedule_background(
         self, spec: JobSpec, payload: Any, store: Callable[[Any], None]
@@ -168,6 +172,7 @@ class Engine:
             self.registry.job_stopped(work.job)
             return False
         self.registry.job_started(work.job)
+        work.job.started_at = time.monotonic()
         return True
 
     def _finish(self, work: Work, result: Any = None, error: BaseException | None = None) -> None:
@@ -184,14 +189,17 @@ class Engine:
             self._broadcast(work.job, Stage.PARSING if lane == "cpu" else Stage.RENDERING)
             try:
                 run: Callable[[], Awaitable[Any]] = work.payload
-                result = await run()
+                with serving(work.job.requests):  # its log lines name who it serves
+                    result = await run()
             except Exception as exc:  # reported to every attached request
                 self._finish(work, error=_job_error(exc, work.job))
             else:
                 self._finish(work, result)
 
     async def run_in_cpu_pool(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._cpu_pool, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._cpu_pool, in_context(fn, *args)
+        )
 
     async def _model_worker(self) -> None:
         queue = self.queues["model"]
@@ -222,11 +230,19 @@ class Engine:
 
         for work in batch:
             self._broadcast(work.job, Stage.INFERENCE, done=0, total=1)
+        serves = [request_id for work in batch for request_id in work.job.requests]
         try:
-            results = await loop.run_in_executor(
-                self._model_thread,
-                lambda: self.model.forecast(series, list(by_index), skip=skip, on_batch=on_batch),
-            )
+            with serving(serves):
+                results = await loop.run_in_executor(
+                    self._model_thread,
+                    in_context(
+                        self.model.forecast,
+                        series,
+                        list(by_index),
+                        skip=skip,
+                        on_batch=on_batch,
+                    ),
+                )
         except Exception as exc:
             for work in batch:
                 self._finish(work, error=_job_error(exc, work.job))

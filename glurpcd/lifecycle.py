@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .metrics import LatencyWindow
+from .trace import RequestTrace
 
 
 class Priority(enum.IntEnum):
@@ -77,6 +78,7 @@ class Request:
     outcome: Outcome | None = None
     # Sends a progress frame to this request's client: (stage, fields).
     notify: Callable[..., None] | None = None
+    trace: RequestTrace = field(default_factory=RequestTrace)
 
 
 @dataclass(eq=False)
@@ -89,6 +91,7 @@ class Job:
     requests: dict[int, Request] = field(default_factory=dict)
     peak_attachments: int = 0
     orphaned_at: float | None = None
+    started_at: float | None = None  # monotonic; for the requests' queue/compute split
     stale: bool = False
     # Read by worker threads between batches; written only on the loop.
     wanted: bool = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import platform
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ class Services:
     cache: CacheStore
     results: ResultStore
     renderer: RenderPool
+    forecasts: ForecastOps
     admin: AdminOps
     ops: Ops
 
@@ -55,6 +57,29 @@ def model_info(forecaster: Any) -> dict[str, Any]:
         "samples": forecaster.samples,
         "seed": forecaster.seed,
         "scaling": forecaster.scaling,
+    }
+
+
+def torch_info(device: str) -> dict[str, Any]:
+    """Which torch build serves, and on what: logged at start and in `status`."""
+    import torch
+
+    if torch.version.cuda:
+        build = f"cuda {torch.version.cuda}"
+    elif getattr(torch.version, "hip", None):
+        build = f"rocm {torch.version.hip}"
+    else:
+        build = "cpu"
+    if device.startswith("cuda"):
+        name = torch.cuda.get_device_name(torch.device(device))
+    else:
+        name = platform.processor() or platform.machine()
+    return {
+        "version": torch.__version__,
+        "build": build,
+        "device": device,
+        "device_name": name,
+        "threads": torch.get_num_threads(),
     }
 
 
@@ -104,6 +129,7 @@ async def build_services(config: DaemonConfig) -> Services:
         render=renderer.submit,
         model_id=forecaster.model_id,
         precompute_windows=config.precompute_windows(device),
+        background_cap=config.background_jobs,
     )
     admin = AdminOps(
         registry,
@@ -112,10 +138,21 @@ async def build_services(config: DaemonConfig) -> Services:
         model_info=functools.partial(model_info, forecaster),
         device=device,
         engine_info=functools.partial(_engine_info, engine),
+        runtime=torch_info(device),
     )
     ops = Ops(results, uploads, forecasts, admin)
     return Services(
-        config, forecaster, device, registry, engine, cache, results, renderer, admin, ops
+        config,
+        forecaster,
+        device,
+        registry,
+        engine,
+        cache,
+        results,
+        renderer,
+        forecasts,
+        admin,
+        ops,
     )
 
 

@@ -34,6 +34,7 @@ class AdminOps:
         model_info: Callable[[], dict[str, Any]],
         device: str,
         engine_info: Callable[[], dict[str, Any]],
+        runtime: dict[str, Any] | None = None,
     ) -> None:
         self.registry = registry
         self.results = results
@@ -42,6 +43,9 @@ class AdminOps:
         self.device = device
         # Set by the daemon, which owns the connections.
         self.connections: Callable[[], int] = lambda: 0
+        self.settings: Callable[[], dict[str, Any]] = dict
+        self.systemd = False
+        self.runtime = runtime or {}
         self.engine_info = engine_info
         self.started = time.monotonic()
 
@@ -68,6 +72,9 @@ class AdminOps:
                 "disk_bytes": info["disk_bytes"],
             },
             "engine": self.engine_info(),
+            "torch": self.runtime,
+            "settings": self.settings(),
+            "systemd": self.systemd,
         }
 
     async def cache(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:

@@ -57,6 +57,11 @@ class UploadResolver:
         self, request: Request, args: dict[str, Any], *, force: bool = False
     ) -> Resolved:
         """From `handle` or `csv` in args (exactly one)."""
+        resolved = await self._resolve(request, args, force)
+        request.trace.handle = resolved.handle  # for the request's log line
+        return resolved
+
+    async def _resolve(self, request: Request, args: dict[str, Any], force: bool) -> Resolved:
         if ("handle" in args) == ("csv" in args):
             raise OpError.bad_request("give exactly one of 'handle' or 'csv'")
         if "handle" in args:

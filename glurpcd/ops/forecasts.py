@@ -42,12 +42,15 @@ class ForecastOps:
         render: Renderer,
         model_id: str,
         precompute_windows: int,
+        background_cap: int = 1024,
     ) -> None:
         self.results = results
         self.uploads = uploads
         self.render = render
         self.model_id = model_id
+        # Both may change at run time (SIGHUP): read them at each upload.
         self.precompute_windows = precompute_windows
+        self.background_cap = background_cap
 
     async def forecast(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         requested = optional_int(args, "index", 0)
@@ -87,6 +90,7 @@ class ForecastOps:
         return data
 
     async def _window(self, request: Request, resolved: Resolved, index: int) -> WindowForecast:
+        request.trace.windows.append(index)
         spec = JobSpec(f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index)
         return await self.results.cached_or_computed(
             request,
@@ -114,12 +118,16 @@ class ForecastOps:
         )
 
     def precompute_if_fresh(self, resolved: Resolved) -> None:
-        """Newest windows first, lowest priority, skipping what is cached."""
+        """Newest windows first, lowest priority, skipping what is cached, and
+        never more than `background_cap` background jobs in the daemon."""
         if not resolved.fresh:
             return
         series = resolved.prepared.series
         cache = self.results.cache
+        room = self.background_cap - self.results.engine.background_jobs()
         for offset in range(min(series.windows, self.precompute_windows)):
+            if room <= 0:
+                return
             index = -offset
             key = forecast_key(resolved.handle, index)
             if cache.contains(key):
@@ -127,9 +135,10 @@ class ForecastOps:
             spec = JobSpec(
                 f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index
             )
-            self.results.engine.schedule_background(
+            if self.results.engine.schedule_background(
                 spec, ForecastPayload(series, index), store=functools.partial(self._store, key)
-            )
+            ):
+                room -= 1
 
     def _store(self, key: CacheKey, forecast: WindowForecast) -> None:
         self.results.put(key, encode_forecast(forecast))
