@@ -110,6 +110,7 @@ class Daemon:
             accepting=lambda: self.accepting,
         )
         self.connections.add(connection)
+        log.debug("connection opened by %s (%d open)", peer, len(self.connections))
         task = asyncio.current_task()
         assert task is not None
         self._connection_tasks.add(task)
@@ -118,6 +119,7 @@ class Daemon:
         finally:
             self.connections.discard(connection)
             self._connection_tasks.discard(task)
+            log.debug("connection closed by %s (%d open)", peer, len(self.connections))
 
     async def shutdown(self) -> None:
         systemd.notify("STOPPING=1")
