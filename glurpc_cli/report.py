@@ -12,7 +12,7 @@ from typing import Any
 
 from glurpc_wire.codes import ExitCode
 
-from .output import info, json_line, stderr_is_tty
+from .output import error, info, json_line, stderr_is_tty
 
 
 class BatchReporter:
@@ -67,7 +67,9 @@ class BatchReporter:
                     else f"{record['file']} ahead {record['wire_index']}"
                 )
             )
-            self._say(f"error: {where}: {record.get('message')} [{record.get('code')}]")
+            self._say(
+                f"error: {where}: {record.get('message')} [{record.get('code')}]", failure=True
+            )
         if self._progress is not None:
             self._progress.advance(self._bar)
 
@@ -78,8 +80,10 @@ class BatchReporter:
     def exit_code(self) -> int:
         return self._first_failure
 
-    def _say(self, message: str) -> None:
+    def _say(self, message: str, *, failure: bool = False) -> None:
         if self._progress is not None:
             self._progress.console.print(message, markup=False, highlight=False)
+        elif failure:
+            error(message)
         else:
             info(message)

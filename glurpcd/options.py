@@ -32,6 +32,7 @@ class Option:
     metavar: str = "VALUE"
     reloadable: bool = False  # SIGHUP applies it to a running daemon
     attribute: str = ""  # DaemonConfig field when it differs from key
+    choices: tuple[str, ...] = ()  # for shell completion and the man page
 
     @property
     def flag(self) -> str:
@@ -113,7 +114,9 @@ OPTIONS: tuple[Option, ...] = (
         "Hugging Face cache, else the shipped model",
         "PATH",
     ),
-    Option("device", _text(), AUTO, "auto | cpu | cuda[:N]", "DEVICE"),
+    Option(
+        "device", _text(), AUTO, "auto | cpu | cuda[:N]", "DEVICE", choices=("auto", "cpu", "cuda")
+    ),
     Option("samples", _number(int, 1), 10, "Monte-Carlo-dropout samples per window", "N"),
     Option("seed", _number(int, 0), 0, "sampling seed", "N"),
     Option(
@@ -131,6 +134,7 @@ OPTIONS: tuple[Option, ...] = (
         "(the newest wins)",
         "POLICY",
         reloadable=True,
+        choices=DUPLICATE_POLICIES,
     ),
     Option("max_frame", _number(int, 1024), DEFAULT_MAX_FRAME, "largest frame in bytes", "BYTES"),
     Option("cache_mb", _number(int, 0), 512, "memory cache bound", "MIB", reloadable=True),
@@ -183,8 +187,16 @@ OPTIONS: tuple[Option, ...] = (
         "DEBUG | INFO | WARNING | ERROR",
         "LEVEL",
         reloadable=True,
+        choices=LOG_LEVELS,
     ),
-    Option("log_format", _choice(LOG_FORMATS), "plain", "plain | json (one object a line)", "FMT"),
+    Option(
+        "log_format",
+        _choice(LOG_FORMATS),
+        "plain",
+        "plain | json (one object a line)",
+        "FMT",
+        choices=LOG_FORMATS,
+    ),
 )
 
 BY_KEY = {option.key: option for option in OPTIONS}
