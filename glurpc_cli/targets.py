@@ -1,7 +1,7 @@
 """Which windows to plot and where each image goes (pure: no I/O besides path tests).
 
 Layer: CLI planning. It turns `--index` specs (`3`, `0,3,5`, `0..23`),
-`--ahead` and `--all` into wire indices (PROTOCOL.md: CLI index N >= 0 is
+`--ahead` and `--all` into wire indices (docs/PROTOCOL.md: CLI index N >= 0 is
 wire index -N, `--ahead` is wire index 12) and names the output files. It
 never talks to the daemon and never writes files.
 """

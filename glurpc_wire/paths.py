@@ -1,4 +1,4 @@
-"""Where the daemon's socket and state live (PROTOCOL.md "Transport").
+"""Where the daemon's socket and state live (docs/PROTOCOL.md "Transport").
 
 Shared by the CLI and the daemon; standard library only.
 """

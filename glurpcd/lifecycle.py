@@ -7,7 +7,7 @@ on the event loop thread and never awaits, so each method is atomic with
 respect to other coroutines: a result landing and a request attaching can
 never interleave (no lost wake-ups). Worker threads only read `Job.wanted`.
 
-Rules this module owns (PROTOCOL.md "Cancellation and disconnect"):
+Rules this module owns (docs/PROTOCOL.md "Cancellation and disconnect"):
 - a request attaches to the one job keyed by what it needs; identical
   requests share it, and `attachments` counts them;
 - `cancel()` is the single entry point that ends one request early (cancel
@@ -325,7 +325,7 @@ class Registry:
         return list(self._jobs.values())
 
     def snapshot(self) -> dict[str, Any]:
-        """The lifecycle part of the `status` reply (PROTOCOL.md keys)."""
+        """The lifecycle part of the `status` reply (docs/PROTOCOL.md keys)."""
         states = [job.state for job in self._jobs.values()]
         by_outcome = {o.value: n for o, n in self.requests_by_outcome.items()}
         checks = self.stale_checks

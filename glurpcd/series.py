@@ -1,7 +1,7 @@
 """Prepared CGM series and window arithmetic (pure compute: numpy only, no I/O).
 
 A `CgmSeries` is the model's input after ingestion: one contiguous sequence on a
-5-minute grid. Window indices follow PROTOCOL.md: 0 is the latest window whose
+5-minute grid. Window indices follow docs/PROTOCOL.md: 0 is the latest window whose
 next hour is known, -k is k windows earlier, 1..12 reach past the end of the data
 by that many steps (12 is the pure forecast of the next hour).
 """

@@ -1,7 +1,7 @@
 """Data-quality warnings with stable flags (pure data: no I/O).
 
 A prepared upload carries one `DataWarning` per flag that applies, each with a
-count and a sentence. The flags are part of the wire contract (PROTOCOL.md):
+count and a sentence. The flags are part of the wire contract (docs/PROTOCOL.md):
 `too_short`, `calibration`, `quality`, `imputation`, `out_of_range`,
 `time_duplicates`. Counts refer to the chosen sequence, except `quality`
 (readings dropped anywhere in the file) and `too_short` (readings in stretches

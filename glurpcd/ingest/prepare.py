@@ -1,6 +1,6 @@
 """Unified table -> one contiguous 5-minute series plus warnings (pure compute: numpy).
 
-The reference service's preparation (cgm-format stage, GLUFORMER_FACTS 4.1):
+The reference service's preparation (docs/REFERENCE.md, "Preparation"):
 sensor glucose rows only; duplicate timestamps merged (their mean); sequences
 split where readings are more than 15 minutes apart, so gaps of up to 15
 minutes are interpolated linearly; each sequence on a 5-minute grid anchored at

@@ -1,6 +1,6 @@
 """Model inputs from a prepared series (pure compute: numpy only, no I/O, no torch).
 
-Follows the reference preparation (GLUFORMER_FACTS.md section 4): min-max scaled
+Follows the reference preparation (docs/REFERENCE.md, "Preparation"): min-max scaled
 glucose in float32, six calendar covariates (day of month, month, year, hour,
 minute, second of the naive timestamps) min-max scaled, a static subject id of 0,
 the decoder fed the last `label_len` scaled values followed by zeros. Scalers come

@@ -1,4 +1,4 @@
-"""Operations: what each `op` of PROTOCOL.md does, given a request and its args.
+"""Operations: what each `op` of docs/PROTOCOL.md does, given a request and its args.
 
 Layer: between the connection (which calls `Ops.handler(op)`) and the engine.
 """

@@ -1,6 +1,6 @@
 """Administrative ops: `ping`, `status`, `cache`.
 
-Layer: ops. `status` follows PROTOCOL.md's keys exactly (more may be added,
+Layer: ops. `status` follows docs/PROTOCOL.md's keys exactly (more may be added,
 none removed) and reads state without changing it.
 """
 

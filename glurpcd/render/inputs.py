@@ -2,7 +2,7 @@
 
 Everything that can be wrong with a render request is found here, before any
 matplotlib work starts, and reported as a `RenderError` with a stable code from
-PROTOCOL.md. This module must never import matplotlib, asyncio or torch.
+docs/PROTOCOL.md. This module must never import matplotlib, asyncio or torch.
 """
 
 from __future__ import annotations
