@@ -33,7 +33,12 @@ def escape(text: str) -> str:
 def _table(rows: list[str]) -> list[str]:
     cells = [[cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip())[1:-1]] for row in rows]
     header, body = cells[0], cells[2:]
-    out = [".TS", "allbox tab(@);", " ".join("lb" for _ in header), " ".join("lx" for _ in header) + "."]
+    out = [
+        ".TS",
+        "allbox tab(@);",
+        " ".join("lb" for _ in header),
+        " ".join("lx" for _ in header) + ".",
+    ]
     for row in [header, *body]:
         out.append("@".join(f"T{{\n{escape(cell)}\nT}}" for cell in row))
     out.append(".TE")
