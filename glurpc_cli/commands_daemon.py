@@ -33,7 +33,10 @@ def daemon() -> None:
     """Start, stop, restart or inspect the glurpcd on the socket."""
 
 
-@daemon.command(context_settings={"ignore_unknown_options": True})
+@daemon.command(
+    context_settings={"ignore_unknown_options": True},
+    short_help="Start glurpcd in the background.",
+)
 @click.argument("daemon_args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--json", "as_json", is_flag=True, help="Print {pid, socket, started} as JSON.")
 def start(daemon_args: tuple[str, ...], as_json: bool) -> None:
@@ -59,7 +62,7 @@ def _start(session: Session, daemon_args: tuple[str, ...], as_json: bool) -> Non
         info(f"glurpcd already running: pid {pid} on {session.socket_path}")
 
 
-@daemon.command()
+@daemon.command(short_help="Stop the daemon and wait until it has exited.")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0),
@@ -137,7 +140,10 @@ def _check_silent(session: Session) -> None:
     )
 
 
-@daemon.command(context_settings={"ignore_unknown_options": True})
+@daemon.command(
+    context_settings={"ignore_unknown_options": True},
+    short_help="Stop the user daemon and start a new one.",
+)
 @click.argument("daemon_args", nargs=-1, type=click.UNPROCESSED)
 @click.option(
     "--timeout",
@@ -155,7 +161,7 @@ def restart(daemon_args: tuple[str, ...], timeout: float, as_json: bool) -> None
     _start(session, daemon_args, as_json)
 
 
-@daemon.command(name="status")
+@daemon.command(name="status", short_help="Whether glurpcd answers, and how it runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 def daemon_status(as_json: bool) -> None:
     """Whether glurpcd answers, and how it runs: pid, uptime, torch, device, logs.
@@ -191,7 +197,7 @@ def daemon_status(as_json: bool) -> None:
         click.echo(f"{label}: {value}")
 
 
-@daemon.command()
+@daemon.command(short_help="Show the user daemon's log (-f to follow).")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing lines as they are written.")
 @click.option(
     "-n", "--lines", type=click.IntRange(min=0), default=50, show_default=True, help="Last N lines."

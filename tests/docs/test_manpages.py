@@ -59,6 +59,20 @@ def test_glurpc_1_has_every_command_and_option() -> None:
     assert missing == []
 
 
+def test_no_help_listing_cuts_a_sentence() -> None:
+    """`glurpc --help` lists the COMMANDS table's lines; a group's --help
+    (`glurpc daemon --help`) lists its subcommands' short help."""
+    from glurpc_cli.cli import COMMANDS
+
+    ctx = click.Context(cli)
+    cut = [
+        name
+        for name, command in click_commands(cli, ctx)
+        if " " in name and command.get_short_help_str(limit=45).endswith("...")
+    ]
+    assert cut == [] and all(not text.endswith("...") for _, _, text in COMMANDS.values())
+
+
 def test_glurpcd_8_has_every_flag() -> None:
     text = page_text("glurpcd.8")
     flags = {f for action in build_parser()._actions for f in action.option_strings}
