@@ -157,3 +157,33 @@ def _assert_newer_identical_request_supersedes(daemon, handle: str) -> None:
         second = newer.request("forecast", {"handle": handle, "index": -1})
         assert older.final(first)["code"] == "superseded"
         assert newer.final(second)["type"] == "result"
+
+
+def test_background_cap_and_precompute_hours_reload(tmp_path: Path) -> None:
+    config = tmp_path / "glurpcd.toml"
+    config.write_text("precompute_hours = 1\nbackground_jobs = 3\n")  # 12 windows, 3 at once
+    daemon = launch(
+        tmp_path / "run" / "glurpcd.sock",
+        tmp_path / "state",
+        "--config",
+        str(config),
+        "--render-workers",
+        "0",
+    )
+
+    def forecasts_after_upload(conn, seed: int) -> int:
+        before = conn.call("status")["data"]["jobs"]["completed_by_kind"].get("forecast", 0)
+        assert conn.call("process", {"csv": cgm_csv(hours=14, seed=seed)})["type"] == "result"
+        status = wait_for_status(conn, lambda s: s["engine"]["background_jobs"] == 0)
+        return status["jobs"]["completed_by_kind"].get("forecast", 0) - before
+
+    try:
+        with daemon.connect() as conn:
+            assert forecasts_after_upload(conn, seed=21) == 3
+            config.write_text("precompute_hours = 0.5\nbackground_jobs = 100\n")
+            os.kill(daemon.process.pid, signal.SIGHUP)
+            wait_for_status(conn, lambda s: s["settings"]["background_jobs"] == 100)
+            assert forecasts_after_upload(conn, seed=22) == 6
+    finally:
+        daemon.stop()
+    assert "reload: precompute_hours 1.0 -> 0.5" in daemon.log()
