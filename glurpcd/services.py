@@ -104,12 +104,7 @@ async def build_services(config: DaemonConfig) -> Services:
     forecaster = await asyncio.to_thread(_load_forecaster, config)
     device = forecaster.device
     # Opening scans the cache directory: keep it off the event loop.
-    cache = await asyncio.to_thread(
-        CacheStore,
-        config.state_dir / "cache",
-        memory_bytes=config.cache_mb * MIB,
-        disk_bytes=config.disk_cache_mb * MIB,
-    )
+    cache = await asyncio.to_thread(_open_cache, config)
     renderer = RenderPool(config.render_workers)
     renderer.start()  # spawn the workers now: the first plot should not wait ~2 s
     registry = Registry(config.duplicates)
@@ -153,6 +148,14 @@ async def build_services(config: DaemonConfig) -> Services:
         forecasts,
         admin,
         ops,
+    )
+
+
+def _open_cache(config: DaemonConfig) -> CacheStore:
+    return CacheStore(
+        config.state_dir / "cache",
+        memory_bytes=config.cache_mb * MIB,
+        disk_bytes=config.disk_cache_mb * MIB,
     )
 
 

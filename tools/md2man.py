@@ -82,20 +82,26 @@ def convert(markdown: str, name: str, section: str) -> str:
                 i += 1
             out += _table(rows)
         else:
-            item = re.match(r"^(- |\d+\. )", line)
-            text = [line[len(item.group(1)) :] if item else line]
-            i += 1
-            while i < len(lines) and lines[i].strip() and not _starts_block(lines[i]):
-                text.append(lines[i].strip())
-                i += 1
-            if item is None:
-                out.append(".PP")
-            elif item.group(1) == "- ":
-                out.append(".IP \\(bu 2")
-            else:
-                out.append(f".IP {item.group(1).strip()} 4")
-            out.append(escape(" ".join(text)))
+            paragraph, i = _paragraph(lines, i)
+            out += paragraph
     return "\n".join(out) + "\n"
+
+
+def _paragraph(lines: list[str], i: int) -> tuple[list[str], int]:
+    """A paragraph or one list item, with its continuation lines."""
+    item = re.match(r"^(- |\d+\. )", lines[i])
+    text = [lines[i][len(item.group(1)) :] if item else lines[i]]
+    i += 1
+    while i < len(lines) and lines[i].strip() and not _starts_block(lines[i]):
+        text.append(lines[i].strip())
+        i += 1
+    if item is None:
+        macro = ".PP"
+    elif item.group(1) == "- ":
+        macro = ".IP \\(bu 2"
+    else:
+        macro = f".IP {item.group(1).strip()} 4"
+    return [macro, escape(" ".join(text))], i
 
 
 def _starts_block(line: str) -> bool:
