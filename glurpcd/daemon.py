@@ -47,11 +47,10 @@ class Daemon:
         # A socket systemd passed us stays systemd's: never unlink it.
         self.socket_identity = socket_identity(config.socket) if owns_socket else None
         self.policy = PeerPolicy(config.group)
-        self.connections: set[Connection] = set()
+        self.connections: set[Connection] = services.connections
         self._connection_tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
         self._server: asyncio.base_events.Server | None = None
-        services.admin.connections = lambda: len(self.connections)
         services.admin.settings = self.settings
         services.admin.systemd = systemd.under_systemd()
 
@@ -62,12 +61,11 @@ class Daemon:
 
     def describe_load(self) -> str:
         """systemd's STATUS= line."""
-        queues = self.services.engine.queues
-        depth = sum(len(queue) for queue in queues.values())
+        lanes = self.services.engine.queues.lengths()
         active = len(self.services.registry.open_requests)
         return (
-            f"{active} active requests, {depth} queued jobs "
-            f"({', '.join(f'{name} {len(queue)}' for name, queue in queues.items())}), "
+            f"{active} active requests, {sum(lanes.values())} queued jobs "
+            f"({', '.join(f'{lane} {depth}' for lane, depth in lanes.items())}), "
             f"{len(self.connections)} connections"
         )
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from .cache import CacheStore
 from .config import DaemonConfig
+from .connection import Connection
 from .engine import Engine
+from .jobqueue import LaneQueues
 from .lifecycle import Registry
 from .ops import AdminOps, ForecastOps, Ops, ResultStore, UploadResolver
 from .render import RenderPool
@@ -39,6 +41,7 @@ class Services:
     forecasts: ForecastOps
     admin: AdminOps
     ops: Ops
+    connections: set[Connection]  # the daemon's open connections, counted in `status`
 
     def model_info(self) -> dict[str, Any]:
         return model_info(self.forecaster)
@@ -107,25 +110,20 @@ async def build_services(config: DaemonConfig) -> Services:
     cache = await asyncio.to_thread(_open_cache, config)
     renderer = RenderPool(config.render_workers)
     renderer.start()  # spawn the workers now: the first plot should not wait ~2 s
-    registry = Registry(config.duplicates)
+    queues = LaneQueues(config.queue_size)
+    registry = Registry(config.duplicates, on_abandon=queues.drop)
     engine = Engine(
         registry,
+        queues,
         forecaster,
         cpu_workers=config.cpu_workers,
         render_workers=renderer.workers or 1,
-        queue_size=config.queue_size,
     )
-    results = ResultStore(cache, engine)
+    results = ResultStore(cache)
     tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
-    uploads = UploadResolver(results, tag)
-    forecasts = ForecastOps(
-        results,
-        uploads,
-        render=renderer.submit,
-        model_id=forecaster.model_id,
-        precompute_windows=config.precompute_windows(device),
-        background_cap=config.background_jobs,
-    )
+    uploads = UploadResolver(results, engine, tag)
+    connections: set[Connection] = set()  # the daemon adds and removes them
+    forecasts = _forecast_ops(config, device, forecaster, results, engine, uploads, renderer)
     admin = AdminOps(
         registry,
         results,
@@ -133,9 +131,10 @@ async def build_services(config: DaemonConfig) -> Services:
         model_info=functools.partial(model_info, forecaster),
         device=device,
         engine_info=functools.partial(_engine_info, engine),
+        connections=connections.__len__,
         runtime=torch_info(device),
     )
-    ops = Ops(results, uploads, forecasts, admin)
+    ops = Ops(engine, uploads, forecasts, admin)
     return Services(
         config,
         forecaster,
@@ -148,6 +147,27 @@ async def build_services(config: DaemonConfig) -> Services:
         forecasts,
         admin,
         ops,
+        connections,
+    )
+
+
+def _forecast_ops(
+    config: DaemonConfig,
+    device: str,
+    forecaster: Any,
+    results: ResultStore,
+    engine: Engine,
+    uploads: UploadResolver,
+    renderer: RenderPool,
+) -> ForecastOps:
+    return ForecastOps(
+        results,
+        engine,
+        uploads,
+        render=renderer.submit,
+        model_id=forecaster.model_id,
+        precompute_windows=config.precompute_windows(device),
+        background_cap=config.background_jobs,
     )
 
 
@@ -161,7 +181,7 @@ def _open_cache(config: DaemonConfig) -> CacheStore:
 
 def _engine_info(engine: Engine) -> dict[str, Any]:
     return {
-        "queues": {name: len(queue) for name, queue in engine.queues.items()},
+        "queues": engine.queues.lengths(),
         "background_jobs": engine.background_jobs(),
         "model_batches": engine.model_batches,
     }
