@@ -62,6 +62,17 @@ class DaemonConfig:
         return max(0, int(hours * 12))
 
 
+class CurrentConfig:
+    """The settings in force: start-up's, replaced by each SIGHUP reload.
+    Held by the services; `status` reads the run-time part through it."""
+
+    def __init__(self, config: DaemonConfig) -> None:
+        self.value = config
+
+    def runtime(self) -> dict[str, Any]:
+        return {o.key: getattr(self.value, o.field) for o in OPTIONS if o.reloadable}
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="glurpcd",
@@ -194,4 +205,12 @@ def _shown(default: Any) -> str:
     return AUTO if default is None else str(default)
 
 
-__all__ = ["ConfigError", "DaemonConfig", "build_parser", "describe", "parse_args", "reload"]
+__all__ = [
+    "ConfigError",
+    "CurrentConfig",
+    "DaemonConfig",
+    "build_parser",
+    "describe",
+    "parse_args",
+    "reload",
+]

@@ -26,7 +26,6 @@ from . import __version__, logsetup, systemd
 from .config import ConfigError, DaemonConfig, describe, parse_args
 from .connection import Connection
 from .listener import AlreadyRunning, bind_socket, remove_socket, socket_identity
-from .options import OPTIONS
 from .peer import PeerPolicy, peer_of
 from .reload import reload_settings
 from .services import Services, build_services
@@ -51,13 +50,6 @@ class Daemon:
         self._connection_tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
         self._server: asyncio.base_events.Server | None = None
-        services.admin.settings = self.settings
-        services.admin.systemd = systemd.under_systemd()
-
-    def settings(self) -> dict[str, Any]:
-        """The run-time settings now in force (they change on SIGHUP)."""
-        config = self.services.config
-        return {o.key: getattr(config, o.field) for o in OPTIONS if o.reloadable}
 
     def describe_load(self) -> str:
         """systemd's STATUS= line."""

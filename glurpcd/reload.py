@@ -37,7 +37,7 @@ def reload_settings(services: Services) -> None:
     _apply(services, new)
     kept = {o.field: getattr(new, o.field) for o in OPTIONS if o.reloadable}
     sources = {**old.sources, **{key: new.sources[key] for key in changed}}
-    services.config = dataclasses.replace(old, **kept, sources=sources)
+    services.current.value = dataclasses.replace(old, **kept, sources=sources)
     log.info("reload: %s", "; ".join(f"{key} {text}" for key, text in changed.items()))
 
 

@@ -14,8 +14,9 @@ import platform
 from dataclasses import dataclass
 from typing import Any
 
+from . import systemd
 from .cache import CacheStore
-from .config import DaemonConfig
+from .config import CurrentConfig, DaemonConfig
 from .connection import Connection
 from .engine import Engine
 from .jobqueue import LaneQueues
@@ -30,7 +31,7 @@ MIB = 1024 * 1024
 
 @dataclass
 class Services:
-    config: DaemonConfig
+    current: CurrentConfig
     forecaster: Any
     device: str
     registry: Registry
@@ -42,6 +43,10 @@ class Services:
     admin: AdminOps
     ops: Ops
     connections: set[Connection]  # the daemon's open connections, counted in `status`
+
+    @property
+    def config(self) -> DaemonConfig:
+        return self.current.value
 
     def model_info(self) -> dict[str, Any]:
         return model_info(self.forecaster)
@@ -123,6 +128,7 @@ async def build_services(config: DaemonConfig) -> Services:
     tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
     uploads = UploadResolver(results, engine, tag)
     connections: set[Connection] = set()  # the daemon adds and removes them
+    current = CurrentConfig(config)
     forecasts = _forecast_ops(config, device, forecaster, results, engine, uploads, renderer)
     admin = AdminOps(
         registry,
@@ -133,10 +139,12 @@ async def build_services(config: DaemonConfig) -> Services:
         engine_info=functools.partial(_engine_info, engine),
         connections=connections.__len__,
         runtime=torch_info(device),
+        settings=current.runtime,
+        systemd=systemd.under_systemd(),
     )
     ops = Ops(engine, uploads, forecasts, admin)
     return Services(
-        config,
+        current,
         forecaster,
         device,
         registry,

@@ -37,6 +37,8 @@ class AdminOps:
         engine_info: Callable[[], dict[str, Any]],
         connections: Callable[[], int],
         runtime: dict[str, Any] | None = None,
+        settings: Callable[[], dict[str, Any]] = dict,
+        systemd: bool = False,
     ) -> None:
         self.registry = registry
         self.results = results
@@ -45,9 +47,8 @@ class AdminOps:
         self.device = device
         self.connections = connections
         self.runtime = runtime or {}  # torch version, build, device
-        # Set by the daemon, which owns the settings (SIGHUP replaces them).
-        self.settings: Callable[[], dict[str, Any]] = dict
-        self.systemd = False
+        self.settings = settings  # the run-time settings in force (SIGHUP changes them)
+        self.systemd = systemd
         self.engine_info = engine_info
         self.started = time.monotonic()
 
