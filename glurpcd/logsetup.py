@@ -4,8 +4,9 @@ line, on stderr.
 Layer: start-up (and SIGHUP, for the level). Every record, a library's
 included (cgm-format logs its data warnings; `warnings.warn` is routed to
 logging), carries the ids of the requests being served where it was written
-(logcontext). Under journald (`JOURNAL_STREAM` set) no timestamp of our own
-is added: the journal stamps each line.
+(logcontext). When stderr is the journal's stream (`JOURNAL_STREAM` names
+its device and inode) no timestamp of our own is added: the journal stamps
+each line. A child that merely inherited the variable keeps its timestamps.
 """
 
 from __future__ import annotations
@@ -67,9 +68,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, separators=(",", ":"))
 
 
+def journald_captures_stderr() -> bool:
+    try:
+        device, inode = (int(part) for part in os.environ["JOURNAL_STREAM"].split(":"))
+        info = os.fstat(sys.stderr.fileno())
+    except (KeyError, ValueError, OSError, AttributeError):
+        return False
+    return (info.st_dev, info.st_ino) == (device, inode)
+
+
 def configure(level: str, fmt: str) -> None:
     """Replace the root logger's handlers with one stderr handler."""
-    stamp = not os.environ.get("JOURNAL_STREAM")
+    stamp = not journald_captures_stderr()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(stamp) if fmt == "json" else PlainFormatter(stamp))
     handler.addFilter(RequestContext())

@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import logging
+import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,24 +18,37 @@ from glurpcd.logcontext import in_context, serving
 from glurpcd.trace import RequestTrace, log_request, request_fields
 
 
+class Written:
+    """What was written to the stream so far."""
+
+    def __init__(self, stream: io.TextIOBase) -> None:
+        self.stream = stream
+
+    def getvalue(self) -> str:
+        self.stream.flush()
+        self.stream.seek(0)
+        return self.stream.read()
+
+
 @pytest.fixture
-def captured(monkeypatch: pytest.MonkeyPatch):
+def captured(monkeypatch: pytest.MonkeyPatch, tmp_path):
     """The daemon's logging set up on a buffer; restored afterwards."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
-    buffer = io.StringIO()
+    stream = open(tmp_path / "stderr.log", "w+")  # a real file: it has a device and inode
 
-    def configure(fmt: str, journal: bool = False) -> io.StringIO:
+    def configure(fmt: str, journal: bool = False) -> io.TextIOBase:
         # Here, not at setup: pytest puts its own stderr back when the test starts.
-        monkeypatch.setattr("sys.stderr", buffer)
-        if journal:
-            monkeypatch.setenv("JOURNAL_STREAM", "8:1")
-        else:
-            monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+        monkeypatch.setattr("sys.stderr", stream)
+        info = os.fstat(stream.fileno())
+        # journald's stream is stderr itself, or (a child that inherited it) another file.
+        device, inode = (info.st_dev, info.st_ino) if journal else (info.st_dev, info.st_ino + 1)
+        monkeypatch.setenv("JOURNAL_STREAM", f"{device}:{inode}")
         logsetup.configure("INFO", fmt)
-        return buffer
+        return Written(stream)
 
     yield configure
+    stream.close()
     logging.captureWarnings(False)
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])

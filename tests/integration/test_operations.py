@@ -82,6 +82,10 @@ def test_every_log_line_is_json_and_requests_carry_their_fields(json_daemon) -> 
 
 
 def test_a_library_warning_inside_a_request_carries_its_request_id(tmp_path: Path) -> None:
+    log_file = tmp_path / "state" / "daemon.log"  # launch() appends the daemon's stderr here
+    log_file.parent.mkdir(parents=True)
+    log_file.touch()
+    stream = os.stat(log_file)
     daemon = launch(
         tmp_path / "run" / "glurpcd.sock",
         tmp_path / "state",
@@ -91,7 +95,8 @@ def test_a_library_warning_inside_a_request_carries_its_request_id(tmp_path: Pat
         "0",
         "--render-workers",
         "0",
-        env={"JOURNAL_STREAM": "8:1234"},  # as under systemd: no timestamps of our own
+        # As under systemd, stderr is the journal's stream: no timestamps of our own.
+        env={"JOURNAL_STREAM": f"{stream.st_dev}:{stream.st_ino}"},
     )
     try:
         with daemon.connect() as conn:
