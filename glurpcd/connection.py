@@ -163,6 +163,7 @@ class Connection:
             return
         assert isinstance(msg_id, int) and isinstance(op, str)  # checked just above
         request = self._registry.open_request(op, str(self.peer))
+        request.uid = self.peer.uid
         request.notify = functools.partial(self._progress, msg_id)
         self._open[msg_id] = request
         task = asyncio.create_task(self._run(msg_id, request, args or {}))
