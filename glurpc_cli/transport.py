@@ -140,7 +140,7 @@ def _connect(path: Path, timeout: float | None) -> socket.socket:
                     f"glurpcd on {path} accepted no connection in time",
                     code=ErrorCode.TIMED_OUT,
                 ) from exc
-            time.sleep(pause)
+            _pause(pause)
             pause = min(pause * 2, _LAST_RETRY_S)
             continue
         except OSError as exc:
@@ -153,6 +153,12 @@ def _connect(path: Path, timeout: float | None) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def _pause(seconds: float) -> None:
+    """Wait before trying a full listen queue again (nothing to wait on: the
+    kernel gives no event when the queue drains)."""
+    time.sleep(seconds)
 
 
 def _unreachable(path: Path, exc: OSError) -> DaemonUnreachable | PermissionDenied:
