@@ -132,3 +132,12 @@ def test_ready_pipe_reports_ready_eof_or_timeout() -> None:
     assert not _wait_ready(read_end, timeout=0.05)  # nothing ever written
     os.close(read_end)
     os.close(write_end)
+
+
+def test_other_users_work_shows_as_counts() -> None:
+    shared = {**STATUS, "attached_others": {"jobs": 2, "requests": 3}}
+    assert "(and 2 jobs of other users, 3 requests)" in render_text(shared)
+    assert "of other users" not in render_text(STATUS)
+    console, buffer = terminal()
+    render_rich(shared, console)
+    assert "and 2 jobs of other users, 3 requests" in buffer.getvalue()

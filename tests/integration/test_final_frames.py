@@ -19,7 +19,7 @@ import pytest
 from glurpc_wire import framing
 from glurpc_wire import messages as wire
 
-from .daemons import RawConnection, launch
+from .daemons import RawConnection
 from .samples import cgm_csv, wait_for_status
 
 STAGES = ("before_start", "queued", "parsing", "inference", "rendering", "after_result")
@@ -29,20 +29,12 @@ SEED = 1313
 
 
 @pytest.fixture(scope="module")
-def lifecycle_daemon(tmp_path_factory):
-    base = tmp_path_factory.mktemp("frames")
-    daemon = launch(
-        base / "run" / "glurpcd.sock",
-        base / "state",
-        "--precompute-hours",
-        "0",
-        "--render-workers",
-        "1",
-    )
+def lifecycle_daemon(daemon):
+    """The shared daemon (no precompute: every job belongs to a request) and a
+    day of data whose windows the schedule plots."""
     with daemon.connect() as conn:
         handle = conn.call("process", {"csv": cgm_csv(hours=24, seed=5)})["data"]["handle"]
-    yield daemon, handle
-    daemon.stop()
+    return daemon, handle
 
 
 def _idle_tables(status: dict) -> bool:

@@ -66,14 +66,17 @@ def test_a_character_device_is_written_through_not_replaced(daemon, work):
 def test_a_fifo_is_written_through_not_replaced(daemon, work):
     fifo = work / "pipe.png"
     os.mkfifo(fifo)
-    received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
-    reader.start()
-    result = glurpc(daemon, work, "plot", "cgm.csv", "-o", str(fifo))
-    reader.join()
-    assert result.returncode == 0, result.stderr
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    try:
+        result = glurpc(daemon, work, "plot", "cgm.csv", "-o", str(fifo))
+        assert result.returncode == 0, result.stderr
+        # A FIFO replaced by a file would leave the reader waiting for a writer.
+        received, _ = reader.communicate(timeout=RUN_TIMEOUT_S)
+    finally:
+        reader.kill()
+        reader.wait()
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
-    assert png_size(received[0])[0] > 0
+    assert png_size(received)[0] > 0
 
 
 def test_a_symlink_is_followed_and_its_target_replaced(daemon, work):

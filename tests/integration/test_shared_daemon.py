@@ -25,7 +25,16 @@ from glurpc_cli.cli import cli as glurpc_cli
 
 from .daemons import RawConnection, launch
 from .samples import cgm_csv, published_size_checkpoint
-from .users import OTHER_UID, THIRD_UID, as_user, finish, needs_root, shared_group, start_as_user
+from .users import (
+    OTHER_UID,
+    THIRD_UID,
+    abandon,
+    as_user,
+    finish,
+    needs_root,
+    shared_group,
+    start_as_user,
+)
 
 pytestmark = needs_root
 
@@ -82,7 +91,7 @@ def test_users_of_a_shared_daemon_never_see_each_others_data(group_daemon):
     def user_a() -> dict:
         with RawConnection(daemon.socket) as conn:
             handle = conn.call("process", {"csv": csv})["data"]["handle"]
-            running = conn.request("plot", {"handle": handle, "index": -5})
+            conn.request("plot", {"handle": handle, "index": -5})
             while (frame := conn.receive())["type"] == "progress":
                 if frame["stage"] == "inference" and frame.get("done", 0) >= 1:
                     break
@@ -90,33 +99,20 @@ def test_users_of_a_shared_daemon_never_see_each_others_data(group_daemon):
             os.write(handle_write, handle.encode())
             os.read(go_read, 1)  # B looks now, while this plot runs
             own = conn.final(conn.request("plot", {"handle": handle, "index": FAR_INDEX}))
-            return {"handle": handle, "running": running, "own": own["code"]}
+            return {"handle": handle, "own": own["code"]}
 
     started_a = start_as_user(OTHER_UID, gid, user_a)
     os.close(handle_write)
-    handle = os.read(handle_read, 64).decode()
-    if len(handle) != 64:
-        finish(started_a)  # raises with A's traceback
-    with daemon.connect() as root:
-        everything = root.call("status")["data"]
-    mine = [job for job in everything["attached"] if job["handle"] == handle]
-    assert mine and any(f"uid={OTHER_UID}/" in peer for peer in mine[0]["peers"])
-
-    def user_b() -> dict:
-        with RawConnection(daemon.socket) as conn:
-            theirs = conn.call("plot", {"handle": handle, "index": FAR_INDEX})
-            unknown = conn.call("plot", {"handle": UNKNOWN, "index": FAR_INDEX})
-        return {
-            "theirs": theirs,
-            "unknown": unknown,
-            "status": _cli_json(daemon.socket, "status", "--json"),
-            "delete": _cli_json(daemon.socket, "cache", "delete", handle, "--json"),
-            "delete_unknown": _cli_json(daemon.socket, "cache", "delete", UNKNOWN, "--json"),
-        }
-
-    seen_by_b = as_user(THIRD_UID, gid, user_b)
-    os.write(go_write, b"g")
-    a = finish(started_a)
+    try:
+        handle = os.read(handle_read, 64).decode()
+        if len(handle) != 64:
+            finish(started_a)  # raises with A's traceback
+        _root_sees_everything(daemon, handle)
+        seen_by_b = as_user(THIRD_UID, gid, lambda: _user_b(daemon.socket, handle))
+        os.write(go_write, b"g")
+        a = finish(started_a)
+    finally:
+        abandon(started_a)
 
     theirs, unknown = seen_by_b["theirs"], seen_by_b["unknown"]
     assert theirs["code"] == "not_found"
@@ -128,3 +124,24 @@ def test_users_of_a_shared_daemon_never_see_each_others_data(group_daemon):
     assert status["attached_others"]["jobs"] >= 1 and status["attached"] == []
     # A's handle still works for A: B's delete removed nothing.
     assert a["handle"] == handle and a["own"] == "index_out_of_range"
+
+
+def _root_sees_everything(daemon, handle: str) -> None:
+    with daemon.connect() as root:
+        everything = root.call("status")["data"]
+    mine = [job for job in everything["attached"] if job["handle"] == handle]
+    assert mine and any(f"uid={OTHER_UID}/" in peer for peer in mine[0]["peers"])
+
+
+def _user_b(socket_path: Path, handle: str) -> dict:
+    """What another member of the group gets, knowing A's handle."""
+    with RawConnection(socket_path) as conn:
+        theirs = conn.call("plot", {"handle": handle, "index": FAR_INDEX})
+        unknown = conn.call("plot", {"handle": UNKNOWN, "index": FAR_INDEX})
+    return {
+        "theirs": theirs,
+        "unknown": unknown,
+        "status": _cli_json(socket_path, "status", "--json"),
+        "delete": _cli_json(socket_path, "cache", "delete", handle, "--json"),
+        "delete_unknown": _cli_json(socket_path, "cache", "delete", UNKNOWN, "--json"),
+    }

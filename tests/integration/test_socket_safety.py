@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from .daemons import launch
-from .users import OTHER_UID, finish, needs_root, start_as_user
+from .users import OTHER_UID, abandon, finish, needs_root, start_as_user
 
 RUN_TIMEOUT_S = 120
 
@@ -216,16 +216,19 @@ def test_the_cli_sends_nothing_to_a_daemon_run_by_another_user(short_dir):
 
     started = start_as_user(OTHER_UID, OTHER_UID, impostor)
     os.close(ready_write)
-    if os.read(ready_read, 5) != b"ready":
-        finish(started)  # raises with the impostor's traceback
-    (short_dir / "cgm.csv").write_text("timestamp,glucose\n2024-01-01T00:00:00,100\n")
-    for command in (["ping"], ["process", "cgm.csv"]):
-        refused = run_cli(short_dir, "--socket", str(sock_path), *command)
-        assert refused.returncode == 6, refused.stderr
-        assert f"served by uid {OTHER_UID}" in refused.stderr
-    # Trusting that user on purpose ($GLURPC_DAEMON_USER) lets the hello go out.
-    run_cli(short_dir, "--socket", str(sock_path), "ping", GLURPC_DAEMON_USER=str(OTHER_UID))
-    assert finish(started) == [0, 0, len(_hello_frame())]
+    try:
+        if os.read(ready_read, 5) != b"ready":
+            finish(started)  # raises with the impostor's traceback
+        (short_dir / "cgm.csv").write_text("timestamp,glucose\n2024-01-01T00:00:00,100\n")
+        for command in (["ping"], ["process", "cgm.csv"]):
+            refused = run_cli(short_dir, "--socket", str(sock_path), *command)
+            assert refused.returncode == 6, refused.stderr
+            assert f"served by uid {OTHER_UID}" in refused.stderr
+        # Trusting that user on purpose ($GLURPC_DAEMON_USER) lets the hello go out.
+        run_cli(short_dir, "--socket", str(sock_path), "ping", GLURPC_DAEMON_USER=str(OTHER_UID))
+        assert finish(started) == [0, 0, len(_hello_frame())]
+    finally:
+        abandon(started)
 
 
 def _hello_frame() -> bytes:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import grp
 import json
 import os
+import signal
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -44,7 +46,14 @@ def as_user(uid: int, gid: int, work: Callable[[], Any]) -> Any:
     return finish(start_as_user(uid, gid, work))
 
 
-def start_as_user(uid: int, gid: int, work: Callable[[], Any]) -> tuple[int, int]:
+@dataclass
+class Child:
+    pid: int
+    results: int  # read end of the pipe the child reports on
+    done: bool = False
+
+
+def start_as_user(uid: int, gid: int, work: Callable[[], Any]) -> Child:
     """Start `work()` as `uid`/`gid` in a child; `finish` collects its result."""
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -64,17 +73,27 @@ def start_as_user(uid: int, gid: int, work: Callable[[], Any]) -> tuple[int, int
         finally:
             os._exit(status)
     os.close(write_end)
-    return pid, read_end
+    return Child(pid, read_end)
 
 
-def finish(started: tuple[int, int]) -> Any:
-    pid, read_end = started
+def finish(child: Child) -> Any:
     chunks = []
-    with os.fdopen(read_end, "rb") as reader:
+    with os.fdopen(child.results, "rb") as reader:
         while chunk := reader.read(1 << 16):
             chunks.append(chunk)
-    os.waitpid(pid, 0)
+    os.waitpid(child.pid, 0)
+    child.done = True
     payload = json.loads(b"".join(chunks) or b"{}")
     if "error" in payload or "result" not in payload:
         raise AssertionError(f"as a second user: {payload.get('error', 'no result')}")
     return payload["result"]
+
+
+def abandon(child: Child) -> None:
+    """End a child that may still wait (a failed test must not leave it behind)."""
+    if child.done:
+        return
+    child.done = True
+    os.kill(child.pid, signal.SIGKILL)
+    os.waitpid(child.pid, 0)
+    os.close(child.results)
