@@ -1,12 +1,14 @@
-"""Blocking Unix-socket transport: whole protocol messages in, whole messages out.
+"""Transports: whole protocol messages in, whole messages out, over one connection.
 
-Layer: the client's I/O boundary. It owns one connected socket and a frame
-decoder, and it is the ONE place where socket and framing errors become the
-public exceptions of `errors.py` (always `raise ... from exc`). It knows
-nothing about handshakes, request ids or operations. Before a byte is sent it
-checks the default socket directory (glurpc_wire.paths) and the daemon's
-SO_PEERCRED uid; the one retry it makes is a connect refused with EAGAIN (a
-full listen queue), within the timeout.
+Layer: the client's I/O boundary. `Transport` is the interface the client
+uses (small enough to fake: see `glurpc_cli.mock`); `UnixTransport` is the
+real one. It owns one connected socket and a frame decoder, and it is the ONE
+place where socket and framing errors become the public exceptions of
+`errors.py` (always `raise ... from exc`). A transport knows nothing about
+handshakes, request ids or operations. Before a byte is sent it checks the
+default socket directory (glurpc_wire.paths) and the daemon's SO_PEERCRED
+uid; the one retry it makes is a connect refused with EAGAIN (a full listen
+queue), within the timeout.
 
     FileNotFoundError / ConnectionRefusedError on connect -> DaemonUnreachable
     PermissionError on connect, an untrusted directory
@@ -22,7 +24,9 @@ import socket
 import struct
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from glurpc_wire.codes import ErrorCode
 from glurpc_wire.framing import DEFAULT_MAX_FRAME, FrameDecoder, FrameError, Message, encode_frame
@@ -38,8 +42,43 @@ DAEMON_USER_ENV = "GLURPC_DAEMON_USER"
 SYSTEM_DAEMON_USER = "glurpc"  # systemd/glurpcd.service's User=
 
 
-class Transport:
-    """One connection to the daemon. Not thread-safe: one user thread at a time."""
+class Transport(Protocol):
+    """One connection to the daemon, as the client uses it."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    def send(self, message: Message) -> None: ...
+
+    def receive(self) -> Message:
+        """The next message; raises DaemonUnreachable at the end of the stream."""
+        ...
+
+    def interrupt(self) -> None:
+        """From another thread: make a blocked `receive` raise."""
+        ...
+
+    def close(self) -> None:
+        """Closing is what cancels this connection's open requests on the daemon."""
+        ...
+
+
+# How a client opens a connection: (socket path, timeout) -> a connected transport.
+Connect = Callable[[Path, float | None], Transport]
+
+
+def encode_for_sending(message: Message, max_frame: int) -> bytes:
+    """The frame for `message`; one too big to send is the caller's input, not a
+    broken daemon, so it fails the request alone."""
+    try:
+        return encode_frame(message, max_frame)
+    except FrameError as exc:
+        raise RequestFailed(exc.message, code=exc.code) from exc
+
+
+class UnixTransport:
+    """One Unix-socket connection to the daemon. Not thread-safe: one user
+    thread at a time (`interrupt` excepted)."""
 
     def __init__(
         self,
@@ -59,11 +98,7 @@ class Transport:
         return self._sock.fileno() < 0
 
     def send(self, message: Message) -> None:
-        try:
-            frame = encode_frame(message, self.max_frame)
-        except FrameError as exc:
-            # Too big to send is the caller's input, not a broken daemon.
-            raise RequestFailed(exc.message, code=exc.code) from exc
+        frame = encode_for_sending(message, self.max_frame)
         try:
             self._sock.sendall(frame)
         except OSError as exc:
@@ -71,7 +106,7 @@ class Transport:
             # bad_frame): keep that answer for `receive` rather than hide it.
             if not self._salvage():
                 self.close()
-                raise _lost(self.path, exc) from exc
+                raise connection_lost(self.path, exc) from exc
 
     def receive(self) -> Message:
         """The next message from the daemon; blocks until one is whole."""
@@ -85,10 +120,10 @@ class Transport:
                 ) from exc
             except OSError as exc:
                 self.close()
-                raise _lost(self.path, exc) from exc
+                raise connection_lost(self.path, exc) from exc
             if not chunk:
                 self.close()
-                raise _lost(self.path, None)
+                raise connection_lost(self.path, None)
             try:
                 self._inbox.extend(self._decoder.feed(chunk))
             except FrameError as exc:
@@ -117,8 +152,11 @@ class Transport:
             pass  # already closed or never fully connected: nothing to wake
 
     def close(self) -> None:
-        """Closing is what cancels this connection's open requests on the daemon."""
         self._sock.close()
+
+
+def connect_unix(path: Path, timeout: float | None) -> Transport:
+    return UnixTransport(path, timeout=timeout)
 
 
 def _connect(path: Path, timeout: float | None) -> socket.socket:
@@ -211,7 +249,7 @@ def system_daemon_uid() -> int | None:
         return None
 
 
-def _lost(path: Path, exc: OSError | None) -> DaemonUnreachable:
+def connection_lost(path: Path | str, exc: OSError | None) -> DaemonUnreachable:
     why = f": {exc.strerror or exc}" if exc is not None else ""
     return DaemonUnreachable(
         f"glurpcd on {path} closed the connection{why}", code=ErrorCode.CONNECTION_LOST

@@ -59,11 +59,10 @@ class Daemon:
         # A socket systemd passed us (None here) stays systemd's: never unlink it.
         self.socket_identity = identity
         self.policy = PeerPolicy(config.group)
-        self.connections: set[Connection] = set()
+        self.connections: set[Connection] = services.connections
         self._connection_tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
         self._server: asyncio.base_events.Server | None = None
-        services.admin.connections = lambda: len(self.connections)
 
     def hello(self) -> dict[str, Any]:
         return wire.hello_reply(
