@@ -110,12 +110,20 @@ def render_text(data: dict[str, Any]) -> str:
     lines.append(f"requests: {counter_line(data.get('requests'))}")
     lines.append(f"jobs: {counter_line(data.get('jobs'))}")
     attached = attached_rows(data)
-    lines.append(f"attached: {len(attached)}")
+    lines.append(f"attached: {len(attached)}{others_text(data)}")
     lines.extend(
         "  " + " ".join(f"{key}={value}" for key, value in zip(ATTACHED_COLUMNS, row, strict=True))
         for row in attached
     )
     return "\n".join(lines)
+
+
+def others_text(data: dict[str, Any]) -> str:
+    """Other users' attached work on a shared daemon: counts, never handles."""
+    others = data.get("attached_others") or {}
+    if not others.get("jobs"):
+        return ""
+    return f" (and {others['jobs']} jobs of other users, {others.get('requests', 0)} requests)"
 
 
 def render_rich(data: dict[str, Any], console: Any) -> None:
@@ -132,12 +140,14 @@ def render_rich(data: dict[str, Any], console: Any) -> None:
         summary.add_row(title, counter_line(data.get(title)))
     console.print(summary)
     attached = attached_rows(data)
-    if not attached:
+    if attached:
+        table = Table(title="attached jobs", title_justify="left", pad_edge=False)
+        for header in ATTACHED_HEADERS:
+            table.add_column(header, overflow="fold", no_wrap=header != "peers")
+        for row in attached:
+            table.add_row(*row[:-1], row[-1].replace(",", " "))  # wrap between peers
+        console.print(table)
+    else:
         console.print("attached jobs: none")
-        return
-    table = Table(title="attached jobs", title_justify="left", pad_edge=False)
-    for header in ATTACHED_HEADERS:
-        table.add_column(header, overflow="fold", no_wrap=header != "peers")
-    for row in attached:
-        table.add_row(*row[:-1], row[-1].replace(",", " "))  # wrap between peers
-    console.print(table)
+    if others_text(data):
+        console.print(others_text(data).strip(" ()"))
