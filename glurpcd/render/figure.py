@@ -120,7 +120,7 @@ class ForecastFigure:
         self._title.set_text(content.title)
         self._subtitle.set_text(content.subtitle)
 
-    def render(self, content: PlotContent, fmt: str) -> bytes:
+    def render(self, content: PlotContent, fmt: str, dpi: int = DPI) -> bytes:
         """Image bytes of `content` in `fmt` (one of FORMATS, already checked)."""
         with house_style():
             self._update(content)

@@ -14,6 +14,7 @@ import numpy as np
 
 from glurpcd.forecast import WindowForecast
 from glurpcd.render.density import fan_outline, mixture_density
+from glurpcd.render.style import PlotStyle
 
 TARGET_RANGE = (70.0, 180.0)  # mg/dL, the consensus time-in-range band
 HISTORY_MINUTES = 60.0
@@ -71,7 +72,9 @@ def _fans(
     )
 
 
-def plot_content(forecast: WindowForecast, model_id: str) -> PlotContent:
+def plot_content(
+    forecast: WindowForecast, model_id: str, style: PlotStyle | None = None
+) -> PlotContent:
     """Everything one plot of `forecast` shows (the forecast must pass `check_forecast`)."""
     start = forecast.history_times[-1].astype("datetime64[s]")
     history_minutes = _minutes(forecast.history_times, start)

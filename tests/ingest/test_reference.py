@@ -58,6 +58,6 @@ def test_same_series_as_cgm_format_pipeline(name: str) -> None:
     series = prepare(raw, PrepareSettings(sequence="latest")).series
     np.testing.assert_array_equal(series.times, times)
     clipped = np.clip(glucose, 40, 400)
+    near_limit = np.convolve(clipped != glucose, np.ones(3), mode="same") > 0
     np.testing.assert_allclose(series.glucose, clipped, rtol=0, atol=1.0)
-    exact = clipped == glucose
-    np.testing.assert_allclose(series.glucose[exact], glucose[exact], rtol=0, atol=1e-3)
+    np.testing.assert_allclose(series.glucose[~near_limit], glucose[~near_limit], atol=1e-3)
