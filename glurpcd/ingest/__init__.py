@@ -4,11 +4,12 @@
     ids = subjects(raw)                                      # ["1", "7", ...] or []
     unified_csv, source_format = convert(raw)
 
-Layers, each its own module: `text` (bytes gate) -> `screen` (rows never read) -> `parse` (cgm-format, the
-Libre adapter, generic tables) -> `prepare` (5-minute grid, stretches)
--> `accounting` (every row, warnings) -> `prepared` (result, digest, cache encoding). Synchronous and
-thread-safe (no shared mutable state); never imports torch or asyncio. Every
-problem with the input is an IngestError with code `invalid_data` or `too_short`.
+Layers, each its own module: `text` (bytes gate) -> `screen` (rows never
+read) -> `parse` (cgm-format, the Libre adapter, generic tables) -> `prepare`
+(5-minute grid, stretches) -> `accounting` (every row, warnings) -> `prepared`
+(result, digest, cache encoding). Synchronous and thread-safe (no shared
+mutable state); never imports torch or asyncio. Every problem with the input is
+an IngestError with code `invalid_data` or `too_short`.
 """
 
 from __future__ import annotations

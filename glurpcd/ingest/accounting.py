@@ -110,7 +110,10 @@ class Accounting:
         )
 
     def with_stretches(
-        self, stretches: list[Stretch], grid: tuple[int, int, int, int] | tuple[()], readings: Readings
+        self,
+        stretches: list[Stretch],
+        grid: tuple[int, int, int, int] | tuple[()],
+        readings: Readings,
     ) -> Accounting:
         events = readings.calibrations_ms
         inside = 0
@@ -119,7 +122,10 @@ class Accounting:
                 span = (events >= stretch.start_ms - STEP_MS) & (events <= stretch.end_ms + STEP_MS)
                 inside += int(span.sum())
         return replace(
-            self, stretches=tuple(stretches), grid=grid or (0, 0, 0, 0), fingersticks_in_series=inside
+            self,
+            stretches=tuple(stretches),
+            grid=grid or (0, 0, 0, 0),
+            fingersticks_in_series=inside,
         )
 
     def categories(self) -> dict[str, int]:
@@ -155,12 +161,15 @@ class Accounting:
             "too_short": warning("too_short", counts["too_short"]),
             "quality": warning("quality", self.readings - self.valid + self.quality_flagged),
             "imputation": warning("imputation", imputed),
-            "out_of_range": warning("out_of_range", counts["out_of_range"], self.out_of_range_lines),
+            "out_of_range": warning(
+                "out_of_range", counts["out_of_range"], self.out_of_range_lines
+            ),
             "time_duplicates": warning("time_duplicates", self.duplicate + shared),
             "cut_rows": warning("cut_rows", len(self.cut_lines), self.cut_lines),
-            "truncated_line": warning("truncated_line", len(self.truncated_lines), self.truncated_lines),
+            "truncated_line": warning(
+                "truncated_line", len(self.truncated_lines), self.truncated_lines
+            ),
             "clipped": warning("clipped", clipped),
             "calibration": calibration_warning(self.fingersticks_in_series, warmup),
         }
         return tuple(found[flag] for flag in FLAGS if found[flag].count)
-

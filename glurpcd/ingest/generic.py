@@ -4,8 +4,9 @@ Public CGM data sets (iglu's example data, many cohort studies) ship a plain
 table: a time column, a glucose column and often a subject id column
 (`id,time,gl`, `timestamp,glucose`). This parser finds those columns by name,
 reads mmol/L (by column name, or when every value is below 35) as mg/dL, reads
-decimal commas, keeps sensor High/Low at 400/40 mg/dL (flagged), keeps one subject, and returns rows in cgm-format's unified schema so the rest of
-the pipeline cannot tell where they came from. It never guesses a column it
+decimal commas, keeps sensor High/Low at 400/40 mg/dL (flagged), keeps one
+subject, and returns rows in cgm-format's unified schema so the rest of the
+pipeline cannot tell where they came from. It never guesses a column it
 cannot name: unknown headers are `invalid_data`.
 """
 
@@ -113,7 +114,11 @@ def _one_subject(frame: pl.DataFrame, subject_col: str | None, subject: str | No
         if len(subjects) <= 1:
             return frame
         listed = ", ".join(subjects[:MAX_LISTED_SUBJECTS])
-        more = f" and {len(subjects) - MAX_LISTED_SUBJECTS} more" if len(subjects) > MAX_LISTED_SUBJECTS else ""
+        more = (
+            f" and {len(subjects) - MAX_LISTED_SUBJECTS} more"
+            if len(subjects) > MAX_LISTED_SUBJECTS
+            else ""
+        )
         raise IngestError.invalid(
             f"the file holds {len(subjects)} subjects in column {subject_col!r} ({listed}{more}); "
             "choose one with --subject ID, or --subject all for each in turn",

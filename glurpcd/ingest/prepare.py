@@ -107,16 +107,24 @@ def prepare_readings(readings: Readings, sequence: str, screened: Screened | Non
     )  # fmt: skip
     stretches = [
         Stretch(int(unique[s]), int(unique[e - 1]), int(e - s), int(p), bool(k))
-        for s, e, p, k in zip(starts, ends, points, np.isin(np.arange(len(starts)), kept), strict=True)
+        for s, e, p, k in zip(
+            starts, ends, points, np.isin(np.arange(len(starts)), kept), strict=True
+        )
     ]
     if len(kept) == 0:
         raise too_short_error(points, base.with_stretches(stretches, (), readings))
     grids = [
-        _grid(unique[starts[k] : ends[k]], merged[starts[k] : ends[k]], flagged_any[starts[k] : ends[k]])
+        _grid(
+            unique[starts[k] : ends[k]],
+            merged[starts[k] : ends[k]],
+            flagged_any[starts[k] : ends[k]],
+        )
         for k in kept
     ]
     lengths = np.array([len(g.times) for g in grids], dtype=np.int64)
-    accounting = base.with_stretches(stretches, grids_summary(grids, kept, unique, starts), readings)
+    accounting = base.with_stretches(
+        stretches, grids_summary(grids, kept, unique, starts), readings
+    )
     return Prepared(
         times_ms=np.concatenate([g.times for g in grids]),
         glucose=np.concatenate([g.values for g in grids]).astype(np.float32),

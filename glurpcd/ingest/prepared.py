@@ -65,7 +65,7 @@ def series_digest(series: CgmSeries, settings_key: str) -> str:
 
 
 def _series_arrays(series: CgmSeries) -> dict[str, np.ndarray]:
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "times": series.times.astype("datetime64[s]").astype(np.int64),
         "glucose": series.glucose.astype(np.float32),
         "stretch_starts": series.stretch_starts.astype(np.int64),
@@ -110,7 +110,15 @@ class PreparedData:
             return _decoded(arrays, header)
         except IngestError:
             raise
-        except (ValueError, KeyError, IndexError, TypeError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        except (
+            ValueError,
+            KeyError,
+            IndexError,
+            TypeError,
+            OSError,
+            EOFError,
+            zipfile.BadZipFile,
+        ) as exc:
             raise IngestError.invalid(
                 f"the cached series is unreadable: {exc}", reason="bad_cache_entry"
             ) from exc

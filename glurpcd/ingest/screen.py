@@ -73,7 +73,9 @@ def screen_rows(text: str) -> Screened:
     ends_with_newline = text.endswith("\n")
     last = max((i for i, line in enumerate(lines) if line.strip()), default=at)
     rows = [(i, _cells(lines[i], delimiter)) for i in range(at + 1, len(lines)) if lines[i].strip()]
-    values = [_number(cells[c], delimiter) for _, cells in rows for c in glucose_cols if c < len(cells)]
+    values = [
+        _number(cells[c], delimiter) for _, cells in rows for c in glucose_cols if c < len(cells)
+    ]
     numeric = [v for v in values if v is not None]
     mmol = "mmol" in named or ("mg" not in named and bool(numeric) and max(numeric) <= MMOL_CEILING)
     factor = MGDL_PER_MMOL if mmol else 1.0

@@ -82,10 +82,12 @@ class ForecastOps:
         images = await self.images(request, resolved, styles, fmt)
         self.precompute_if_fresh(resolved)
         series = resolved.prepared.series
-        entries = [
-            {"image": images[i], "index": i, **window_times(series, i)} for i in indices
-        ]
-        common = {"format": fmt, "handle": resolved.handle, "subject": resolved.upload.get("subject")}
+        entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
+        common = {
+            "format": fmt,
+            "handle": resolved.handle,
+            "subject": resolved.upload.get("subject"),
+        }
         if several:
             return {"images": entries, **common}
         return {**entries[0], **common}
@@ -116,7 +118,11 @@ class ForecastOps:
             spec = JobSpec(f"forecasts:{resolved.handle}:{digest}", "forecast", resolved.handle)
             payload = ForecastSetPayload(resolved.prepared.series, missing)
             computed = await self.results.engine.obtain(
-                request, spec, "model", payload, store=functools.partial(self._store_set, resolved.handle)
+                request,
+                spec,
+                "model",
+                payload,
+                store=functools.partial(self._store_set, resolved.handle),
             )
             found.update(computed)
         return found
@@ -124,7 +130,10 @@ class ForecastOps:
     async def images(
         self, request: Request, resolved: Resolved, styles: dict[int, PlotStyle], fmt: str
     ) -> dict[int, bytes]:
-        keys = {i: image_key(resolved.handle, i, f"{style.cache_tag()}.{fmt}") for i, style in styles.items()}
+        keys = {
+            i: image_key(resolved.handle, i, f"{style.cache_tag()}.{fmt}")
+            for i, style in styles.items()
+        }
         found: dict[int, bytes] = {}
         for index, key in keys.items():
             cached = await self.results.get(key)
@@ -135,11 +144,15 @@ class ForecastOps:
             return found
         windows = await self.windows(request, resolved, missing)
         digest = hashlib.sha256(repr((missing, fmt, [keys[i] for i in missing])).encode())
-        spec = JobSpec(f"images:{resolved.handle}:{digest.hexdigest()[:16]}", "image", resolved.handle)
+        spec = JobSpec(
+            f"images:{resolved.handle}:{digest.hexdigest()[:16]}", "image", resolved.handle
+        )
 
         async def render() -> dict[int, bytes]:
             futures = [
-                asyncio.wrap_future(self.render(windows[i], fmt=fmt, model_id=self.model_id, style=styles[i]))
+                asyncio.wrap_future(
+                    self.render(windows[i], fmt=fmt, model_id=self.model_id, style=styles[i])
+                )
                 for i in missing
             ]
             return dict(zip(missing, await asyncio.gather(*futures), strict=True))

@@ -99,7 +99,11 @@ def window_list(
             "future_known": True,
         }
         for index, kept, history, start in zip(
-            table["index"], table["stretch"], table["history_start"], table["forecast_start"], strict=True
+            table["index"],
+            table["stretch"],
+            table["history_start"],
+            table["forecast_start"],
+            strict=True,
         )
     ]
     if series.windows:
