@@ -30,7 +30,8 @@ from .session import Session
 from .targets import OutputPlan, all_wire_indices, cli_index
 
 OVERLOADED_ATTEMPTS = 5
-PLOT_CHUNK = 64  # windows per plot request: whole model batches, a bounded result frame
+PLOT_CHUNK = 16  # windows per plot request: whole model batches; with --jobs 2 one chunk
+# renders while the next is forecast
 MAX_RETRY_WAIT_S = 30.0
 _PLOT, _FILE, _STOP = 0, 1, 2  # queue priorities: plots before new files
 
