@@ -43,6 +43,8 @@ FORECAST_CHUNK = 256  # windows per request: a whole number of model batches, a 
 @upload_options
 def convert(file: str, output: str | None, subject: str | None, sequence: str) -> None:
     """Convert a CGM export (Dexcom, Libre, unified) to the unified CSV."""
+    if subject == "all":
+        raise click.UsageError("convert writes one subject; name it with --subject ID")
     data = read_input(file)
     args = {"csv": data, **upload_args(subject, "all")}
     with current_session().connect() as client, StageStatus(f"convert {file}"):
