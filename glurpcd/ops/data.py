@@ -15,19 +15,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from glurpc_wire.handles import is_handle
+
 from .. import ingest
+from ..engine import Engine, Lane
 from ..errors import ErrorCode, OpError
 from ..lifecycle import JobSpec, Request
 from .args import optional_str, required_bytes
 from .results import ResultStore, series_key, upload_key
 
-HANDLE_RE = re.compile(r"^[0-9a-f]{64}$")
 SEQUENCE_CHOICES = ("all", "latest", "longest")
 
 
@@ -56,8 +57,11 @@ def upload_facts(prepared: ingest.PreparedData) -> dict[str, Any]:
 
 
 class UploadResolver:
-    def __init__(self, results: ResultStore, forecast_tag: str, decoded_limit: int = 32) -> None:
+    def __init__(
+        self, results: ResultStore, engine: Engine, forecast_tag: str, decoded_limit: int = 32
+    ) -> None:
         self.results = results
+        self.engine = engine
         self.forecast_tag = forecast_tag
         # Decoded series of recently used handles (bounded; bytes stay in the cache).
         self._decoded: OrderedDict[str, ingest.PreparedData] = OrderedDict()
@@ -74,7 +78,7 @@ class UploadResolver:
             raise OpError.bad_request("give exactly one of 'handle' or 'csv'")
         if "handle" in args:
             handle = args["handle"]
-            if not isinstance(handle, str) or not HANDLE_RE.match(handle):
+            if not is_handle(handle):
                 raise OpError.bad_request("'handle' must be 64 lowercase hex digits")
             prepared = await self.load(handle)
             if prepared is None:
@@ -84,9 +88,13 @@ class UploadResolver:
             return Resolved(handle, prepared, fresh=False, upload=upload_facts(prepared))
         return await self.from_upload(request, required_bytes(args, "csv"), _settings(args), force)
 
-    async def subjects(self, raw: bytes) -> list[str]:
+    async def subjects(self, request: Request, raw: bytes) -> list[str]:
         """Subject ids of a table with an id column ([] for a one-person export)."""
-        ids: list[str] = await self.results.engine.run_in_cpu_pool(ingest.subjects, raw)
+        digest = hashlib.sha256(raw).hexdigest()
+        spec = JobSpec(f"subjects:{digest}", "subjects", handle=digest)
+        ids: list[str] = await self.engine.obtain(
+            request, spec, Lane.CPU, lambda: ingest.subjects(raw)
+        )
         return ids
 
     async def load(self, handle: str) -> ingest.PreparedData | None:
@@ -115,20 +123,19 @@ class UploadResolver:
                 if prepared is not None:
                     return Resolved(known["handle"], prepared, False, known["upload"])
         spec = JobSpec(f"prepare:{digest}", "prepare", handle=digest)
-        outcome: _Prepared = await self.results.engine.obtain(
+        outcome: _Prepared = await self.engine.obtain(
             request,
             spec,
-            "cpu",
+            Lane.CPU,
             lambda: self._prepare(raw, settings),
             store=self._store_upload(digest),
         )
         return Resolved(outcome.handle, outcome.prepared, True, upload_facts(outcome.prepared))
 
-    async def _prepare(self, raw: bytes, settings: ingest.PrepareSettings) -> _Prepared:
-        prepared, encoded = await self.results.engine.run_in_cpu_pool(
-            _prepare_encoded, raw, settings
-        )
-        return _Prepared(self.handle_for(prepared), prepared, encoded)
+    def _prepare(self, raw: bytes, settings: ingest.PrepareSettings) -> _Prepared:
+        """Runs in a cpu-lane thread."""
+        prepared = ingest.prepare(raw, settings)
+        return _Prepared(self.handle_for(prepared), prepared, prepared.to_bytes())
 
     def _store_upload(self, digest: str) -> Callable[[_Prepared], None]:
         def store(result: _Prepared) -> None:
@@ -160,10 +167,9 @@ def _upload_entry(data: bytes | None) -> dict[str, Any] | None:
         entry = json.loads(data)
     except (ValueError, UnicodeDecodeError):
         return None
-    valid = isinstance(entry, dict) and isinstance(entry.get("upload"), dict)
-    if not valid or not HANDLE_RE.match(str(entry.get("handle"))):
+    if not isinstance(entry, dict) or not isinstance(entry.get("upload"), dict):
         return None
-    return entry
+    return entry if is_handle(entry.get("handle")) else None
 
 
 def _settings(args: dict[str, Any]) -> ingest.PrepareSettings:
@@ -175,28 +181,20 @@ def _settings(args: dict[str, Any]) -> ingest.PrepareSettings:
     return ingest.PrepareSettings(sequence=choice, subject=subject)
 
 
-def _prepare_encoded(
-    raw: bytes, settings: ingest.PrepareSettings
-) -> tuple[ingest.PreparedData, bytes]:
-    prepared = ingest.prepare(raw, settings)
-    return prepared, prepared.to_bytes()
-
-
 def _upload_digest(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> str:
     hasher = hashlib.sha256(raw)
     hasher.update(f"|{settings.as_key()}|{tag}".encode())
     return hasher.hexdigest()
 
 
-async def convert(results: ResultStore, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+async def convert(engine: Engine, request: Request, args: dict[str, Any]) -> dict[str, Any]:
     """The `convert` op: any supported export -> the unified CSV."""
     raw = required_bytes(args, "csv")
     subject = optional_str(args, "subject")
     digest = hashlib.sha256(raw).hexdigest()
     spec = JobSpec(f"convert:{digest}:{subject or ''}", "convert", handle=digest)
 
-    async def run() -> tuple[bytes, str]:
-        return await results.engine.run_in_cpu_pool(lambda: ingest.convert(raw, subject=subject))
-
-    unified, source_format = await results.engine.obtain(request, spec, "cpu", run)
+    unified, source_format = await engine.obtain(
+        request, spec, Lane.CPU, lambda: ingest.convert(raw, subject=subject)
+    )
     return {"csv": unified, "format": source_format}

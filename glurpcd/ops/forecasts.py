@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from ..cache import CacheKey
-from ..engine import ForecastPayload, ForecastSetPayload
+from ..engine import Engine, ForecastPayload, ForecastSetPayload, Lane, RenderTask
 from ..errors import OpError
 from ..forecast import WindowForecast
 from ..lifecycle import JobSpec, Request
@@ -42,6 +42,7 @@ class ForecastOps:
     def __init__(
         self,
         results: ResultStore,
+        engine: Engine,
         uploads: UploadResolver,
         *,
         render: Renderer,
@@ -50,6 +51,7 @@ class ForecastOps:
         model_facts: dict[str, Any] | None = None,
     ) -> None:
         self.results = results
+        self.engine = engine
         self.uploads = uploads
         self.render = render
         self.model_id = model_id
@@ -117,10 +119,10 @@ class ForecastOps:
             digest = hashlib.sha256(repr(missing).encode()).hexdigest()[:16]
             spec = JobSpec(f"forecasts:{resolved.handle}:{digest}", "forecast", resolved.handle)
             payload = ForecastSetPayload(resolved.prepared.series, missing)
-            computed = await self.results.engine.obtain(
+            computed = await self.engine.obtain(
                 request,
                 spec,
-                "model",
+                Lane.MODEL,
                 payload,
                 store=functools.partial(self._store_set, resolved.handle),
             )
@@ -161,19 +163,21 @@ class ForecastOps:
             for index, image in rendered.items():
                 self.results.put(keys[index], image)
 
-        found.update(await self.results.engine.obtain(request, spec, "render", render, store=store))
+        found.update(await self.engine.obtain(request, spec, Lane.RENDER, render, store=store))
         return found
 
     async def _window(self, request: Request, resolved: Resolved, index: int) -> WindowForecast:
         spec = JobSpec(f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index)
-        return await self.results.cached_or_computed(
+        return await cached_or_computed(
+            self.results,
+            self.engine,
             request,
-            forecast_key(resolved.handle, index),
             spec,
-            "model",
-            ForecastPayload(resolved.prepared.series, index),
-            encode_forecast,
-            decode_forecast,
+            key=forecast_key(resolved.handle, index),
+            lane=Lane.MODEL,
+            payload=ForecastPayload(resolved.prepared.series, index),
+            encode=encode_forecast,
+            decode=decode_forecast,
         )
 
     def _store_set(self, handle: str, forecasts: dict[int, WindowForecast]) -> None:
@@ -194,12 +198,35 @@ class ForecastOps:
             spec = JobSpec(
                 f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index
             )
-            self.results.engine.schedule_background(
+            self.engine.schedule_background(
                 spec, ForecastPayload(series, index), store=functools.partial(self._store, key)
             )
 
     def _store(self, key: CacheKey, forecast: WindowForecast) -> None:
         self.results.put(key, encode_forecast(forecast))
+
+
+async def cached_or_computed(
+    results: ResultStore,
+    engine: Engine,
+    request: Request,
+    spec: JobSpec,
+    *,
+    key: CacheKey,
+    lane: Lane,
+    payload: RenderTask | ForecastPayload,
+    encode: Callable[[Any], bytes],
+    decode: Callable[[bytes], Any],
+) -> Any:
+    """The cached value, or the result of the job computing it (stored on
+    arrival). `lookup` returns a miss in the same loop step as the attach
+    inside `obtain`, so a result landing in between is never lost."""
+    cached = await results.lookup(key)
+    if cached is not None:
+        return decode(cached)
+    return await engine.obtain(
+        request, spec, lane, payload, store=lambda result: results.put(key, encode(result))
+    )
 
 
 def _upload_args(args: dict[str, Any]) -> dict[str, Any]:

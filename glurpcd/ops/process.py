@@ -30,7 +30,7 @@ async def process(
     listing = optional_bool(args, "windows")
     upload = {k: v for k, v in args.items() if k in UPLOAD_ARGS}
     if "csv" in args and "handle" not in args and args.get("subject") is None:
-        ids = await uploads.subjects(required_bytes(args, "csv"))
+        ids = await uploads.subjects(request, required_bytes(args, "csv"))
         if len(ids) > 1:
             return await _every_subject(uploads, forecasts, request, upload, ids, force, listing)
     resolved = await uploads.resolve(request, upload, force=force)
