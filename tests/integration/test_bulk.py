@@ -8,7 +8,7 @@ import math
 import pytest
 
 from .daemons import launch
-from .samples import cgm_csv
+from .samples import cgm_csv, wait_for_status
 
 SAMPLES, BATCH_ROWS = 10, 80
 
@@ -57,3 +57,27 @@ def test_forty_windows_take_five_full_batches(batching_daemon) -> None:
     progress = [f for f in frames if f["type"] == "progress" and f["stage"] == "inference"]
     assert progress and progress[-1]["done"] == progress[-1]["total"] == 5
     assert single["median"] == windows[7]["median"]  # cached by the batch, same numbers
+
+
+def test_closing_the_connection_stops_a_bulk_forecast_within_a_batch(batching_daemon) -> None:
+    upload = cgm_csv(hours=4 * 24, seed=6)
+    indices = [-n for n in range(1000)]  # 125 batches of 80 rows
+    with batching_daemon.connect() as watcher:
+        handle = watcher.call("process", {"csv": upload})["data"]["handle"]
+        before = watcher.call("status")["data"]
+        asker = batching_daemon.connect()
+        msg_id = asker.request("forecast", {"handle": handle, "indices": indices})
+        while True:  # the job is running once its first batch is reported
+            frame = asker.receive()
+            if frame.get("id") == msg_id and frame.get("stage") == "inference":
+                if frame.get("done", 0) >= 1:
+                    break
+        asker.close()  # what Ctrl-C does: the daemon sees EOF
+        after = wait_for_status(
+            watcher,
+            lambda s: s["jobs"]["running"] == 0 and not s["attached"],
+        )
+        assert watcher.call("ping")["data"] == {"pong": True}
+    ran = after["engine"]["model_batches"] - before["engine"]["model_batches"]
+    assert 1 <= ran < math.ceil(len(indices) * SAMPLES / BATCH_ROWS) // 2
+    assert after["jobs"]["abandoned"] == before["jobs"]["abandoned"] + 1
