@@ -182,15 +182,34 @@ class Batch:
             self._emit("planned", 1)
             self._fail(source, None, None, exc, subject)
             return
+        windows = int(result.get("windows", result.get("samples", 0)))
         if opts.wires is None:
-            windows = int(result.get("windows", result.get("samples", 0)))
             pending = self._unfinished(source, subject, all_wire_indices(windows, opts.ahead))
+        else:
+            pending = self._within(source, subject, pending, windows)
         handle = str(result["handle"])
         chunks = [pending[at : at + PLOT_CHUNK] for at in range(0, len(pending), PLOT_CHUNK)]
         self._emit("spawned", len(chunks))
         for chunk in chunks:
             wires, targets = zip(*chunk, strict=True)
             self._put(_PLOT, PlotTask(source, subject, handle, tuple(wires), tuple(targets)))
+
+    def _within(
+        self, source: Path, subject: str | None, pending: list[tuple[int, Path]], windows: int
+    ) -> list[tuple[int, Path]]:
+        """Windows the file has; the ones it lacks are ONE failure line, in --index terms."""
+        kept = [(wire, target) for wire, target in pending if wire > 0 or -wire < windows]
+        missing = len(pending) - len(kept)
+        if missing:
+            self._emit("planned", 1 - missing)
+            valid = f"--index 0..{windows - 1}" if windows else "no --index"
+            exc = RequestFailed(
+                f"{missing} of the windows asked do not exist: this data has {windows} "
+                f"windows ({valid}; --ahead for the next hour)",
+                code=ErrorCode.INDEX_OUT_OF_RANGE,
+            )
+            self._fail(source, None, None, exc, subject)
+        return kept
 
     def _each_subject(self, client: Client, source: Path) -> None:
         """`--subject all`: one file task per subject the daemon lists."""

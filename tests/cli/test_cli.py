@@ -311,3 +311,16 @@ def test_batch_stops_with_exit_3_when_the_daemon_goes_away(fake: FakeDaemon, wor
     result = glurpc(fake, "plot", "cgm.csv", "other.csv", "-i", "0..3", "-o", "out", "-j", "2")
     assert result.exit_code == 3
     assert "[connection_lost]" in result.stderr
+
+
+def test_an_overshooting_range_is_one_error_line(fake: FakeDaemon, workdir: Path) -> None:
+    fake.samples = 5
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "0..1000", "-o", "out")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: cgm.csv: 996 of the windows asked do not exist: this data has 5 windows "
+        "(--index 0..4; --ahead for the next hour) [index_out_of_range]"
+    ]
+    assert len(list((workdir / "out").iterdir())) == 5
+    assert fake.ops("plot")[0]["args"]["indices"] == [0, -1, -2, -3, -4]
