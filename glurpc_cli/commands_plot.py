@@ -111,14 +111,7 @@ def plot(
         if value is not None
     }  # fmt: skip
     try:
-        cli_indices = parse_index_spec(index_spec) if index_spec is not None else []
-        if every and index_spec is not None:
-            raise SpecError("--all already covers every window; drop --index")
-        if at is not None and (every or index_spec is not None or ahead):
-            raise SpecError("--at picks one window; drop --index, --ahead and --all")
-        if not cli_indices and not ahead and not every:
-            cli_indices = [0]
-        wires = wire_indices(cli_indices, ahead)
+        wires = _wires(index_spec, ahead, every, at)
         single = (len(files) == 1 and len(wires) == 1 and not every and subject != "all") or (
             at is not None
         )
@@ -152,6 +145,18 @@ def plot(
     )
     ctx = click.get_current_context()
     ctx.exit(run_batch(current_session(), sources, options))
+
+
+def _wires(index_spec: str | None, ahead: bool, every: bool, at: str | None) -> list[int]:
+    """Wire indices of `--index`/`--ahead` (0 when nothing is named); SpecError."""
+    cli_indices = parse_index_spec(index_spec) if index_spec is not None else []
+    if every and index_spec is not None:
+        raise SpecError("--all already covers every window; drop --index")
+    if at is not None and (every or index_spec is not None or ahead):
+        raise SpecError("--at picks one window; drop --index, --ahead and --all")
+    if not cli_indices and not ahead and not every:
+        cli_indices = [0]
+    return wire_indices(cli_indices, ahead)
 
 
 def plot_one(

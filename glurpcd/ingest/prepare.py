@@ -105,12 +105,7 @@ def prepare_readings(readings: Readings, sequence: str, screened: Screened | Non
         calibrations=len(readings.calibrations_ms), duplicates=int((counts - 1).sum()),
         quality_flagged=quality_flagged,
     )  # fmt: skip
-    stretches = [
-        Stretch(int(unique[s]), int(unique[e - 1]), int(e - s), int(p), bool(k))
-        for s, e, p, k in zip(
-            starts, ends, points, np.isin(np.arange(len(starts)), kept), strict=True
-        )
-    ]
+    stretches = _stretch_list(unique, starts, ends, points, kept)
     if len(kept) == 0:
         raise too_short_error(points, base.with_stretches(stretches, (), readings))
     grids = [
@@ -135,6 +130,16 @@ def prepare_readings(readings: Readings, sequence: str, screened: Screened | Non
         clipped=np.concatenate([g.clipped for g in grids]),
         accounting=accounting,
     )
+
+
+def _stretch_list(
+    unique: np.ndarray, starts: np.ndarray, ends: np.ndarray, points: np.ndarray, kept: np.ndarray
+) -> list[Stretch]:
+    chosen = np.isin(np.arange(len(starts)), kept)
+    return [
+        Stretch(int(unique[s]), int(unique[e - 1]), int(e - s), int(p), bool(k))
+        for s, e, p, k in zip(starts, ends, points, chosen, strict=True)
+    ]
 
 
 def grids_summary(

@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedFormatter, FixedLocator
@@ -94,10 +95,17 @@ class ForecastFigure:
         axes.set_axisbelow(True)
         self._title = figure.text(0.075, 0.945, "", fontsize=14, weight="bold")
         self._subtitle = figure.text(0.075, 0.902, "", fontsize=10, color="0.3")
+        self._legend = self._make_legend(figure)
+        self._axes = axes
+        self._legend_pixels: tuple[slice, slice, np.ndarray] | None = None
+        self._legend_cached = False
+
+    def _make_legend(self, figure: Figure) -> Legend:
+        """One entry per kind of mark; drawn once and cached for PNGs (`_png`)."""
         reading = Line2D([], [], color=OBSERVED_RGB, lw=1.8, marker="o", ms=4.5)
         hollow = Line2D([], [], ls="none", marker="o", ms=4.5, mfc="white", mec=OBSERVED_RGB)
         clipped = Line2D([], [], ls="none", marker="^", ms=7, mfc="white", mec=CLIPPED_RGB)
-        self._legend = figure.legend(
+        return figure.legend(
             handles=[
                 reading,
                 hollow,
@@ -120,9 +128,6 @@ class ForecastFigure:
             fontsize=9,
             columnspacing=1.2,
         )
-        self._axes = axes
-        self._legend_pixels: tuple[slice, slice, np.ndarray] | None = None
-        self._legend_cached = False
 
     def warm_up(self) -> None:
         """Load fonts and cache the legend now, so the first real plot is not slower."""
