@@ -41,12 +41,10 @@ def print_summary(result: dict[str, Any]) -> None:
     width = max((len(str(w.get("flag", ""))) for w in warnings), default=0)
     for warning in warnings:
         lines = warning.get("lines") or []
-        where = (
-            f" (lines {', '.join(str(n) for n in lines[:10])}{', ...' if len(lines) > 10 else ''})"
-        )
+        shown = ", ".join(str(n) for n in lines[:10]) + (", ..." if len(lines) > 10 else "")
+        where = f" ({'line' if len(lines) == 1 else 'lines'} {shown})" if lines else ""
         click.echo(
-            f"  {str(warning.get('flag', '')):<{width}}  {warning.get('message', '')}"
-            + (where if lines else "")
+            f"  {str(warning.get('flag', '')):<{width}}  {warning.get('message', '')}{where}"
         )
 
 

@@ -324,3 +324,21 @@ def test_an_overshooting_range_is_one_error_line(fake: FakeDaemon, workdir: Path
     ]
     assert len(list((workdir / "out").iterdir())) == 5
     assert fake.ops("plot")[0]["args"]["indices"] == [0, -1, -2, -3, -4]
+
+
+def test_process_shows_stretches_rows_and_warning_lines(fake: FakeDaemon, workdir: Path) -> None:
+    fake.handlers["process"] = lambda args: {
+        "handle": "ab" * 32,
+        "windows": 3,
+        "samples": 3,
+        "stretches": [
+            {"start": "s0", "end": "e0", "readings": 110, "windows": 3, "used": True},
+            {"start": "s1", "end": "e1", "readings": 20, "windows": 0, "used": False},
+        ],
+        "accounting": {"rows": 135, "used": 110, "too_short": 20, "other": 5},
+        "warnings": [{"flag": "truncated_line", "message": "1 last line cut", "lines": [136]}],
+    }
+    out = glurpc(fake, "process", "cgm.csv").stdout
+    assert "rows: 135 = 110 used + 20 too_short + 5 other" in out
+    assert "s1 .. e1      20 readings       0 windows  (not used)" in out
+    assert "1 last line cut (line 136)" in out
