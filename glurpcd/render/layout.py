@@ -65,7 +65,9 @@ def _y_limits(
     values = values[np.isfinite(values)]
     low = min(float(values.min()), target[0]) - margin
     high = max(float(values.max()), target[1]) + margin
-    return max(0.0, np.floor(low / step) * step), np.ceil(high / step) * step
+    bottom = np.floor(low / step) * step
+    # Glucose is never negative, so the axis stops at 0 unless a fan reaches below it.
+    return (max(0.0, bottom) if values.min() >= 0 else bottom), np.ceil(high / step) * step
 
 
 def _fan_support(forecast: WindowForecast, factor: float) -> tuple[np.ndarray, np.ndarray]:
