@@ -72,7 +72,7 @@ def measure(name: str, model: Path | None, args: argparse.Namespace, base: Path)
         spans = [f"{k * n}..{(k + 1) * n - 1}" for k in range(3)]
         seconds = {
             "forecast": cli(socket, "forecast", export, "--index", spans[0]),
-            "plot": cli(socket, "plot", export, "--index", spans[1], "-o", str(folder / "png"),
+            "plot": cli(socket, "plot", export, "--index", spans[1], "-o", f"{folder / 'png'}/",
                         "--jobs", "2"),
         }  # fmt: skip
         rate = one_by_one_rate(socket, data, 2 * n if not args.all else total - ONE_BY_ONE)

@@ -24,9 +24,9 @@ from glurpc_wire.codes import ErrorCode
 
 from .client import Client
 from .errors import GlurpcError, OverloadedError, PermissionDenied, RequestFailed
-from .output import write_atomic
+from .output import OutputError, is_complete_image, prepare_directory, write_output
 from .report import BatchReporter
-from .session import Session
+from .session import Session, read_source
 from .targets import OutputPlan, all_wire_indices, cli_index
 
 OVERLOADED_ATTEMPTS = 5
@@ -78,8 +78,9 @@ class Batch:
         self._clients_lock = threading.Lock()
 
     def run(self, sources: list[Path]) -> int:
-        if self.options.plan.stdout is False:
-            self.options.plan.directory.mkdir(parents=True, exist_ok=True)
+        plan = self.options.plan
+        if not plan.stdout and plan.file is None:
+            prepare_directory(plan.directory, plan.create)
         # The first connection may autostart the daemon; the others must not race it.
         first = self._register(self.session.connect())
         for source in sources:
@@ -174,7 +175,7 @@ class Batch:
                 return
         args = {"csv": b"", **self._upload(subject)}
         try:
-            args["csv"] = source.read_bytes()
+            args["csv"] = read_source(source)
             result = self._patiently(lambda: client.call("process", args))
         except (RequestFailed, OSError) as exc:
             if isinstance(exc, PermissionDenied):
@@ -214,7 +215,7 @@ class Batch:
     def _each_subject(self, client: Client, source: Path) -> None:
         """`--subject all`: one file task per subject the daemon lists."""
         try:
-            listing = client.call("process", {"csv": source.read_bytes(), **self._upload(None)})
+            listing = client.call("process", {"csv": read_source(source), **self._upload(None)})
         except (RequestFailed, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
@@ -240,7 +241,7 @@ class Batch:
         for wire in wires:
             target = opts.plan.path_for(source, wire, opts.fmt, subject)
             assert target is not None  # a batch never writes to stdout (targets.py)
-            if opts.skip_existing and target.exists():
+            if opts.skip_existing and is_complete_image(target, opts.fmt):
                 self._emit("record", _record(source, wire, target, "skipped", subject))
             else:
                 pending.append((wire, target))
@@ -255,7 +256,7 @@ class Batch:
                 if exc.code != ErrorCode.NOT_FOUND:
                     raise
                 # Evicted since `process`: send the csv again and retry once.
-                args = {"csv": task.source.read_bytes(), **self._upload(task.subject)}
+                args = {"csv": read_source(task.source), **self._upload(task.subject)}
                 handle = str(client.call("process", args)["handle"])
                 result = self._patiently(lambda: self._plot_call(client, task, handle))
         except (RequestFailed, OSError) as exc:
@@ -267,8 +268,8 @@ class Batch:
         images = result.get("images") or [result]
         for wire, target, entry in zip(task.wires, task.targets, images, strict=True):
             try:
-                write_atomic(target, entry["image"])
-            except OSError as exc:
+                write_output(target, entry["image"])
+            except (OutputError, OSError) as exc:
                 self._fail(task.source, wire, target, exc, task.subject)
                 continue
             record = _record(task.source, wire, target, "written", task.subject)

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from .errors import RequestFailed
-from .output import StageStatus, info, json_line, stderr_is_tty, write_atomic, write_stdout_bytes
+from .output import StageStatus, info, json_line, stderr_is_tty, write_output, write_stdout_bytes
 from .process_view import print_summary, write_windows
 from .selection import (
     all_windows,
@@ -57,7 +57,7 @@ def convert(file: str, output: str | None, subject: str | None, sequence: str) -
     if output is None or output == "-":
         write_stdout_bytes(result["csv"])
     else:
-        write_atomic(Path(output), result["csv"])
+        write_output(Path(output), result["csv"])
 
 
 @click.command()

@@ -13,7 +13,17 @@ from pathlib import Path
 import click
 
 from .errors import RequestFailed
-from .output import StageStatus, info, json_line, stderr_is_tty, write_atomic, write_stdout_bytes
+from .output import (
+    StageStatus,
+    info,
+    is_complete_image,
+    json_line,
+    prepare_directory,
+    refuse_binary_to_terminal,
+    stderr_is_tty,
+    write_output,
+    write_stdout_bytes,
+)
 from .selection import (
     at_option,
     selection_args,
@@ -24,17 +34,21 @@ from .selection import (
 )
 from .session import current_session, read_input
 from .targets import (
+    IMAGE_FORMATS,
     OutputPlan,
     SpecError,
     cli_index,
     find_collisions,
+    image_format,
     parse_index_spec,
     plan_outputs,
     wire_indices,
 )
 
-FORMATS = click.Choice(["png", "svg", "pdf"])
+FORMATS = click.Choice(IMAGE_FORMATS)
 FILE = click.Path(dir_okay=False, allow_dash=True)
+FORMAT_HELP = "Image format (default: the -o file's extension, else png)."
+FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
 
 
 @click.command()
@@ -54,7 +68,8 @@ FILE = click.Path(dir_okay=False, allow_dash=True)
     metavar="OUT",
     help="File, directory (several images) or - for stdout. Default: ./FILE_iN.FMT.",
 )
-@click.option("-f", "--format", "fmt", type=FORMATS, default="png", show_default=True)
+@click.option("-f", "--format", "fmt", type=FORMATS, default=None, help=FORMAT_HELP)
+@click.option("--force-binary", is_flag=True, help=FORCE_BINARY_HELP)
 @click.option(
     "-j",
     "--jobs",
@@ -63,7 +78,9 @@ FILE = click.Path(dir_okay=False, allow_dash=True)
     show_default=True,
     help="Parallel connections for many files or windows.",
 )
-@click.option("--skip-existing", is_flag=True, help="Keep outputs that exist (resume a batch).")
+@click.option(
+    "--skip-existing", is_flag=True, help="Keep outputs that are complete images (resume a batch)."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per image on stdout.")
 @at_option
 @units_option
@@ -82,7 +99,8 @@ def plot(
     ahead: bool,
     every: bool,
     output: str | None,
-    fmt: str,
+    fmt: str | None,
+    force_binary: bool,
     jobs: int,
     skip_existing: bool,
     as_json: bool,
@@ -116,25 +134,30 @@ def plot(
             at is not None
         )
         plan = plan_outputs(output, single)
+        image = image_format(fmt, plan)
+        if files.count("-") > 1:
+            raise SpecError("stdin (-) can be read once; name it once")
         sources = [Path(name) for name in files]
         clashes = find_collisions(sources)
         if clashes and plan.file is None:
             raise SpecError(f"several inputs are named {', '.join(clashes)}: outputs would clash")
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
+    if plan.stdout:
+        refuse_binary_to_terminal(force_binary)
     if at is not None and (len(files) != 1 or subject == "all"):
         raise click.UsageError("--at plots one window of one file and one subject")
     upload = upload_args(subject, sequence)
     if single:
         request = {**upload, **style, **selection_args(wires, at)}
-        plot_one(files[0], request, fmt, plan, skip_existing, as_json)
+        plot_one(files[0], request, image, plan, skip_existing, as_json)
         return
     from .batch import BatchOptions, run_batch  # only batches pay for threads and queues
 
     options = BatchOptions(
         wires=None if every else wires,
         ahead=ahead,
-        fmt=fmt,
+        fmt=image,
         plan=plan,
         jobs=jobs,
         skip_existing=skip_existing,
@@ -172,11 +195,14 @@ def plot_one(
     subject = request.get("subject")
     wire = request.get("index")
     target = plan.path_for(Path(file), wire, fmt, subject) if wire is not None else None
-    if wire is not None and target is not None and skip_existing and target.exists():
-        if as_json:
-            json_line({**_record(file, int(wire), target, subject), "status": "skipped"})
-        return
+    if wire is not None and target is not None and skip_existing:
+        if is_complete_image(target, fmt):
+            if as_json:
+                json_line({**_record(file, int(wire), target, subject), "status": "skipped"})
+            return
     data = read_input(file)
+    if plan.file is None and not plan.stdout:
+        prepare_directory(plan.directory, plan.create)
     with current_session().connect() as client, StageStatus(f"plot {file}") as progress:
         try:
             result = client.call(
@@ -197,14 +223,16 @@ def plot_one(
 @click.command("quick-plot")
 @click.argument("file", type=FILE)
 @click.option("-o", "--output", metavar="OUT", help="File or - for stdout. Default ./FILE_i0.FMT.")
-@click.option("-f", "--format", "fmt", type=FORMATS, default="png", show_default=True)
+@click.option("-f", "--format", "fmt", type=FORMATS, default=None, help=FORMAT_HELP)
+@click.option("--force-binary", is_flag=True, help=FORCE_BINARY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="A JSON line about the image on stdout.")
 @units_option
 @upload_options
 def quick_plot(
     file: str,
     output: str | None,
-    fmt: str,
+    fmt: str | None,
+    force_binary: bool,
     as_json: bool,
     units: str | None,
     subject: str | None,
@@ -213,13 +241,18 @@ def quick_plot(
     """Plot the latest window in one step and show the file's warnings."""
     try:
         plan = plan_outputs(output, single=True)
+        image = image_format(fmt, plan)
         if subject == "all":
             raise SpecError("quick-plot shows one subject; use plot --subject all")
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
-    target = plan.path_for(Path(file), 0, fmt, subject)
+    if plan.stdout:
+        refuse_binary_to_terminal(force_binary)
+    target = plan.path_for(Path(file), 0, image, subject)
     data = read_input(file)
-    args = {"csv": data, "format": fmt, **upload_args(subject, sequence)}
+    if target is not None and plan.file is None:
+        prepare_directory(plan.directory, plan.create)
+    args = {"csv": data, "format": image, **upload_args(subject, sequence)}
     if units is not None:
         args["units"] = units
     with current_session().connect() as client, StageStatus(f"quick-plot {file}") as progress:
@@ -255,8 +288,7 @@ def save_image(image: bytes, target: Path | None) -> None:
     if target is None:
         write_stdout_bytes(image)
     else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, image)
+        write_output(target, image)
 
 
 def _summary(result: dict) -> dict:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from ..engine import Engine, Lane
 from ..errors import ErrorCode, OpError
 from ..lifecycle import JobSpec, Request
 from .args import optional_str, required_bytes
+from .owners import Owners
 from .results import ResultStore, series_key, upload_key
 
 SEQUENCE_CHOICES = ("all", "latest", "longest")
@@ -63,6 +65,7 @@ class UploadResolver:
         self.results = results
         self.engine = engine
         self.forecast_tag = forecast_tag
+        self.owners = Owners(os.getuid())
         # Decoded series of recently used handles (bounded; bytes stay in the cache).
         self._decoded: OrderedDict[str, ingest.PreparedData] = OrderedDict()
         self._decoded_limit = decoded_limit
@@ -80,13 +83,17 @@ class UploadResolver:
             handle = args["handle"]
             if not is_handle(handle):
                 raise OpError.bad_request("'handle' must be 64 lowercase hex digits")
-            prepared = await self.load(handle)
+            # Another user's handle answers exactly as an unknown one (owners.py).
+            prepared = await self.load(handle) if self.owners.allows(handle, request.uid) else None
             if prepared is None:
                 raise OpError(
                     ErrorCode.NOT_FOUND, f"unknown or evicted handle {handle}", {"handle": handle}
                 )
             return Resolved(handle, prepared, fresh=False, upload=upload_facts(prepared))
-        return await self.from_upload(request, required_bytes(args, "csv"), _settings(args), force)
+        raw = required_bytes(args, "csv")
+        resolved = await self.from_upload(request, raw, _settings(args), force)
+        self.owners.grant(resolved.handle, request.uid)
+        return resolved
 
     async def subjects(self, request: Request, raw: bytes) -> list[str]:
         """Subject ids of a table with an id column ([] for a one-person export)."""
@@ -157,6 +164,7 @@ class UploadResolver:
             self._decoded.clear()
         else:
             self._decoded.pop(handle, None)
+        self.owners.forget(handle)
 
 
 def _upload_entry(data: bytes | None) -> dict[str, Any] | None:

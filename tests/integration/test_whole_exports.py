@@ -131,7 +131,7 @@ def test_subjects_one_all_and_listing_agree(daemon, files, tmp_path) -> None:
     )
     assert json_lines(at_b.stdout)[0]["index"] == 3
     out = tmp_path / "plots"
-    glurpc(daemon, "plot", str(path), "--subject", "all", "-i", "0", "-o", str(out))
+    glurpc(daemon, "plot", str(path), "--subject", "all", "-i", "0", "-o", f"{out}/")
     names = sorted(p.name for p in out.iterdir())
     assert names == ["cohort_A_i0.png", "cohort_B_i0.png", "cohort_C_i0.png"]
     for name in names:
