@@ -176,6 +176,7 @@ def _forecast_ops(
         model_id=forecaster.model_id,
         precompute_windows=config.precompute_windows(device),
         background_cap=config.background_jobs,
+        model_facts={"seed": forecaster.seed, "samples": forecaster.samples},
     )
 
 

@@ -40,7 +40,8 @@ def _table(rows: list[str]) -> list[str]:
         " ".join("lx" for _ in header) + ".",
     ]
     for row in [header, *body]:
-        out.append("@".join(f"T{{\n{escape(cell)}\nT}}" for cell in row))
+        # .na: narrow cells cannot be justified without warnings; left-align them.
+        out.append("@".join(f"T{{\n.na\n{escape(cell)}\nT}}" for cell in row))
     out.append(".TE")
     return out
 
