@@ -13,9 +13,17 @@ from typing import Any
 
 import click
 
+from .engine import EngineArgs, engine_options, run_on_ray
 from .output import StageStatus, info, json_line, stderr_is_tty, write_atomic, write_stdout_bytes
 from .session import current_session, read_input
-from .targets import AHEAD_WIRE_INDEX, cli_index
+from .targets import (
+    AHEAD_WIRE_INDEX,
+    OutputPlan,
+    SpecError,
+    cli_index,
+    parse_index_spec,
+    wire_indices,
+)
 
 FILE = click.Path(dir_okay=False, allow_dash=True)
 QUANTILE_KEYS = ("0.05", "0.25", "0.5", "0.75", "0.95")
@@ -62,21 +70,62 @@ def process(file: str, force: bool, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("file", type=FILE)
+@click.argument("files", nargs=-1, required=True, type=FILE)
 @click.option(
+    "-i",
     "--index",
-    "index",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Windows before the latest one (0 is the latest with a known next hour).",
+    "index_spec",
+    metavar="N|LIST|A..B",
+    help="Windows before the latest (0 = latest with a known next hour). Default 0. "
+    "Several windows or files: --engine ray.",
 )
 @click.option("--ahead", is_flag=True, help="The pure forecast of the hour after the data.")
+@click.option("--all", "every", is_flag=True, help="Every window of each file (--engine ray).")
 @click.option("--json", "fmt", flag_value="json", default=True, help="JSON object (default).")
 @click.option("--csv", "fmt", flag_value="csv", help="CSV: one row per time step.")
-def forecast(file: str, index: int, ahead: bool, fmt: str) -> None:
-    """Print one window's history, truth, median and quantiles."""
-    wire = AHEAD_WIRE_INDEX if ahead else -index
+@click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (--engine ray).")
+@engine_options
+def forecast(
+    files: tuple[str, ...],
+    index_spec: str | None,
+    ahead: bool,
+    every: bool,
+    fmt: str,
+    output: str | None,
+    engine: EngineArgs,
+) -> None:
+    """Print forecast windows: history, truth, median and quantiles.
+
+    \b
+    glurpc forecast cgm.csv --index 3
+    glurpc forecast cohort/*.csv --all --engine ray -o cohort.jsonl
+    """
+    try:
+        wires = _forecast_wires(index_spec, ahead, every)
+    except SpecError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if engine.ray:
+        job = {"kind": "forecast", "plan": OutputPlan(stdout=True), "fmt": fmt, "output": output}
+        click.get_current_context().exit(run_on_ray(files, engine, wires, ahead, **job))
+    if len(files) > 1 or wires is None or len(wires) > 1 or output is not None:
+        raise click.UsageError("several files or windows, and -o, need --engine ray")
+    forecast_one(files[0], wires[0], fmt)
+
+
+def _forecast_wires(index_spec: str | None, ahead: bool, every: bool) -> list[int] | None:
+    """Wire indices to forecast; None for --all."""
+    if every:
+        if index_spec is not None:
+            raise SpecError("--all already covers every window; drop --index")
+        return None
+    indices = parse_index_spec(index_spec) if index_spec is not None else []
+    if ahead and index_spec is None:
+        return [AHEAD_WIRE_INDEX]
+    return wire_indices(indices or [0], ahead)
+
+
+def forecast_one(file: str, wire: int, fmt: str) -> None:
+    """One window of one file, through the daemon."""
     data = read_input(file)
     with current_session().connect() as client, StageStatus(f"forecast {file}") as progress:
         result = client.forecast(csv=data, index=wire, on_progress=progress)

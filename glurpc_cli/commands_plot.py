@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from .engine import EngineArgs, engine_options, run_on_ray
 from .output import StageStatus, info, json_line, stderr_is_tty, write_atomic, write_stdout_bytes
 from .session import current_session, read_input
 from .targets import (
@@ -56,6 +57,7 @@ FILE = click.Path(dir_okay=False, allow_dash=True)
 )
 @click.option("--skip-existing", is_flag=True, help="Keep outputs that exist (resume a batch).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per image on stdout.")
+@engine_options
 def plot(
     files: tuple[str, ...],
     index_spec: str | None,
@@ -66,6 +68,7 @@ def plot(
     jobs: int,
     skip_existing: bool,
     as_json: bool,
+    engine: EngineArgs,
 ) -> None:
     """Plot forecast windows of one or more CGM files.
 
@@ -73,6 +76,7 @@ def plot(
     glurpc plot cgm.csv --index 3 -o fig.png
     glurpc plot cgm.csv --index 0..23 -o out/
     glurpc plot cohort/*.csv --all -o out/ --jobs 4 --skip-existing
+    glurpc plot cohort/*.csv --all -o out/ --engine ray --skip-existing
     """
     try:
         cli_indices = parse_index_spec(index_spec) if index_spec is not None else []
@@ -87,8 +91,15 @@ def plot(
         clashes = find_collisions(sources)
         if clashes and plan.file is None:
             raise SpecError(f"several inputs are named {', '.join(clashes)}: outputs would clash")
+        if engine.ray and plan.stdout:
+            raise SpecError("--engine ray writes files: give -o FILE or -o DIR")
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
+    ctx = click.get_current_context()
+    if engine.ray:
+        job = {"kind": "plot", "plan": plan, "fmt": fmt, "skip_existing": skip_existing}
+        wanted = None if every else wires
+        ctx.exit(run_on_ray(files, engine, wanted, ahead, as_json=as_json, **job))
     if single:
         plot_one(files[0], wires[0], fmt, plan, skip_existing, as_json)
         return
@@ -103,7 +114,6 @@ def plot(
         skip_existing=skip_existing,
         as_json=as_json,
     )
-    ctx = click.get_current_context()
     ctx.exit(run_batch(current_session(), sources, options))
 
 

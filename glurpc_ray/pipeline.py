@@ -1,0 +1,139 @@
+"""Run a cohort on Ray: build the Ray Data pipeline, follow it, report.
+
+Layer: cohort engine, driver side (the `glurpc` process). It joins or starts
+the cluster, puts the model's weights in the object store once, chains the
+stages (read+prepare tasks -> model actors -> render or format tasks) and
+reads the records coming out: the progress bar over windows, report lines,
+forecast text. Ctrl-C stops the writers first (guard.py), then leaves the
+cluster, which cancels the job's tasks and actors.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from glurpc_cli.report import BatchReporter
+from glurpc_wire.codes import ErrorCode, ExitCode
+
+from .cluster import TASK_CPUS, ActorPlan, connect, plan_actors
+from .guard import OutputGuard
+from .options import CohortOptions
+from .rows import meta
+from .sink import TextSink
+from .stages import ModelStage, format_windows, prepare_file, render_windows
+
+RENDER_BATCH = 16  # windows per render task: one prepared figure serves them all
+
+
+class CohortReporter(BatchReporter):
+    """The local batch's report, with the run's throughput in its summary."""
+
+    def __init__(self, as_json: bool, actors: ActorPlan, label: str) -> None:
+        super().__init__(as_json, label=label)
+        self.actors = actors
+        self.started = time.monotonic()
+
+    def summary(self) -> str:
+        elapsed = time.monotonic() - self.started
+        done = self.counts["written"]
+        rate = done / elapsed if elapsed > 0 else 0.0
+        return (
+            f"{super().summary()}; {done} windows in {elapsed:.1f} s "
+            f"({rate:.2f} windows/s, {self.actors.describe()})"
+        )
+
+
+def output_directory(options: CohortOptions) -> Path:
+    plan = options.plan
+    folder = plan.file.parent if plan.file is not None else plan.directory
+    return options.local(folder)
+
+
+def build_dataset(
+    ray: Any, files: list[str], options: CohortOptions, actors: ActorPlan, guard: OutputGuard | None
+) -> Any:
+    from glurpcd.model import resolve_model_path
+
+    path, source = resolve_model_path(options.model.model)
+    weights = path.read_bytes()
+    data = ray.data.from_items([{"file": name} for name in files], override_num_blocks=len(files))
+    data = data.flat_map(
+        prepare_file, fn_kwargs={"options": options, "chunk": actors.chunk}, num_cpus=TASK_CPUS
+    )
+    data = data.map_batches(
+        ModelStage,
+        fn_constructor_kwargs={
+            "weights": weights,
+            "name": path.name,
+            "source": source,
+            "settings": options.model,
+        },
+        batch_format="pyarrow",
+        batch_size=1,  # one chunk of one file per call
+        compute=ray.data.ActorPoolStrategy(size=actors.count),
+        num_cpus=1.0,
+        num_gpus=actors.gpus_each,
+    )
+    if options.kind == "plot":
+        assert guard is not None
+        return data.map_batches(
+            render_windows,
+            fn_kwargs={"guard": guard, "fmt": options.fmt},
+            batch_format="pyarrow",
+            batch_size=RENDER_BATCH,
+            num_cpus=TASK_CPUS,
+        )
+    return data.map_batches(
+        format_windows,
+        fn_kwargs={"fmt": options.fmt},
+        batch_format="pyarrow",
+        batch_size=RENDER_BATCH,
+        num_cpus=TASK_CPUS,
+    )
+
+
+def follow(data: Any, reporter: CohortReporter, sink: TextSink | None) -> None:
+    for item in data.iter_rows():
+        info = meta(item)
+        if item["kind"] == "plan":
+            reporter.grow(int(info["planned"]))
+            continue
+        text = info.pop("text", None)
+        if text is not None and sink is not None:
+            sink.write(text)
+        exit_code = ErrorCode(info["code"]).exit_code if info["status"] == "failed" else None
+        reporter.record(info, exit_code)
+
+
+def run_cohort(files: list[str], options: CohortOptions) -> int:
+    """The exit code: 0, or the first failure's; KeyboardInterrupt after cleaning up."""
+    ray = connect(options.address)
+    guard: OutputGuard | None = None
+    sink: TextSink | None = None
+    try:
+        actors = plan_actors(ray.cluster_resources(), options.model, options.actors)
+        if options.kind == "plot":
+            folder = output_directory(options)
+            folder.mkdir(parents=True, exist_ok=True)
+            guard = OutputGuard.create(folder)
+        else:
+            sink = TextSink(options.output, options.fmt)
+        data = build_dataset(ray, files, options, actors, guard)
+        label = "plotting" if options.kind == "plot" else "forecasting"
+        with CohortReporter(options.as_json, actors, label) as reporter:
+            follow(data, reporter, sink)
+    except BaseException:
+        if guard is not None:
+            guard.cancel()
+        if sink is not None:
+            sink.discard()
+        raise
+    finally:
+        ray.shutdown()
+    if guard is not None:
+        guard.finish()
+    if sink is not None:
+        sink.finish()
+    return int(reporter.exit_code() or ExitCode.OK)
