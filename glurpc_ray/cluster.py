@@ -18,6 +18,10 @@ from .options import ModelSettings
 
 TASK_CPUS = 0.5  # a read/prepare or render task: light next to a model actor
 ACTOR_CPUS = 1.0
+# Ray Data closes an output block once it holds this much; small blocks let a
+# chunk's forecasts (~4 KB per window) reach the renderers, and their records
+# the progress bar, a chunk at a time instead of a file at a time.
+BLOCK_BYTES = 128 * 1024
 PASSES_PER_CHUNK = 8  # forward passes per actor call: progress moves, overhead amortised
 
 
@@ -52,10 +56,11 @@ def connect(address: str | None) -> Any:
     )
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
+    context.target_max_block_size = BLOCK_BYTES
     context.print_on_execution_start = False
     context.execution_options.preserve_order = True  # output order follows the inputs
     context.execution_options.verbose_progress = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
     return ray
 
 

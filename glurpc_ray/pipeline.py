@@ -10,6 +10,8 @@ cluster, which cancels the job's tasks and actors.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from .cluster import TASK_CPUS, ActorPlan, connect, plan_actors
 from .guard import OutputGuard
 from .options import CohortOptions
 from .rows import meta
-from .sink import TextSink
+from .sink import TextSink, json_text
 from .stages import ModelStage, format_windows, prepare_file, render_windows
 
 RENDER_BATCH = 16  # windows per render task: one prepared figure serves them all
@@ -30,8 +32,8 @@ RENDER_BATCH = 16  # windows per render task: one prepared figure serves them al
 class CohortReporter(BatchReporter):
     """The local batch's report, with the run's throughput in its summary."""
 
-    def __init__(self, as_json: bool, actors: ActorPlan, label: str) -> None:
-        super().__init__(as_json, label=label)
+    def __init__(self, actors: ActorPlan, label: str) -> None:
+        super().__init__(False, label=label)  # JSON records go to the run's sink
         self.actors = actors
         self.started = time.monotonic()
 
@@ -57,7 +59,7 @@ def build_dataset(
     from glurpcd.model import resolve_model_path
 
     path, source = resolve_model_path(options.model.model)
-    weights = path.read_bytes()
+    weights = ray.put(path.read_bytes())  # once; every actor reads it from the object store
     data = ray.data.from_items([{"file": name} for name in files], override_num_blocks=len(files))
     data = data.flat_map(
         prepare_file, fn_kwargs={"options": options, "chunk": actors.chunk}, num_cpus=TASK_CPUS
@@ -65,7 +67,7 @@ def build_dataset(
     data = data.map_batches(
         ModelStage,
         fn_constructor_kwargs={
-            "weights": weights,
+            "weights": [weights],
             "name": path.name,
             "source": source,
             "settings": options.model,
@@ -94,46 +96,53 @@ def build_dataset(
     )
 
 
-def follow(data: Any, reporter: CohortReporter, sink: TextSink | None) -> None:
+def follow(data: Any, reporter: CohortReporter, sink: TextSink) -> None:
     for item in data.iter_rows():
         info = meta(item)
         if item["kind"] == "plan":
             reporter.grow(int(info["planned"]))
             continue
-        text = info.pop("text", None)
-        if text is not None and sink is not None:
-            sink.write(text)
+        text = info.pop("text", None)  # a forecast's JSON or CSV text
+        if text is None and sink.records:  # plot --json: the record itself
+            text = json_text(info)
+        sink.write(text or "")
         exit_code = ErrorCode(info["code"]).exit_code if info["status"] == "failed" else None
         reporter.record(info, exit_code)
 
 
 def run_cohort(files: list[str], options: CohortOptions) -> int:
-    """The exit code: 0, or the first failure's; KeyboardInterrupt after cleaning up."""
-    ray = connect(options.address)
+    """The exit code: 0, or the first failure's; KeyboardInterrupt after cleaning up.
+
+    Ray's driver prints cluster messages (a killed actor, a retried task) to
+    stdout; while it runs, stdout is stderr, and results go to the stream the
+    command was given."""
+    sink = TextSink(options.output, options.fmt, records=options.as_json)
     guard: OutputGuard | None = None
-    sink: TextSink | None = None
     try:
-        actors = plan_actors(ray.cluster_resources(), options.model, options.actors)
-        if options.kind == "plot":
-            folder = output_directory(options)
-            folder.mkdir(parents=True, exist_ok=True)
-            guard = OutputGuard.create(folder)
-        else:
-            sink = TextSink(options.output, options.fmt)
-        data = build_dataset(ray, files, options, actors, guard)
-        label = "plotting" if options.kind == "plot" else "forecasting"
-        with CohortReporter(options.as_json, actors, label) as reporter:
-            follow(data, reporter, sink)
+        with contextlib.redirect_stdout(sys.stderr):
+            ray = connect(options.address)
+            try:
+                actors = plan_actors(ray.cluster_resources(), options.model, options.actors)
+                if options.kind == "plot":
+                    guard = _guard(options)
+                data = build_dataset(ray, files, options, actors, guard)
+                label = "plotting" if options.kind == "plot" else "forecasting"
+                with CohortReporter(actors, label) as reporter:
+                    follow(data, reporter, sink)
+            finally:
+                ray.shutdown()
     except BaseException:
         if guard is not None:
             guard.cancel()
-        if sink is not None:
-            sink.discard()
+        sink.discard()
         raise
-    finally:
-        ray.shutdown()
     if guard is not None:
         guard.finish()
-    if sink is not None:
-        sink.finish()
+    sink.finish()
     return int(reporter.exit_code() or ExitCode.OK)
+
+
+def _guard(options: CohortOptions) -> OutputGuard:
+    folder = output_directory(options)
+    folder.mkdir(parents=True, exist_ok=True)
+    return OutputGuard.create(folder)

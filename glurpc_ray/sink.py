@@ -1,4 +1,4 @@
-"""Where `glurpc forecast --engine ray` puts its text: stdout, or one file.
+"""Where a Ray run's results go: stdout, or one file (`forecast -o`).
 
 Layer: cohort engine, driver side. Lines go to stdout as they arrive (flushed,
 so a pipe sees them at once), or to a temporary file beside `-o FILE` that is
@@ -8,21 +8,33 @@ old file (or nothing), never half a table.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from glurpc_cli.commands_data import QUANTILE_KEYS
+from glurpc_cli.output import json_line
 
 CSV_HEADER = ",".join(
     ["file", "index", "time", "history", "truth", "median", *(f"q{key}" for key in QUANTILE_KEYS)]
 )
 
 
+def json_text(record: dict[str, Any]) -> str:
+    """One record as the JSON line the CLI prints everywhere."""
+    stream = io.StringIO()
+    json_line(record, stream)
+    return stream.getvalue()
+
+
 class TextSink:
-    def __init__(self, output: str | None, fmt: str) -> None:
+    """`records`: plot runs with --json print their report records here."""
+
+    def __init__(self, output: str | None, fmt: str, *, records: bool = False) -> None:
+        self.records = records
         self.target = Path(output) if output not in (None, "-") else None
         self.temporary: Path | None = None
         self.stream: IO[str] = sys.stdout
@@ -34,6 +46,8 @@ class TextSink:
             self.write(CSV_HEADER + "\n")
 
     def write(self, text: str) -> None:
+        if not text:
+            return
         self.stream.write(text)
         if self.target is None:
             self.stream.flush()

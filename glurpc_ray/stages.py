@@ -19,13 +19,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from glurpc_cli.output import json_line
 from glurpcd.ops.results import decode_forecast, encode_forecast
 
 from .guard import OutputGuard
 from .options import CohortOptions, ModelSettings
 from .rows import items, meta, record_row, row, table
 from .selection import failure, plan_file, record
+from .sink import json_text
 
 
 def prepare_file(item: dict[str, Any], options: CohortOptions, chunk: int) -> list[dict[str, Any]]:
@@ -47,15 +47,19 @@ def prepare_file(item: dict[str, Any], options: CohortOptions, chunk: int) -> li
 
 class ModelStage:
     """map_batches callable class: each actor loads the model once, from bytes the
-    driver put in the object store (no shared file system needed)."""
+    driver put in the object store (no shared file system needed). The reference
+    comes wrapped in a one-item list so Ray hands it over unresolved, and the
+    actor fetches the weights itself, once."""
 
-    def __init__(self, weights: bytes, name: str, source: str, settings: ModelSettings) -> None:
+    def __init__(self, weights: list[Any], name: str, source: str, settings: ModelSettings) -> None:
+        import ray
+
         from glurpcd.model import Forecaster, resolve_device
 
         folder = Path(tempfile.mkdtemp(prefix="glurpc-model-"))
         try:
             path = folder / name  # the same name: the model id (shown on plots) keeps its stem
-            path.write_bytes(weights)
+            path.write_bytes(ray.get(weights[0]))
             self.forecaster = Forecaster(
                 path,
                 source=source,
@@ -140,10 +144,8 @@ def format_windows(batch: pa.Table, fmt: str) -> pa.Table:
 
 def _json_text(result: dict[str, Any], done: dict[str, Any]) -> str:
     """The exact line `glurpc forecast FILE --index N --json` prints."""
-    stream = io.StringIO()
     where = {key: done[key] for key in ("file", "index", "wire_index")}
-    json_line({**result, **where}, stream)
-    return stream.getvalue()
+    return json_text({**result, **where})
 
 
 def _csv_text(result: dict[str, Any], done: dict[str, Any]) -> str:
