@@ -126,6 +126,12 @@ def run_on_ray(
         device=engine.device or ModelSettings.device,
     )
     selection = Selection(None if wires is None else tuple(wires), ahead)
-    cluster = {"address": engine.address, "actors": engine.actors, "cwd": os.getcwd()}
-    options = CohortOptions(**job, selection=selection, model=settings, **cluster)
+    options = CohortOptions(
+        **job,
+        selection=selection,
+        model=settings,
+        address=engine.address,
+        actors=engine.actors,
+        cwd=os.getcwd(),
+    )
     return run_guarded(list(files), options)

@@ -37,6 +37,10 @@ class CohortReporter(BatchReporter):
         self.actors = actors
         self.started = time.monotonic()
 
+    def __enter__(self) -> CohortReporter:
+        super().__enter__()
+        return self
+
     def summary(self) -> str:
         elapsed = time.monotonic() - self.started
         done = self.counts["written"]
