@@ -21,7 +21,7 @@ from glurpc_wire.codes import ErrorCode, ExitCode
 
 from .cluster import TASK_CPUS, ActorPlan, connect, plan_actors
 from .guard import OutputGuard
-from .options import CohortOptions
+from .options import CohortOptions, ModelSettings
 from .rows import meta
 from .sink import TextSink, json_text
 from .stages import ModelStage, format_windows, prepare_file, render_windows
@@ -57,12 +57,25 @@ def output_directory(options: CohortOptions) -> Path:
     return options.local(folder)
 
 
-def build_dataset(
-    ray: Any, files: list[str], options: CohortOptions, actors: ActorPlan, guard: OutputGuard | None
-) -> Any:
-    from glurpcd.model import resolve_model_path
+def checked_model(settings: ModelSettings) -> tuple[Path, str]:
+    """The weights file the daemon would load, loaded once here on the CPU: a
+    missing or broken model is one clear error before any cluster starts."""
+    from glurpcd.model import Forecaster, resolve_model_path
 
-    path, source = resolve_model_path(options.model.model)
+    path, source = resolve_model_path(settings.model)
+    Forecaster(path, source=source, samples=settings.samples, seed=settings.seed)
+    return path, source
+
+
+def build_dataset(
+    ray: Any,
+    files: list[str],
+    options: CohortOptions,
+    actors: ActorPlan,
+    guard: OutputGuard | None,
+    model: tuple[Path, str],
+) -> Any:
+    path, source = model
     weights = ray.put(path.read_bytes())  # once; every actor reads it from the object store
     data = ray.data.from_items([{"file": name} for name in files], override_num_blocks=len(files))
     data = data.flat_map(
@@ -121,28 +134,36 @@ def run_cohort(files: list[str], options: CohortOptions) -> int:
     stdout; while it runs, stdout is stderr, and results go to the stream the
     command was given."""
     sink = TextSink(options.output, options.fmt, records=options.as_json)
-    guard: OutputGuard | None = None
     try:
         with contextlib.redirect_stdout(sys.stderr):
-            ray = connect(options.address)
-            try:
-                actors = plan_actors(ray.cluster_resources(), options.model, options.actors)
-                if options.kind == "plot":
-                    guard = _guard(options)
-                data = build_dataset(ray, files, options, actors, guard)
-                label = "plotting" if options.kind == "plot" else "forecasting"
-                with CohortReporter(actors, label) as reporter:
-                    follow(data, reporter, sink)
-            finally:
-                ray.shutdown()
+            code = _run_on_cluster(files, options, sink)
     except BaseException:
-        if guard is not None:
-            guard.cancel()
         sink.discard()
         raise
+    sink.finish()
+    return code
+
+
+def _run_on_cluster(files: list[str], options: CohortOptions, sink: TextSink) -> int:
+    model = checked_model(options.model)
+    ray = connect(options.address)
+    guard: OutputGuard | None = None
+    try:
+        actors = plan_actors(ray.cluster_resources(), options.model, options.actors)
+        if options.kind == "plot":
+            guard = _guard(options)
+        data = build_dataset(ray, files, options, actors, guard, model)
+        label = "plotting" if options.kind == "plot" else "forecasting"
+        with CohortReporter(actors, label) as reporter:
+            follow(data, reporter, sink)
+    except BaseException:
+        if guard is not None:
+            guard.cancel()  # first: no task writes after this, whatever the cluster does
+        raise
+    finally:
+        ray.shutdown()  # cancels the job's tasks and actors (a local cluster stops)
     if guard is not None:
         guard.finish()
-    sink.finish()
     return int(reporter.exit_code() or ExitCode.OK)
 
 

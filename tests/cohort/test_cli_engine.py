@@ -56,3 +56,15 @@ def test_the_cli_imports_neither_ray_nor_torch_for_its_options() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "--engine [daemon|ray]" in out.stdout
     assert out.stdout.rstrip().endswith("heavy: []")
+
+
+def test_a_missing_model_is_one_line_before_any_cluster_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc[ray]'")
+    args = ["forecast", "x.csv", "--engine", "ray", "--model", "/nonexistent/model.pth"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: --model names /nonexistent/model.pth, which is not a file [model_not_found]"
+    ]
