@@ -58,9 +58,7 @@ def test_the_cli_imports_neither_ray_nor_torch_for_its_options() -> None:
     assert out.stdout.rstrip().endswith("heavy: []")
 
 
-def test_a_missing_model_is_one_line_before_any_cluster_starts(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_missing_model_is_one_line_before_any_cluster_starts() -> None:
     pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc[ray]'")
     args = ["forecast", "x.csv", "--engine", "ray", "--model", "/nonexistent/model.pth"]
     result = CliRunner().invoke(cli, args)
