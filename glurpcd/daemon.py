@@ -45,11 +45,10 @@ class Daemon:
         # A socket systemd passed us stays systemd's: never unlink it.
         self.socket_identity = socket_identity(config.socket) if owns_socket else None
         self.policy = PeerPolicy(config.group)
-        self.connections: set[Connection] = set()
+        self.connections: set[Connection] = services.connections
         self._connection_tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
         self._server: asyncio.base_events.Server | None = None
-        services.admin.connections = lambda: len(self.connections)
 
     def hello(self) -> dict[str, Any]:
         return wire.hello_reply(
