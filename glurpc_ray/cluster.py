@@ -21,7 +21,7 @@ ACTOR_CPUS = 1.0
 # Ray Data closes an output block once it holds this much; small blocks let a
 # chunk's forecasts (~4 KB per window) reach the renderers, and their records
 # the progress bar, a chunk at a time instead of a file at a time.
-BLOCK_BYTES = 128 * 1024
+BLOCK_BYTES = 32 * 1024
 PASSES_PER_CHUNK = 8  # forward passes per actor call: progress moves, overhead amortised
 
 

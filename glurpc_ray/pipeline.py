@@ -22,7 +22,7 @@ from glurpc_wire.codes import ErrorCode, ExitCode
 from .cluster import TASK_CPUS, ActorPlan, connect, plan_actors
 from .guard import OutputGuard
 from .options import CohortOptions, ModelSettings
-from .rows import meta
+from .rows import items, meta
 from .sink import TextSink, json_text
 from .stages import ModelStage, format_windows, prepare_file, render_windows
 
@@ -114,17 +114,26 @@ def build_dataset(
 
 
 def follow(data: Any, reporter: CohortReporter, sink: TextSink) -> None:
-    for item in data.iter_rows():
-        info = meta(item)
-        if item["kind"] == "plan":
-            reporter.grow(int(info["planned"]))
-            continue
-        text = info.pop("text", None)  # a forecast's JSON or CSV text
-        if text is None and sink.records:  # plot --json: the record itself
-            text = json_text(info)
-        sink.write(text or "")
-        exit_code = ErrorCode(info["code"]).exit_code if info["status"] == "failed" else None
-        reporter.record(info, exit_code)
+    # Block by block as each lands, without read-ahead: a prefetching iterator
+    # hands over a block only once the next one has arrived, which would hold
+    # back the progress bar (and the records) for as long as the job's slowest
+    # remaining file.
+    for batch in data.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0):
+        for item in items(batch):
+            _report(item, reporter, sink)
+
+
+def _report(item: dict[str, Any], reporter: CohortReporter, sink: TextSink) -> None:
+    info = meta(item)
+    if item["kind"] == "plan":
+        reporter.grow(int(info["planned"]))
+        return
+    text = info.pop("text", None)  # a forecast's JSON or CSV text
+    if text is None and sink.records:  # plot --json: the record itself
+        text = json_text(info)
+    sink.write(text or "")
+    exit_code = ErrorCode(info["code"]).exit_code if info["status"] == "failed" else None
+    reporter.record(info, exit_code)
 
 
 def run_cohort(files: list[str], options: CohortOptions) -> int:

@@ -9,6 +9,7 @@ own process; the daemon's `plot --all` output is the reference.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -85,8 +86,18 @@ def test_a_bad_file_is_reported_and_the_rest_complete(
 def test_ctrl_c_leaves_whole_files_and_skip_existing_finishes_the_job(
     ray_address: str, cohort: Cohort, daemon_socket: Path, tmp_path: Path
 ) -> None:
+    """The first run's last input is a FIFO nobody writes to (a stalled file
+    system read), so the run cannot finish before it is interrupted; the resumed
+    run finds the real export there."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for path in cohort.small:
+        (inputs / path.name).write_bytes(path.read_bytes())
+    stalled = inputs / cohort.files[-1].name
+    os.mkfifo(stalled)
+    files = [str(inputs / path.name) for path in cohort.files]
     out = tmp_path / "out"
-    args = on_ray(ray_address, "plot", *map(str, cohort.files), "--all", "-o", str(out), "--json")
+    args = on_ray(ray_address, "plot", *files, "--all", "-o", str(out), "--json")
     with subprocess.Popen(
         [GLURPC, *args],
         env=daemon_env(daemon_socket),
@@ -102,10 +113,12 @@ def test_ctrl_c_leaves_whole_files_and_skip_existing_finishes_the_job(
     assert run.returncode == 130, stderr
     assert "interrupted" in stderr
     kept = {path.name: path.read_bytes() for path in out.iterdir()}
-    assert 0 < len(kept) < len(cohort.images)  # interrupted mid-job
     assert [name for name in kept if name.startswith(".")] == []  # no temporaries, no marker
     assert all(kept[name] == cohort.images[name] for name in kept)  # every file whole
+    assert first["output"].endswith(tuple(kept))
 
+    stalled.unlink()
+    stalled.write_bytes(cohort.files[-1].read_bytes())
     resumed = glurpc(daemon_socket, *args, "--skip-existing")
     statuses = [record["status"] for record in records(resumed.stdout)]
     assert statuses.count("skipped") == len(kept)
