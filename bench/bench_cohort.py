@@ -64,12 +64,12 @@ def main() -> None:
         env = {**os.environ, "GLURPC_SOCKET": str(daemon.socket), "GLURPC_NO_AUTOSTART": "1"}
         try:
             local_s, _ = timed(
-                [GLURPC, "plot", *files, "--all", "-o", str(base / "d"), "-j", "2"], env
+                [GLURPC, "plot", *files, "--all", "-o", f"{base / 'd'}/", "-j", "2"], env
             )
         finally:
             daemon.stop()
         ray_s, ray_err = timed(
-            [GLURPC, "plot", *files, "--all", "-o", str(base / "r"), "--engine", "ray"], env
+            [GLURPC, "plot", *files, "--all", "-o", f"{base / 'r'}/", "--engine", "ray"], env
         )
         numbers_s, numbers_err = timed(
             [GLURPC, "forecast", *files, "--all", "--engine", "ray"], env

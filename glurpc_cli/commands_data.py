@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from .engine import EngineArgs, engine_options, run_on_ray
-from .output import StageStatus, info, json_line, stderr_is_tty, write_atomic, write_stdout_bytes
+from .output import StageStatus, info, json_line, stderr_is_tty, write_output, write_stdout_bytes
 from .session import current_session, read_input
 from .targets import (
     AHEAD_WIRE_INDEX,
@@ -42,7 +42,7 @@ def convert(file: str, output: str | None) -> None:
     if output is None or output == "-":
         write_stdout_bytes(result["csv"])
     else:
-        write_atomic(Path(output), result["csv"])
+        write_output(Path(output), result["csv"])
 
 
 @click.command()

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from glurpc_cli.output import prepare_directory
 from glurpc_cli.report import BatchReporter
 from glurpc_wire.codes import ErrorCode, ExitCode
 
@@ -177,6 +178,8 @@ def _run_on_cluster(files: list[str], options: CohortOptions, sink: TextSink) ->
 
 
 def _guard(options: CohortOptions) -> OutputGuard:
+    """The output directory, made only when named with a trailing slash (as the
+    local path does), holding this run's marker."""
     folder = output_directory(options)
-    folder.mkdir(parents=True, exist_ok=True)
+    prepare_directory(folder, options.plan.file is None and options.plan.create)
     return OutputGuard.create(folder)

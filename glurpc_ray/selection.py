@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glurpc_cli.output import is_complete_image
 from glurpc_cli.targets import all_wire_indices, cli_index
 from glurpc_wire.codes import ErrorCode
 from glurpcd import ingest
@@ -82,11 +83,16 @@ def plan_file(source: Path, options: CohortOptions) -> FilePlan:
         except CodedError as exc:
             plan.records.append(failure(source, wire, target, exc))
             continue
-        if target is not None and options.skip_existing and options.local(target).exists():
+        if target is not None and options.skip_existing and _complete(target, options):
             plan.records.append(record(source, wire, target, "skipped"))
         else:
             plan.pending.append((wire, target))
     return plan
+
+
+def _complete(target: Path, options: CohortOptions) -> bool:
+    """`--skip-existing` keeps what the local path keeps: whole images only."""
+    return is_complete_image(options.local(target), options.fmt)
 
 
 def _target(source: Path, wire: int, options: CohortOptions) -> Path | None:

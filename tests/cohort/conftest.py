@@ -77,7 +77,7 @@ def cohort(tmp_path_factory: pytest.TempPathFactory, daemon_socket: Path) -> Coh
     files += write_cohort(folder / "large", 1, LARGE_HOURS, seed=12)
     files[-1] = files[-1].rename(folder / "in" / "large.csv")
     out = folder / "daemon-out"
-    glurpc(daemon_socket, "plot", *map(str, files), "--all", "-o", str(out))
+    glurpc(daemon_socket, "plot", *map(str, files), "--all", "-o", f"{out}/")
     return Cohort(files, {path.name: path.read_bytes() for path in out.iterdir()})
 
 

@@ -37,11 +37,13 @@ def test_all_windows_of_a_file_latest_first(tmp_path: Path, export: Path) -> Non
     assert plan.pending[3][1] == Path("out/subject000_i3.png")
 
 
-def test_skip_existing_keeps_outputs_and_reports_them(tmp_path: Path, export: Path) -> None:
+def test_skip_existing_keeps_whole_outputs_and_reports_them(tmp_path: Path, export: Path) -> None:
     (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "subject000_i1.png").write_bytes(b"done")
-    plan = plan_file(export, options(tmp_path, (0, -1), skip_existing=True))
-    assert [wire for wire, _ in plan.pending] == [0]
+    whole = b"\x89PNG\r\n\x1a\n" + b"pixels" + b"IEND\xaeB`\x82"
+    (tmp_path / "out" / "subject000_i1.png").write_bytes(whole)
+    (tmp_path / "out" / "subject000_i2.png").write_bytes(whole[:12])  # torn: done again
+    plan = plan_file(export, options(tmp_path, (0, -1, -2), skip_existing=True))
+    assert [wire for wire, _ in plan.pending] == [0, -2]
     assert [(r["index"], r["status"]) for r in plan.records] == [(1, "skipped")]
 
 

@@ -35,7 +35,7 @@ def test_images_and_numbers_equal_the_daemons(
 ) -> None:
     out = tmp_path / "ray-out"
     files = list(map(str, cohort.files))
-    run = glurpc(daemon_socket, *on_ray(ray_address, "plot", *files, "--all", "-o", str(out)))
+    run = glurpc(daemon_socket, *on_ray(ray_address, "plot", *files, "--all", "-o", f"{out}/"))
     written = {path.name: path.read_bytes() for path in out.iterdir()}
     assert sorted(written) == sorted(cohort.images)
     assert [name for name in written if written[name] != cohort.images[name]] == []
@@ -67,7 +67,7 @@ def test_a_bad_file_is_reported_and_the_rest_complete(
     missing = tmp_path / "missing.csv"
     files = [str(cohort.small[0]), str(broken), str(missing), str(cohort.small[1])]
     out = tmp_path / "out"
-    args = on_ray(ray_address, "plot", *files, "--all", "-o", str(out), "--json")
+    args = on_ray(ray_address, "plot", *files, "--all", "-o", f"{out}/", "--json")
     run = glurpc(daemon_socket, *args, check=False)
     assert run.returncode == 1, run.stderr
     failed = {r["file"]: r for r in records(run.stdout) if r["status"] == "failed"}
@@ -97,7 +97,7 @@ def test_ctrl_c_leaves_whole_files_and_skip_existing_finishes_the_job(
     os.mkfifo(stalled)
     files = [str(inputs / path.name) for path in cohort.files]
     out = tmp_path / "out"
-    args = on_ray(ray_address, "plot", *files, "--all", "-o", str(out), "--json")
+    args = on_ray(ray_address, "plot", *files, "--all", "-o", f"{out}/", "--json")
     with subprocess.Popen(
         [GLURPC, *args],
         env=daemon_env(daemon_socket),
