@@ -50,9 +50,16 @@ class CohortOptions:
     as_json: bool = False  # plot: one JSON line per image on stdout
     output: str | None = None  # forecast: a file for the lines, None for stdout
     model: ModelSettings = ModelSettings()
+    request: tuple[tuple[str, object], ...] = ()  # the daemon request's upload/style args
     address: str | None = None
     actors: int | None = None
     cwd: str = "/"  # the driver's: workers elsewhere resolve relative paths against it
+
+    @property
+    def args(self) -> dict[str, object]:
+        """What the local path sends the daemon besides the csv and the windows:
+        `subject`, `sequence`, `units`, `history_hours`, `dpi`, `title`."""
+        return dict(self.request)
 
     def local(self, path: Path) -> Path:
         """`path` as the driver meant it, from any worker's working directory."""

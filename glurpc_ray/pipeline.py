@@ -88,7 +88,7 @@ def build_dataset(
             "weights": [weights],
             "name": path.name,
             "source": source,
-            "settings": options.model,
+            "options": options,
         },
         batch_format="pyarrow",
         batch_size=1,  # one chunk of one file per call

@@ -17,7 +17,8 @@ from glurpc_cli.targets import all_wire_indices, cli_index
 from glurpc_wire.codes import ErrorCode
 from glurpcd import ingest
 from glurpcd.errors import CodedError
-from glurpcd.ops.forecasts import _checked_index as checked_index
+from glurpcd.ops.data import prepare_settings
+from glurpcd.ops.selection import checked
 
 from .options import CohortOptions
 
@@ -63,7 +64,8 @@ def plan_file(source: Path, options: CohortOptions) -> FilePlan:
     """Read and prepare `source`; a file that cannot be read or prepared is one failure."""
     plan = FilePlan(source)
     try:
-        plan.prepared = ingest.prepare(options.local(source).read_bytes(), ingest.PrepareSettings())
+        raw = options.local(source).read_bytes()
+        plan.prepared = ingest.prepare(raw, prepare_settings(options.args))
     except (OSError, ingest.IngestError) as exc:
         plan.planned = 1
         plan.records.append(failure(source, None, None, exc))
@@ -79,7 +81,7 @@ def plan_file(source: Path, options: CohortOptions) -> FilePlan:
     for wire in wires:
         target = _target(source, wire, options)
         try:
-            checked_index(series, wire)
+            checked(series, [wire])
         except CodedError as exc:
             plan.records.append(failure(source, wire, target, exc))
             continue
@@ -98,4 +100,5 @@ def _complete(target: Path, options: CohortOptions) -> bool:
 def _target(source: Path, wire: int, options: CohortOptions) -> Path | None:
     if options.kind != "plot":
         return None
-    return options.plan.path_for(source, wire, options.fmt)
+    subject = options.args.get("subject")
+    return options.plan.path_for(source, wire, options.fmt, str(subject) if subject else None)

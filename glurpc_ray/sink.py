@@ -15,12 +15,10 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from glurpc_cli.commands_data import QUANTILE_KEYS
 from glurpc_cli.output import json_line
+from glurpc_cli.window_rows import WINDOW_COLUMNS
 
-CSV_HEADER = ",".join(
-    ["file", "index", "time", "history", "truth", "median", *(f"q{key}" for key in QUANTILE_KEYS)]
-)
+CSV_HEADER = ",".join(WINDOW_COLUMNS)  # the local path's wide layout: one row per window
 
 
 def json_text(record: dict[str, Any]) -> str:

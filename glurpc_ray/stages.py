@@ -11,7 +11,9 @@ becomes a record row; the cohort goes on.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,10 +21,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from glurpcd.ops.results import decode_forecast, encode_forecast
-
 from .guard import OutputGuard
-from .options import CohortOptions, ModelSettings
+from .options import CohortOptions
 from .rows import items, meta, record_row, row, table
 from .selection import failure, plan_file, record
 from .sink import json_text
@@ -37,12 +37,26 @@ def prepare_file(item: dict[str, Any], options: CohortOptions, chunk: int) -> li
     if plan.prepared is None or not plan.pending:
         return out
     series = plan.prepared.to_bytes()
+    alone = _alone_in_request(len(plan.pending))
     for start in range(0, len(plan.pending), chunk):
         part = plan.pending[start : start + chunk]
-        wires = [wire for wire, _ in part]
-        targets = [str(target) if target is not None else None for _, target in part]
-        out.append(row("chunk", str(source), {"wires": wires, "targets": targets}, series))
+        info = {
+            "wires": [wire for wire, _ in part],
+            "targets": [str(target) if target is not None else None for _, target in part],
+            "alone": alone[start : start + chunk],
+        }
+        out.append(row("chunk", str(source), info, series))
     return out
+
+
+def _alone_in_request(count: int) -> list[bool]:
+    """Which windows the local path asks for in a request of their own (its
+    forecast requests carry FORECAST_CHUNK windows): the daemon's answer to a
+    one-window request names the upload's handle."""
+    from glurpc_cli.commands_data import FORECAST_CHUNK
+
+    last = count % FORECAST_CHUNK == 1
+    return [last and position == count - 1 for position in range(count)]
 
 
 class ModelStage:
@@ -51,7 +65,7 @@ class ModelStage:
     comes wrapped in a one-item list so Ray hands it over unresolved, and the
     actor fetches the weights itself, once."""
 
-    def __init__(self, weights: list[Any], name: str, source: str, settings: ModelSettings) -> None:
+    def __init__(self, weights: list[Any], name: str, source: str, options: CohortOptions) -> None:
         import ray
 
         from glurpcd.model import Forecaster, resolve_device
@@ -63,10 +77,11 @@ class ModelStage:
             self.forecaster = Forecaster(
                 path,
                 source=source,
-                device=resolve_device(settings.device),
-                samples=settings.samples,
-                seed=settings.seed,
+                device=resolve_device(options.model.device),
+                samples=options.model.samples,
+                seed=options.model.seed,
             )
+            self.options = options
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -80,22 +95,44 @@ class ModelStage:
         from glurpcd import ingest
 
         source, info = Path(item["file"]), meta(item)
-        pairs = list(zip(info["wires"], info["targets"], strict=True))
+        pairs = list(zip(info["wires"], info["targets"], info["alone"], strict=True))
         try:
-            series = ingest.PreparedData.from_bytes(item["data"]).series
-            forecasts = self.forecaster.forecast(series, info["wires"])
+            prepared = ingest.PreparedData.from_bytes(item["data"])
+            forecasts = self.forecaster.forecast(prepared.series, info["wires"])
+            return [self._window(item["file"], prepared, forecasts[w], *rest) for w, *rest in pairs]
         except Exception as exc:  # noqa: BLE001 - reported per window; the cohort goes on
-            return [record_row(failure(source, wire, _path(target), exc)) for wire, target in pairs]
-        model_id = self.forecaster.model_id
-        return [
-            row(
-                "window",
-                item["file"],
-                {"wire": wire, "target": target, "model_id": model_id},
-                encode_forecast(forecasts[wire]),
-            )
-            for wire, target in pairs
-        ]
+            return [record_row(failure(source, w, _path(target), exc)) for w, target, _ in pairs]
+
+    def _window(
+        self,
+        file: str,
+        prepared: Any,
+        forecast: Any,
+        target: str | None,
+        alone: bool,
+    ) -> dict[str, Any]:
+        """What the daemon adds to a window: its plot style (from the upload's
+        unit, subject and marks), or its numbers in wire form with the model facts."""
+        from glurpcd.ops.data import Resolved, upload_facts
+        from glurpcd.ops.styles import plot_style
+        from glurpcd.ops.wire import forecast_to_wire
+
+        forecaster, args = self.forecaster, self.options.args
+        tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
+        handle = hashlib.sha256(f"{prepared.digest}|{tag}".encode()).hexdigest()  # services.py
+        resolved = Resolved(handle, prepared, fresh=False, upload=upload_facts(prepared))
+        info: dict[str, Any] = {"wire": forecast.index, "target": target}
+        info["model_id"] = forecaster.model_id
+        if self.options.kind == "plot":
+            style = plot_style(args, resolved, forecast.index, forecaster.model_id)
+            return row("window", file, info, pickle.dumps((forecast, style)))
+        unit = str(args.get("units") or resolved.unit)
+        facts = {"model": forecaster.model_id, "seed": forecaster.seed}
+        facts |= {"samples": forecaster.samples, "subject": resolved.upload.get("subject")}
+        window = forecast_to_wire(forecast, prepared.series, unit, facts)
+        if alone:
+            window["handle"] = handle
+        return row("window", file, {**info, "window": window})
 
 
 def render_windows(batch: pa.Table, guard: OutputGuard, fmt: str) -> pa.Table:
@@ -114,8 +151,10 @@ def render_windows(batch: pa.Table, guard: OutputGuard, fmt: str) -> pa.Table:
         source, wire, target = Path(item["file"]), info["wire"], Path(info["target"])
         try:
             figure = figure or ForecastFigure()
-            forecast = decode_forecast(item["data"])
-            image = render_forecast(forecast, fmt=fmt, model_id=info["model_id"], figure=figure)
+            forecast, style = pickle.loads(item["data"])  # written by ModelStage above
+            image = render_forecast(
+                forecast, fmt=fmt, model_id=info["model_id"], figure=figure, style=style
+            )
             if not guard.write(guard.directory / target.name, image):
                 continue  # the run was cancelled: nobody reads this record
         except Exception as exc:  # noqa: BLE001 - one window fails, the cohort goes on
@@ -127,39 +166,27 @@ def render_windows(batch: pa.Table, guard: OutputGuard, fmt: str) -> pa.Table:
 
 def format_windows(batch: pa.Table, fmt: str) -> pa.Table:
     """map_batches task: each window as `glurpc forecast` prints it (JSON or CSV)."""
-    from glurpcd.ops.forecasts import forecast_to_wire
+    from glurpc_cli.window_rows import window_row
 
     out: list[dict[str, Any]] = []
     for item in items(batch):
         if item["kind"] != "window":
             out.append(item)
             continue
-        source, wire = Path(item["file"]), meta(item)["wire"]
-        result = forecast_to_wire(decode_forecast(item["data"]))
+        info = meta(item)
+        source, wire = Path(item["file"]), info["wire"]
         done = record(source, wire, None, "written")
-        done["text"] = _csv_text(result, done) if fmt == "csv" else _json_text(result, done)
+        line = {"file": item["file"], **info["window"], "index": done["index"], "wire_index": wire}
+        done["text"] = _csv_text(window_row(line)) if fmt == "csv" else json_text(line)
         out.append(record_row(done))
     return table(out)
 
 
-def _json_text(result: dict[str, Any], done: dict[str, Any]) -> str:
-    """The exact line `glurpc forecast FILE --index N --json` prints."""
-    where = {key: done[key] for key in ("file", "index", "wire_index")}
-    return json_text({**result, **where})
-
-
-def _csv_text(result: dict[str, Any], done: dict[str, Any]) -> str:
-    """`glurpc forecast --csv` rows, each led by the file and the window's index."""
+def _csv_text(values: list[Any]) -> str:
     import csv
 
-    from glurpc_cli.commands_data import forecast_rows
-
     stream = io.StringIO()
-    writer = csv.writer(stream, lineterminator="\n")
-    index = "ahead" if done["index"] is None else done["index"]
-    for values in forecast_rows(result):
-        cells = ["" if value is None else value for value in values]
-        writer.writerow([done["file"], index, *cells])
+    csv.writer(stream, lineterminator="\n").writerow(["" if v is None else v for v in values])
     return stream.getvalue()
 
 

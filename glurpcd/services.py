@@ -110,6 +110,7 @@ async def build_services(config: DaemonConfig) -> Services:
         render=renderer.submit,
         model_id=forecaster.model_id,
         precompute_windows=config.precompute_windows(device),
+        model_facts={"seed": forecaster.seed, "samples": forecaster.samples},
     )
     admin = AdminOps(
         registry,
