@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from .engine import EngineArgs, check_ray_selection, engine_options, run_on_ray
 from .errors import RequestFailed
 from .output import StageStatus, info, json_line, stderr_is_tty, write_output, write_stdout_bytes
 from .process_view import print_summary, write_windows
@@ -30,7 +31,7 @@ from .selection import (
     upload_options,
 )
 from .session import current_session, read_input
-from .targets import SpecError, cli_index, parse_index_spec, wire_indices
+from .targets import OutputPlan, SpecError, cli_index, parse_index_spec, wire_indices
 from .window_rows import WINDOW_COLUMNS, window_row
 
 FILE = click.Path(dir_okay=False, allow_dash=True)
@@ -100,7 +101,7 @@ def process(
 
 
 @click.command()
-@click.argument("file", type=FILE)
+@click.argument("files", nargs=-1, required=True, type=FILE)
 @click.option(
     "-i",
     "--index",
@@ -113,10 +114,12 @@ def process(
 @at_option
 @click.option("--json", "fmt", flag_value="json", default=True, help="JSON lines (default).")
 @click.option("--csv", "fmt", flag_value="csv", help="CSV: one row per window.")
+@click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (--engine ray).")
 @units_option
 @upload_options
+@engine_options
 def forecast(
-    file: str,
+    files: tuple[str, ...],
     index_spec: str | None,
     ahead: bool,
     every: bool,
@@ -125,6 +128,8 @@ def forecast(
     units: str | None,
     subject: str | None,
     sequence: str,
+    output: str | None,
+    engine: EngineArgs,
 ) -> None:
     """Print forecasts: one JSON line (or CSV row) per window, as they are computed.
 
@@ -132,11 +137,21 @@ def forecast(
     glurpc forecast cgm.csv --index 3
     glurpc forecast cgm.csv --all --csv > forecasts.csv
     glurpc forecast cohort.csv --subject all --at 2024-03-05T14:30
+    glurpc forecast cohort/*.csv --all --engine ray -o cohort.jsonl
     """
     try:
         wires = _selection(index_spec, ahead, every, at)
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
+    if engine.ray:
+        check_ray_selection(files, at, subject, to_stdout=False)
+        request = {**upload_args(subject, sequence), **({"units": units} if units else {})}
+        job = {"kind": "forecast", "plan": OutputPlan(stdout=True), "fmt": fmt, "output": output}
+        code = run_on_ray(files, engine, wires, ahead, request=request, **job)
+        click.get_current_context().exit(code)
+    if len(files) > 1 or output is not None:
+        raise click.UsageError("several files, and -o, need --engine ray")
+    file = files[0]
     data = read_input(file)
     writer = _ForecastWriter(file, fmt)
     with current_session().connect() as client, StageStatus(f"forecast {file}") as progress:

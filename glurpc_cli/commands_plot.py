@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from .engine import EngineArgs, check_ray_selection, engine_options, run_on_ray
 from .errors import RequestFailed
 from .output import (
     StageStatus,
@@ -93,6 +94,7 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
 @click.option("--dpi", type=click.IntRange(50, 600), default=None, help="Resolution (default 100).")
 @click.option("--title", metavar="TEXT", default=None, help="Replace the plot's title.")
 @upload_options
+@engine_options
 def plot(
     files: tuple[str, ...],
     index_spec: str | None,
@@ -111,6 +113,7 @@ def plot(
     title: str | None,
     subject: str | None,
     sequence: str,
+    engine: EngineArgs,
 ) -> None:
     """Plot forecast windows of one or more CGM files.
 
@@ -120,6 +123,7 @@ def plot(
     glurpc plot cgm.csv --at 2024-03-05T14:30 --units mmol/L
     glurpc plot cohort.csv --subject all --all -o out/
     glurpc plot cohort/*.csv --all -o out/ --jobs 4 --skip-existing
+    glurpc plot cohort/*.csv --all -o out/ --engine ray --skip-existing
     """
     style = {
         key: value
@@ -143,6 +147,13 @@ def plot(
             raise SpecError(f"several inputs are named {', '.join(clashes)}: outputs would clash")
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
+    if engine.ray:
+        request = {**upload_args(subject, sequence), **style}
+        job = {"kind": "plot", "plan": plan, "fmt": image, "skip_existing": skip_existing}
+        check_ray_selection(files, at, subject, plan.stdout)
+        wanted = None if every else wires
+        code = run_on_ray(files, engine, wanted, ahead, as_json=as_json, request=request, **job)
+        click.get_current_context().exit(code)
     if plan.stdout:
         refuse_binary_to_terminal(force_binary)
     if at is not None and (len(files) != 1 or subject == "all"):

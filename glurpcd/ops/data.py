@@ -96,7 +96,7 @@ class UploadResolver:
                 )
             return Resolved(handle, prepared, fresh=False, upload=upload_facts(prepared))
         raw = required_bytes(args, "csv")
-        resolved = await self.from_upload(request, raw, _settings(args), force)
+        resolved = await self.from_upload(request, raw, prepare_settings(args), force)
         self.owners.grant(resolved.handle, request.uid)
         return resolved
 
@@ -185,7 +185,8 @@ def _upload_entry(data: bytes | None) -> dict[str, Any] | None:
     return entry if is_handle(entry.get("handle")) else None
 
 
-def _settings(args: dict[str, Any]) -> ingest.PrepareSettings:
+def prepare_settings(args: dict[str, Any]) -> ingest.PrepareSettings:
+    """How an upload is prepared, from a request's `sequence` and `subject`."""
     sequence = optional_str(args, "sequence", SEQUENCE_CHOICES, default="all")
     subject = optional_str(args, "subject")
     choice: Literal["all", "latest", "longest"] = (
