@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import math
 import resource
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,7 +22,8 @@ import torch
 from ..errors import ErrorCode
 from ..forecast import QUANTILE_LEVELS, WindowForecast
 from ..series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
-from .checkpoint import open_checkpoint
+from .calibration import Calibration
+from .checkpoint import open_weights
 from .dropout import RowStreams
 from .errors import ModelError
 from .inputs import Scaling, WindowInputs, window_inputs
@@ -64,7 +66,9 @@ class Forecaster:
             torch.set_num_threads(threads)
         if samples < 1:
             raise ValueError("samples must be at least 1")
-        self.model, self.config, saved_scaling = open_checkpoint(path, device)
+        opened = open_weights(path, device)
+        self.model, self.config, saved_scaling = opened.model, opened.config, opened.scaling
+        self.calibration = checked_calibration(path, opened.calibration, self.config.len_pred)
         if (self.config.len_seq, self.config.len_pred) != (INPUT_STEPS, OUTPUT_STEPS):
             raise ModelError(
                 ErrorCode.MODEL_INVALID,
@@ -178,7 +182,12 @@ class Forecaster:
         target = scaling.target
         scale = float(target.scale[0])
         sample_means = target.inverse(means.astype(np.float64)).transpose(0, 2, 1)  # [W,12,S]
-        sample_stds = np.exp(logvars.astype(np.float64) / 2) / scale  # [W, S]
+        raw_stds = np.exp(logvars.astype(np.float64) / 2) / scale  # [W, S]
+        if self.calibration is None:
+            sample_stds = np.repeat(raw_stds[:, None, :], OUTPUT_STEPS, axis=1)
+        else:
+            centre = mixture_quantiles(sample_means, raw_stds, (0.5,))[:, 0]
+            sample_means, sample_stds = self.calibration.apply(centre, sample_means, raw_stds)
         quantiles = mixture_quantiles(sample_means, sample_stds, QUANTILE_LEVELS)
         middle = QUANTILE_LEVELS.index(0.5)
         out = {}
@@ -199,3 +208,19 @@ class Forecaster:
                 quantiles=quantiles[row].astype(np.float32),
             )
         return out
+
+    @property
+    def calibration_name(self) -> str:
+        return self.calibration.name if self.calibration else "none"
+
+
+def checked_calibration(
+    path: Path, saved: Mapping[str, Any] | None, steps: int
+) -> Calibration | None:
+    """The calibration a bundle carries (None for bare checkpoints and older bundles)."""
+    if saved is None:
+        return None
+    try:
+        return Calibration.from_bundle(saved, steps)
+    except (TypeError, ValueError) as error:
+        raise ModelError(ErrorCode.MODEL_INVALID, f"{path}: bad calibration: {error}") from None

@@ -31,7 +31,7 @@ def test_fields_shapes_and_order(small_bundle: Path) -> None:
     for index, window in out.items():
         assert window.index == index
         assert window.history.shape == (96,) and window.history.dtype == np.float32
-        assert window.sample_means.shape == (12, 7) and window.sample_stds.shape == (7,)
+        assert window.sample_means.shape == (12, 7) and window.sample_stds.shape == (12, 7)
         assert window.quantiles.shape == (len(QUANTILE_LEVELS), 12)
         for name in ("sample_means", "sample_stds", "median", "quantiles", "history"):
             assert np.isfinite(getattr(window, name)).all(), name
