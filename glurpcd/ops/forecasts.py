@@ -42,11 +42,14 @@ class ForecastOps:
         render: Renderer,
         model_id: str,
         precompute_windows: int,
+        calibration: str = "none",
     ) -> None:
         self.results = results
         self.uploads = uploads
         self.render = render
         self.model_id = model_id
+        # Which model and calibration made a forecast travels with it (and its plot).
+        self.model = {"id": model_id, "calibration": calibration}
         self.precompute_windows = precompute_windows
 
     async def forecast(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +58,7 @@ class ForecastOps:
         index = _checked_index(resolved.prepared.series, requested)
         window = await self._window(request, resolved, index)
         self.precompute_if_fresh(resolved)
-        return forecast_to_wire(window)
+        return {**forecast_to_wire(window), "model": dict(self.model)}
 
     async def plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         fmt = optional_str(args, "format", IMAGE_FORMATS, default="png") or "png"
@@ -74,6 +77,7 @@ class ForecastOps:
             "window_start": _iso(series.times[start]),
             # The last observed reading, where the median is anchored.
             "forecast_start": _iso(series.times[start + INPUT_STEPS - 1]),
+            "model": dict(self.model),
         }
 
     async def quick_plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:

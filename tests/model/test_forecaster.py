@@ -110,15 +110,6 @@ def test_published_size_one_window(published_checkpoint: Path) -> None:
     assert forecaster.memory()["rss_bytes"] > 0
 
 
-def test_published_size_batching_does_not_change_bytes(published_checkpoint: Path) -> None:
-    indices = [-2, -1, 0, 12]
-    together = Forecaster(published_checkpoint, source="explicit", batch_rows=40)
-    apart = Forecaster(published_checkpoint, source="explicit", batch_rows=10)
-    one = together.forecast(SERIES, indices)
-    other = apart.forecast(SERIES, indices[::-1])
-    assert all(same(one[i], other[i]) for i in indices)
-
-
 def test_a_window_split_across_batches_gives_the_same_bytes(small_bundle: Path) -> None:
     whole = Forecaster(small_bundle, source="explicit", samples=10, batch_rows=100)
     split = Forecaster(small_bundle, source="explicit", samples=10, batch_rows=3)
