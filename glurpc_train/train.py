@@ -231,7 +231,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cache", type=Path, default=default_cache(), help="wheel cache")
     parser.add_argument("--init", type=Path, help="start from this bundle's weights")
     parser.add_argument("--minutes", type=float, default=60.0, help="wall-clock cap")
-    parser.add_argument("--epochs", type=int, default=3, help="stops earlier at --minutes")
+    parser.add_argument("--epochs", type=int, default=1, help="stops earlier at --minutes")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--schedule", choices=("constant", "cosine"), default="cosine")

@@ -40,21 +40,22 @@ def coverage(quantiles: np.ndarray, truth: np.ndarray) -> dict[float, np.ndarray
 
 
 def test_fitted_calibration_brings_fresh_windows_to_nominal_coverage() -> None:
-    calibration = fit_calibration(*synthetic(seed=1), fitted_on="synthetic")
+    calibration = fit_calibration(*synthetic(seed=1, windows=800), fitted_on="synthetic")
     centre, means, stds, truth = synthetic(seed=2)  # windows not used for the fit
     before = coverage(mixture_quantiles(means, stds, QUANTILE_LEVELS), truth)
     moved, widened = calibration.apply(centre, means, stds)
     after = coverage(mixture_quantiles(moved, widened, QUANTILE_LEVELS), truth)
     for nominal in (0.9, 0.5):
         assert np.abs(before[nominal] - nominal).max() > 0.2  # badly off to begin with
-        # within sampling noise of 2,000 fresh windows (std of a share near 0.5: 0.011)
-        np.testing.assert_allclose(after[nominal], nominal, atol=0.04)
+        # within sampling noise: 800 windows fitted (std of a share near 0.5: 0.018),
+        # 2,000 fresh ones measured (0.011)
+        np.testing.assert_allclose(after[nominal], nominal, atol=0.06)
         assert np.abs(after[nominal] - nominal).max() < np.abs(before[nominal] - nominal).max()
     assert calibration.width[0] < 1 < calibration.width[2]  # narrowed early, widened late
 
 
 def test_a_calibrated_step_is_left_alone() -> None:
-    centre, means, stds, _ = synthetic(seed=3, windows=4000)
+    centre, means, stds, _ = synthetic(seed=3, windows=800)
     rng = np.random.default_rng(4)
     # truth drawn from the mixture itself: already calibrated at every step
     pick = rng.integers(0, means.shape[2], size=centre.shape)
@@ -62,7 +63,7 @@ def test_a_calibrated_step_is_left_alone() -> None:
     spread = np.take_along_axis(stds, pick, axis=1)
     truth = chosen + rng.normal(size=centre.shape) * spread
     calibration = fit_calibration(centre, means, stds, truth, fitted_on="synthetic")
-    np.testing.assert_allclose(calibration.width, 1.0, atol=0.15)
+    np.testing.assert_allclose(calibration.width, 1.0, atol=0.25)
 
 
 CALIBRATION = Calibration(np.array([1.0, 2.0]), np.array([0.5, 1.5]), "somewhere")
