@@ -75,6 +75,8 @@ class Request:
     job: Job | None = None
     task: asyncio.Task[Any] | None = None
     outcome: Outcome | None = None
+    # The client's uid (SO_PEERCRED); None for work the daemon starts itself.
+    uid: int | None = None
     # Sends a progress frame to this request's client: (stage, fields).
     notify: Callable[..., None] | None = None
 
@@ -105,9 +107,12 @@ class Registry:
         self,
         duplicates: Duplicates = Duplicates.COALESCE,
         *,
+        on_abandon: Callable[[Job], None] = lambda job: None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.duplicates = Duplicates(duplicates)
+        # Told when a job loses its last request, so its queue drops it at once.
+        self._on_abandon = on_abandon
         self._clock = clock
         self._last_request_id = 0
         self._requests: dict[int, Request] = {}
@@ -116,7 +121,6 @@ class Registry:
         # stopped; the running ones report back through `job_stopped`.
         self._orphans: dict[int, Job] = {}
         self._latest_request: dict[str, int] = {}
-        self.abandon_listeners: list[Callable[[Job], None]] = []
         self.requests_by_outcome = dict.fromkeys(Outcome, 0)
         self.jobs_completed: dict[str, int] = {}
         self.jobs_failed = 0
@@ -234,8 +238,7 @@ class Registry:
             self.abandon_latency.add(0.0)
         else:
             self._orphans[id(job)] = job
-        for listener in self.abandon_listeners:
-            listener(job)
+        self._on_abandon(job)
         if not job.future.done():
             job.future.cancel()
 
@@ -321,9 +324,20 @@ class Registry:
     def jobs(self) -> list[Job]:
         return list(self._jobs.values())
 
-    def snapshot(self) -> dict[str, Any]:
-        """The lifecycle part of the `status` reply (PROTOCOL.md keys)."""
+    def snapshot(self, visible: Callable[[Request], bool] | None = None) -> dict[str, Any]:
+        """The lifecycle part of the `status` reply (PROTOCOL.md keys).
+
+        With `visible`, `attached` lists only the jobs a visible request waits
+        on, naming only visible peers; the rest show as counts in
+        `attached_others` (another user's handle is that user's data)."""
         states = [job.state for job in self._jobs.values()]
+        waited_on = [job for job in self._jobs.values() if job.requests]
+        shown = [
+            job
+            for job in waited_on
+            if visible is None or any(visible(r) for r in job.requests.values())
+        ]
+        hidden = [job for job in waited_on if job not in shown]
         by_outcome = {o.value: n for o, n in self.requests_by_outcome.items()}
         checks = self.stale_checks
         return {
@@ -355,11 +369,20 @@ class Registry:
                     "priority": int(job.priority),
                     "state": job.state.value,
                     # For whom: an operator's `glurpc status` names the waiting clients.
-                    "peers": sorted({request.peer for request in job.requests.values()}),
+                    "peers": sorted(
+                        {
+                            request.peer
+                            for request in job.requests.values()
+                            if visible is None or visible(request)
+                        }
+                    ),
                 }
-                for job in self._jobs.values()
-                if job.requests
+                for job in shown
             ],
+            "attached_others": {
+                "jobs": len(hidden),
+                "requests": sum(len(job.requests) for job in hidden),
+            },
             "tables": self.table_sizes(),
             "latency_ms": {
                 "disconnect_to_abandon_p50": self.abandon_latency.percentile_ms(50),

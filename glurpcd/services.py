@@ -15,7 +15,9 @@ from typing import Any
 
 from .cache import CacheStore
 from .config import DaemonConfig
+from .connection import Connection
 from .engine import Engine
+from .jobqueue import LaneQueues
 from .lifecycle import Registry
 from .ops import AdminOps, ForecastOps, Ops, ResultStore, UploadResolver
 from .render import RenderPool
@@ -37,6 +39,7 @@ class Services:
     renderer: RenderPool
     admin: AdminOps
     ops: Ops
+    connections: set[Connection]  # the daemon's open connections, counted in `status`
 
     def model_info(self) -> dict[str, Any]:
         return model_info(self.forecaster)
@@ -90,21 +93,24 @@ async def build_services(config: DaemonConfig) -> Services:
     )
     renderer = RenderPool(config.render_workers)
     renderer.start()  # spawn the workers now: the first plot should not wait ~2 s
-    registry = Registry(config.duplicates)
+    queues = LaneQueues(config.queue_size)
+    registry = Registry(config.duplicates, on_abandon=queues.drop)
     engine = Engine(
         registry,
+        queues,
         forecaster,
         cpu_workers=config.cpu_workers,
         render_workers=renderer.workers or 1,
-        queue_size=config.queue_size,
     )
-    results = ResultStore(cache, engine)
+    results = ResultStore(cache)
     tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
     if forecaster.precision != "float32":  # other numbers: never served from float32's cache
         tag += f"|precision={forecaster.precision}"
-    uploads = UploadResolver(results, tag)
+    uploads = UploadResolver(results, engine, tag)
+    connections: set[Connection] = set()  # the daemon adds and removes them
     forecasts = ForecastOps(
         results,
+        engine,
         uploads,
         render=renderer.submit,
         model_id=forecaster.model_id,
@@ -118,16 +124,27 @@ async def build_services(config: DaemonConfig) -> Services:
         model_info=functools.partial(model_info, forecaster),
         device=device,
         engine_info=functools.partial(_engine_info, engine),
+        connections=connections.__len__,
     )
-    ops = Ops(results, uploads, forecasts, admin)
+    ops = Ops(engine, uploads, forecasts, admin)
     return Services(
-        config, forecaster, device, registry, engine, cache, results, renderer, admin, ops
+        config,
+        forecaster,
+        device,
+        registry,
+        engine,
+        cache,
+        results,
+        renderer,
+        admin,
+        ops,
+        connections,
     )
 
 
 def _engine_info(engine: Engine) -> dict[str, Any]:
     return {
-        "queues": {name: len(queue) for name, queue in engine.queues.items()},
+        "queues": engine.queues.lengths(),
         "background_jobs": engine.background_jobs(),
         "model_batches": engine.model_batches,
     }

@@ -12,13 +12,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from glurpc_wire.handles import is_handle
 from glurpc_wire.messages import PROTOCOL_VERSION
 
 from .. import __version__
 from ..errors import OpError
 from ..lifecycle import Registry, Request
 from .args import optional_str
-from .data import HANDLE_RE, UploadResolver
+from .data import UploadResolver
 from .results import ResultStore
 
 CACHE_ACTIONS = ("info", "flush", "delete", "save", "load")
@@ -34,14 +35,14 @@ class AdminOps:
         model_info: Callable[[], dict[str, Any]],
         device: str,
         engine_info: Callable[[], dict[str, Any]],
+        connections: Callable[[], int],
     ) -> None:
         self.registry = registry
         self.results = results
         self.uploads = uploads
         self.model_info = model_info
         self.device = device
-        # Set by the daemon, which owns the connections.
-        self.connections: Callable[[], int] = lambda: 0
+        self.connections = connections
         self.engine_info = engine_info
         self.started = time.monotonic()
 
@@ -58,7 +59,7 @@ class AdminOps:
             "device": self.device,
             "model": self.model_info(),
             "connections": self.connections(),
-            **self.registry.snapshot(),
+            **self.registry.snapshot(self._visible_to(request.uid)),
             "cache": {
                 "entries": info["entries"],
                 "bytes": info["bytes"],
@@ -70,20 +71,30 @@ class AdminOps:
             "engine": self.engine_info(),
         }
 
+    def _visible_to(self, uid: int | None) -> Callable[[Request], bool] | None:
+        """Root and the daemon's uid see every request; a group member sees
+        its own (other users' work shows only as counts)."""
+        if self.uploads.owners.privileged(uid):
+            return None
+        return lambda other: other.uid == uid
+
     async def cache(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         action = optional_str(args, "action", CACHE_ACTIONS)
         if action is None:
             raise OpError.bad_request(f"'action' is required: one of {', '.join(CACHE_ACTIONS)}")
         store = self.results.cache
+        owners = self.uploads.owners
         affected = 0
         if action in ("delete", "flush"):
             await asyncio.to_thread(self.results.wait_persisted)
         if action == "delete":
             handle = args.get("handle")
-            if not isinstance(handle, str) or not HANDLE_RE.match(handle):
+            if not is_handle(handle):
                 raise OpError.bad_request("cache delete needs a 'handle' of 64 hex digits")
-            affected = await asyncio.to_thread(store.delete_handle, handle)
-            self.uploads.forget(handle)
+            affected = await self._delete_handles(request, [handle])
+        elif action == "flush" and not owners.privileged(request.uid):
+            # A group member's flush drops what that member uploaded, no more.
+            affected = await self._delete_handles(request, owners.owned_by(request.uid))
         elif action == "flush":
             affected = await asyncio.to_thread(store.flush)
             self.uploads.forget()
@@ -99,3 +110,13 @@ class AdminOps:
             "affected": affected,
             "bytes": info["bytes"],
         }
+
+    async def _delete_handles(self, request: Request, handles: list[str]) -> int:
+        """Delete the handles `request`'s uid may use; another user's handle
+        counts 0, exactly like an unknown one."""
+        affected = 0
+        for handle in handles:
+            if self.uploads.owners.allows(handle, request.uid):
+                affected += await asyncio.to_thread(self.results.cache.delete_handle, handle)
+                self.uploads.forget(handle)
+        return affected

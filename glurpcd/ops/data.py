@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
+import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from glurpc_wire.handles import is_handle
+
 from .. import ingest
+from ..engine import Engine, Lane
 from ..errors import ErrorCode, OpError
 from ..lifecycle import JobSpec, Request
 from .args import optional_str, required_bytes
+from .owners import Owners
 from .results import ResultStore, series_key, upload_key
 
-HANDLE_RE = re.compile(r"^[0-9a-f]{64}$")
 SEQUENCE_CHOICES = ("latest", "longest")
 
 
@@ -43,9 +46,13 @@ class Resolved:
 
 
 class UploadResolver:
-    def __init__(self, results: ResultStore, forecast_tag: str, decoded_limit: int = 32) -> None:
+    def __init__(
+        self, results: ResultStore, engine: Engine, forecast_tag: str, decoded_limit: int = 32
+    ) -> None:
         self.results = results
+        self.engine = engine
         self.forecast_tag = forecast_tag
+        self.owners = Owners(os.getuid())
         # Decoded series of recently used handles (bounded; bytes stay in the cache).
         self._decoded: OrderedDict[str, ingest.PreparedData] = OrderedDict()
         self._decoded_limit = decoded_limit
@@ -61,15 +68,19 @@ class UploadResolver:
             raise OpError.bad_request("give exactly one of 'handle' or 'csv'")
         if "handle" in args:
             handle = args["handle"]
-            if not isinstance(handle, str) or not HANDLE_RE.match(handle):
+            if not is_handle(handle):
                 raise OpError.bad_request("'handle' must be 64 lowercase hex digits")
-            prepared = await self.load(handle)
+            # Another user's handle answers exactly as an unknown one (owners.py).
+            prepared = await self.load(handle) if self.owners.allows(handle, request.uid) else None
             if prepared is None:
                 raise OpError(
                     ErrorCode.NOT_FOUND, f"unknown or evicted handle {handle}", {"handle": handle}
                 )
             return Resolved(handle, prepared, fresh=False)
-        return await self.from_upload(request, required_bytes(args, "csv"), _settings(args), force)
+        raw = required_bytes(args, "csv")
+        resolved = await self.from_upload(request, raw, _settings(args), force)
+        self.owners.grant(resolved.handle, request.uid)
+        return resolved
 
     async def load(self, handle: str) -> ingest.PreparedData | None:
         prepared = self._decoded.get(handle)
@@ -97,20 +108,19 @@ class UploadResolver:
                 if prepared is not None:
                     return Resolved(known.decode(), prepared, fresh=False)
         spec = JobSpec(f"prepare:{digest}", "prepare", handle=digest)
-        outcome: _Prepared = await self.results.engine.obtain(
+        outcome: _Prepared = await self.engine.obtain(
             request,
             spec,
-            "cpu",
+            Lane.CPU,
             lambda: self._prepare(raw, settings),
             store=self._store_upload(digest),
         )
         return Resolved(outcome.handle, outcome.prepared, fresh=True)
 
-    async def _prepare(self, raw: bytes, settings: ingest.PrepareSettings) -> _Prepared:
-        prepared, encoded = await self.results.engine.run_in_cpu_pool(
-            _prepare_encoded, raw, settings
-        )
-        return _Prepared(self.handle_for(prepared), prepared, encoded)
+    def _prepare(self, raw: bytes, settings: ingest.PrepareSettings) -> _Prepared:
+        """Runs in a cpu-lane thread."""
+        prepared = ingest.prepare(raw, settings)
+        return _Prepared(self.handle_for(prepared), prepared, prepared.to_bytes())
 
     def _store_upload(self, digest: str) -> Callable[[_Prepared], None]:
         def store(result: _Prepared) -> None:
@@ -131,6 +141,7 @@ class UploadResolver:
             self._decoded.clear()
         else:
             self._decoded.pop(handle, None)
+        self.owners.forget(handle)
 
 
 def _settings(args: dict[str, Any]) -> ingest.PrepareSettings:
@@ -141,28 +152,20 @@ def _settings(args: dict[str, Any]) -> ingest.PrepareSettings:
     )
 
 
-def _prepare_encoded(
-    raw: bytes, settings: ingest.PrepareSettings
-) -> tuple[ingest.PreparedData, bytes]:
-    prepared = ingest.prepare(raw, settings)
-    return prepared, prepared.to_bytes()
-
-
 def _upload_digest(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> str:
     hasher = hashlib.sha256(raw)
     hasher.update(f"|{settings.as_key()}|{tag}".encode())
     return hasher.hexdigest()
 
 
-async def convert(results: ResultStore, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+async def convert(engine: Engine, request: Request, args: dict[str, Any]) -> dict[str, Any]:
     """The `convert` op: any supported export -> the unified CSV."""
     raw = required_bytes(args, "csv")
     subject = optional_str(args, "subject")
     digest = hashlib.sha256(raw).hexdigest()
     spec = JobSpec(f"convert:{digest}:{subject or ''}", "convert", handle=digest)
 
-    async def run() -> tuple[bytes, str]:
-        return await results.engine.run_in_cpu_pool(lambda: ingest.convert(raw, subject=subject))
-
-    unified, source_format = await results.engine.obtain(request, spec, "cpu", run)
+    unified, source_format = await engine.obtain(
+        request, spec, Lane.CPU, lambda: ingest.convert(raw, subject=subject)
+    )
     return {"csv": unified, "format": source_format}
