@@ -88,11 +88,11 @@ class DateShift:
     """Training-time augmentation: a window's calendar covariates become those of
     its timestamps moved by a random whole number of days.
 
-    Every simulated patient covers its own stretch of dates, so day, month and year
-    name the patient: without this the model learns patients by date and does worse
-    on held-out ones. Whole days keep the time of day, which does carry signal
-    (meal times). Shifts span 2014-2029 from the 2024 simulations, the years real
-    uploads come from. Assumes a regular 5-minute grid, as simulate.py writes.
+    Every subject covers its own stretch of dates (the Hall subjects 2014-2017), so
+    day, month and year name the subject: without this the model learns subjects by
+    date and does worse on held-out ones. Whole days keep the time of day, which
+    does carry signal (meal times). Shifts run from 10 years back to 5 years ahead.
+    Assumes a regular 5-minute grid, as glurpcd's preparation writes.
     """
 
     def __init__(self, scaling: Scaling, label_len: int, seed: int) -> None:
