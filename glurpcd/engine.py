@@ -4,7 +4,8 @@ Layer: below the ops, above pure compute. Three lanes, each a bounded
 priority queue with its own workers:
 - `cpu`: parsing and preparation, in a small thread pool;
 - `model`: forecasts, one worker that owns the model and batches queued
-  windows of one handle into forward passes, in its own thread;
+  windows of one handle (single windows, or a request's whole set of windows)
+  into forward passes, in its own thread;
 - `render`: images, in a process pool.
 Every worker asks the registry whether a job is still wanted before each
 expensive step (`should_run`), and the model's inference loop re-checks
@@ -61,6 +62,19 @@ class ForecastPayload:
     series: CgmSeries
     index: int
 
+    @property
+    def indices(self) -> tuple[int, ...]:
+        return (self.index,)
+
+
+@dataclass(frozen=True)
+class ForecastSetPayload:
+    """A model-lane job: many windows of one series for one request; they fill
+    whole model batches, and the job's result is {index: forecast}."""
+
+    series: CgmSeries
+    indices: tuple[int, ...]
+
 
 class Engine:
     def __init__(
@@ -114,7 +128,7 @@ class Engine:
         request: Request,
         spec: JobSpec,
         lane: Lane,
-        payload: CpuTask | RenderTask | ForecastPayload,
+        payload: CpuTask | RenderTask | ForecastPayload | ForecastSetPayload,
         store: Callable[[Any], None] = lambda result: None,
     ) -> Any:
         """Attach `request` to the job for `spec` (scheduling it when new) and
@@ -206,11 +220,14 @@ class Engine:
             await self._run_forecasts(loop, batch)
 
     async def _run_forecasts(self, loop: asyncio.AbstractEventLoop, batch: list[Work]) -> None:
-        by_index = {work.payload.index: work for work in batch}
+        by_index: dict[int, list[Work]] = {}
+        for work in batch:
+            for index in work.payload.indices:
+                by_index.setdefault(index, []).append(work)
         series = batch[0].payload.series
 
-        def skip(index: int) -> bool:  # model thread: reads a flag only
-            return not by_index[index].job.wanted
+        def skip(index: int) -> bool:  # model thread: reads flags only
+            return not any(work.job.wanted for work in by_index[index])
 
         def on_batch(done: int, total: int) -> None:
             loop.call_soon_threadsafe(self._inference_progress, batch, done, total)
@@ -226,9 +243,13 @@ class Engine:
             for work in batch:
                 self._finish(work, error=_job_error(exc, work.job))
             return
-        for index, work in by_index.items():
-            if index in results and work.job.wanted:
-                self._finish(work, results[index])
+        for work in batch:
+            indices = work.payload.indices
+            if work.job.wanted and all(index in results for index in indices):
+                if isinstance(work.payload, ForecastSetPayload):
+                    self._finish(work, {index: results[index] for index in indices})
+                else:
+                    self._finish(work, results[work.payload.index])
             else:
                 self.registry.job_stopped(work.job)
 
@@ -258,4 +279,7 @@ def _job_error(exc: BaseException, job: Job) -> CodedError:
     return OpError(ErrorCode.INTERNAL, f"internal error while computing {job.spec.kind}")
 
 
-__all__ = ["CpuTask", "Engine", "ForecastPayload", "Lane", "LaneQueues", "Priority", "RenderTask"]
+__all__ = [
+    "CpuTask", "Engine", "ForecastPayload", "ForecastSetPayload", "Lane", "LaneQueues",
+    "Priority", "RenderTask",
+]  # fmt: skip

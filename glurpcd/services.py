@@ -115,7 +115,11 @@ async def build_services(config: DaemonConfig) -> Services:
         render=renderer.submit,
         model_id=forecaster.model_id,
         precompute_windows=config.precompute_windows(device),
-        calibration=forecaster.calibration_name,
+        model_facts={
+            "seed": forecaster.seed,
+            "samples": forecaster.samples,
+            "calibration": forecaster.calibration_name,
+        },
     )
     admin = AdminOps(
         registry,

@@ -210,7 +210,7 @@ class Forecaster:
             out[index] = WindowForecast(
                 index=index,
                 history_times=series.times[start : start + INPUT_STEPS],
-                history=series.glucose[start : start + INPUT_STEPS].astype(np.float32),
+                history=series.history(np.array([start]))[0],
                 future_times=series.future_times(index),
                 truth=truth,
                 sample_means=sample_means[row].astype(np.float32),

@@ -14,5 +14,7 @@ def test_forecast_and_plot_replies_carry_the_model_id_and_calibration(daemon):
         plot = conn.call("plot", {"csv": upload, "index": 0})["data"]
     assert model["calibration"] == "mixture-stretch-per-step/1"
     assert model["precision"] == "float32"
-    expected = {"id": model["id"], "calibration": model["calibration"]}
-    assert forecast["model"] == expected and plot["model"] == expected
+    for reply in (forecast, plot):
+        assert reply["model"] == model["id"]
+        assert reply["calibration"] == model["calibration"]
+        assert (reply["seed"], reply["samples"]) == (model["seed"], model["samples"])
