@@ -34,6 +34,7 @@ class DaemonConfig:
     samples: int = 10
     seed: int = 0
     batch_rows: int | None = None
+    precision: str = "float32"
     duplicates: Duplicates = Duplicates.COALESCE
     max_frame: int = DEFAULT_MAX_FRAME
     cache_mb: int = 512

@@ -19,6 +19,7 @@ AUTO = "auto"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("plain", "json")
 DUPLICATE_POLICIES = ("coalesce", "supersede")
+PRECISIONS = ("float32", "bf16")
 
 Parser = Callable[[Any], Any]
 
@@ -125,6 +126,15 @@ OPTIONS: tuple[Option, ...] = (
         None,
         "rows (window x sample) per forward pass; auto: tuned for the device",
         "N",
+    ),
+    Option(
+        "precision",
+        _choice(PRECISIONS),
+        "float32",
+        "bf16: bfloat16 autocast, faster on GPUs and AMX/AVX512-BF16 CPUs, moves forecasts "
+        "slightly (docs/MODEL.md); default float32",
+        "PRECISION",
+        choices=PRECISIONS,
     ),
     Option(
         "duplicates",

@@ -65,6 +65,8 @@ def model_info(forecaster: Any) -> dict[str, Any]:
         "samples": forecaster.samples,
         "seed": forecaster.seed,
         "scaling": forecaster.scaling,
+        "calibration": forecaster.calibration_name,
+        "precision": forecaster.precision,
     }
 
 
@@ -105,6 +107,7 @@ def _load_forecaster(config: DaemonConfig) -> Any:
         samples=config.samples,
         seed=config.seed,
         batch_rows=config.batch_rows,
+        precision=config.precision,
     )
 
 
@@ -126,6 +129,8 @@ async def build_services(config: DaemonConfig) -> Services:
     )
     results = ResultStore(cache)
     tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
+    if forecaster.precision != "float32":  # other numbers: never served from float32's cache
+        tag += f"|precision={forecaster.precision}"
     uploads = UploadResolver(results, engine, tag)
     connections: set[Connection] = set()  # the daemon adds and removes them
     current = CurrentConfig(config)
@@ -176,7 +181,11 @@ def _forecast_ops(
         model_id=forecaster.model_id,
         precompute_windows=config.precompute_windows(device),
         background_cap=config.background_jobs,
-        model_facts={"seed": forecaster.seed, "samples": forecaster.samples},
+        model_facts={
+            "seed": forecaster.seed,
+            "samples": forecaster.samples,
+            "calibration": forecaster.calibration_name,
+        },
     )
 
 

@@ -92,6 +92,7 @@ class ForecastOps:
             "format": fmt,
             "handle": resolved.handle,
             "subject": resolved.upload.get("subject"),
+            **self.model_facts,  # which model and calibration made the image
         }
         if several:
             return {"images": entries, **common}
