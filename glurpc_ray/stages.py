@@ -127,8 +127,7 @@ class ModelStage:
             style = plot_style(args, resolved, forecast.index, forecaster.model_id)
             return row("window", file, info, pickle.dumps((forecast, style)))
         unit = str(args.get("units") or resolved.unit)
-        facts = {"model": forecaster.model_id, "seed": forecaster.seed}
-        facts |= {"samples": forecaster.samples, "subject": resolved.upload.get("subject")}
+        facts = forecaster.facts() | {"subject": resolved.upload.get("subject")}
         window = forecast_to_wire(forecast, prepared.series, unit, facts)
         if alone:
             window["handle"] = handle

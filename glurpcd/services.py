@@ -181,11 +181,7 @@ def _forecast_ops(
         model_id=forecaster.model_id,
         precompute_windows=config.precompute_windows(device),
         background_cap=config.background_jobs,
-        model_facts={
-            "seed": forecaster.seed,
-            "samples": forecaster.samples,
-            "calibration": forecaster.calibration_name,
-        },
+        model_facts=forecaster.facts(),
     )
 
 

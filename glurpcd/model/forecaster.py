@@ -224,6 +224,16 @@ class Forecaster:
     def calibration_name(self) -> str:
         return self.calibration.name if self.calibration else "none"
 
+    def facts(self) -> dict[str, Any]:
+        """Which model made a forecast, as every forecast and plot reply says it
+        (the daemon and the Ray path alike, in this key order)."""
+        return {
+            "model": self.model_id,
+            "seed": self.seed,
+            "samples": self.samples,
+            "calibration": self.calibration_name,
+        }
+
 
 def checked_calibration(
     path: Path, saved: Mapping[str, Any] | None, steps: int
