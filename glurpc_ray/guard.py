@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,14 +68,20 @@ class OutputGuard:
             temporary.unlink(missing_ok=True)
             raise
 
-    def cancel(self) -> list[Path]:
-        """Stop every writer of this run and remove what they left half-done."""
+    def cancel(self, on_wait: Callable[[], None] = lambda: None) -> list[Path]:
+        """Stop every writer of this run and remove what they left half-done.
+
+        `on_wait` is called when a write in flight makes it wait for its lock."""
         try:
             marker = os.open(self.marker, os.O_RDONLY)
         except FileNotFoundError:
             return []
         try:
-            fcntl.flock(marker, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                on_wait()
+                fcntl.flock(marker, fcntl.LOCK_EX)
             self.marker.unlink(missing_ok=True)
         finally:
             os.close(marker)

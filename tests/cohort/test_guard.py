@@ -3,11 +3,9 @@ real writer process killed in the middle of its write."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from glurpc_ray.guard import OutputGuard
@@ -39,22 +37,6 @@ def test_cancel_leaves_other_runs_files_alone(tmp_path: Path) -> None:
     assert stray.exists() and theirs.marker.exists()
 
 
-def blocked_exclusive_waiter(inode: int) -> bool:
-    """/proc/locks lists a process waiting (`->`) for an exclusive flock on `inode`."""
-    for line in Path("/proc/locks").read_text().splitlines():
-        fields = line.split()
-        if "->" in fields and "WRITE" in fields and any(f.endswith(f":{inode}") for f in fields):
-            return True
-    return False
-
-
-def wait_until(condition, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
 def test_cancel_waits_out_a_write_in_flight_and_removes_what_a_killed_writer_left(
     tmp_path: Path,
 ) -> None:
@@ -69,11 +51,11 @@ def test_cancel_waits_out_a_write_in_flight_and_removes_what_a_killed_writer_lef
     ) as writer:
         try:
             assert writer.stdout is not None and writer.stdout.readline() == "writing\n"
-            inode = os.stat(guard.marker).st_ino
             swept: list[Path] = []
-            cancelling = threading.Thread(target=lambda: swept.extend(guard.cancel()))
+            waiting = threading.Event()
+            cancelling = threading.Thread(target=lambda: swept.extend(guard.cancel(waiting.set)))
             cancelling.start()
-            wait_until(lambda: blocked_exclusive_waiter(inode), "cancel to wait for the writer")
+            assert waiting.wait(WAIT_S), "cancel never waited for the writer's lock"
             assert guard.marker.exists() and guard.temporary(target).exists()
             writer.kill()  # dies mid-write: its lock goes with it
             cancelling.join(WAIT_S)
