@@ -16,6 +16,7 @@ import io
 import pickle
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,18 @@ class ModelStage:
         return row("window", file, {**info, "window": window})
 
 
+def _windows(
+    batch: pa.Table, passed_on: list[dict[str, Any]]
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """The batch's window items with their metadata; failure records and
+    anything else that is not a window go straight to `passed_on`."""
+    for item in items(batch):
+        if item["kind"] != "window":
+            passed_on.append(item)
+            continue
+        yield item, meta(item)
+
+
 def render_windows(batch: pa.Table, guard: OutputGuard, fmt: str) -> pa.Table:
     """map_batches task: render each window with the daemon's render code and
     write it; one prepared figure serves the whole batch."""
@@ -142,11 +155,7 @@ def render_windows(batch: pa.Table, guard: OutputGuard, fmt: str) -> pa.Table:
 
     figure: ForecastFigure | None = None
     out: list[dict[str, Any]] = []
-    for item in items(batch):
-        if item["kind"] != "window":
-            out.append(item)
-            continue
-        info = meta(item)
+    for item, info in _windows(batch, out):
         source, wire, target = Path(item["file"]), info["wire"], Path(info["target"])
         try:
             figure = figure or ForecastFigure()
@@ -168,11 +177,7 @@ def format_windows(batch: pa.Table, fmt: str) -> pa.Table:
     from glurpc_cli.window_rows import window_row
 
     out: list[dict[str, Any]] = []
-    for item in items(batch):
-        if item["kind"] != "window":
-            out.append(item)
-            continue
-        info = meta(item)
+    for item, info in _windows(batch, out):
         source, wire = Path(item["file"]), info["wire"]
         done = record(source, wire, None, "written")
         line = {"file": item["file"], **info["window"], "index": done["index"], "wire_index": wire}

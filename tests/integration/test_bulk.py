@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from .daemons import launch
+from .daemons import launch_under
 from .samples import cgm_csv, wait_for_status
 
 SAMPLES, BATCH_ROWS = 10, 80
@@ -16,9 +16,8 @@ SAMPLES, BATCH_ROWS = 10, 80
 @pytest.fixture(scope="module")
 def batching_daemon(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("bulk")
-    process = launch(
-        base / "run" / "glurpcd.sock",
-        base / "state",
+    process = launch_under(
+        base,
         "--precompute-hours", "0",
         "--samples", str(SAMPLES),
         "--batch-rows", str(BATCH_ROWS),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .daemons import launch
+from .daemons import launch_under
 from .samples import cgm_csv, published_size_checkpoint, wait_for_status
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dexcom_g6_sample.csv"
@@ -44,9 +44,8 @@ def json_lines(text: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def json_daemon(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("jsonlog")
-    daemon = launch(
-        base / "run" / "glurpcd.sock",
-        base / "state",
+    daemon = launch_under(
+        base,
         "--log-format",
         "json",
         "--precompute-hours",
@@ -86,9 +85,8 @@ def test_a_library_warning_inside_a_request_carries_its_request_id(tmp_path: Pat
     log_file.parent.mkdir(parents=True)
     log_file.touch()
     stream = os.stat(log_file)
-    daemon = launch(
-        tmp_path / "run" / "glurpcd.sock",
-        tmp_path / "state",
+    daemon = launch_under(
+        tmp_path,
         "--log-format",
         "json",
         "--precompute-hours",
@@ -117,9 +115,8 @@ def test_a_library_warning_inside_a_request_carries_its_request_id(tmp_path: Pat
 def test_sighup_reloads_log_level_and_duplicate_policy(tmp_path: Path) -> None:
     config = tmp_path / "glurpcd.toml"
     config.write_text('log_level = "INFO"\nduplicates = "coalesce"\n')
-    daemon = launch(
-        tmp_path / "run" / "glurpcd.sock",
-        tmp_path / "state",
+    daemon = launch_under(
+        tmp_path,
         "--config",
         str(config),
         "--model",
@@ -167,9 +164,8 @@ def _assert_newer_identical_request_supersedes(daemon, handle: str) -> None:
 def test_background_cap_and_precompute_hours_reload(tmp_path: Path) -> None:
     config = tmp_path / "glurpcd.toml"
     config.write_text("precompute_hours = 1\nbackground_jobs = 3\n")  # 12 windows, 3 at once
-    daemon = launch(
-        tmp_path / "run" / "glurpcd.sock",
-        tmp_path / "state",
+    daemon = launch_under(
+        tmp_path,
         "--config",
         str(config),
         "--render-workers",

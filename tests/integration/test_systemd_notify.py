@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from .daemons import launch
+from .daemons import launch_under
 
 
 def next_state(manager: socket.socket, wanted: str) -> list[str]:
@@ -25,9 +25,8 @@ def test_ready_status_watchdog_and_stopping(tmp_path: Path) -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as manager:
         manager.bind(str(address))
         manager.settimeout(120)
-        daemon = launch(
-            tmp_path / "run" / "glurpcd.sock",
-            tmp_path / "state",
+        daemon = launch_under(
+            tmp_path,
             "--precompute-hours",
             "0",
             "--render-workers",
