@@ -6,7 +6,10 @@ take tasks from one priority queue: a file task sends the csv once
 tasks go first, so one file's windows finish while its series is hot in the
 daemon's cache. Workers report events to the main thread, which alone prints
 and counts. On Ctrl-C or a lost daemon every connection is shut down, which
-cancels the open requests on the daemon. Nothing here parses CGM data.
+cancels the open requests on the daemon. A daemon that is shutting down ends
+the batch with one line, and records that arrive while the workers stop are
+still counted, so the summary matches the files on disk. Nothing here parses
+CGM data.
 """
 
 from __future__ import annotations
@@ -85,6 +88,9 @@ class Batch:
     def _collect(self, outstanding: int) -> None:
         while outstanding:
             kind, payload, extra = self.events.get()
+            if kind == "shutdown":
+                self.reporter.halt("glurpcd is shutting down; the batch stops here", payload)
+                return
             if kind == "fatal":
                 raise payload
             if kind == "planned":
@@ -105,6 +111,17 @@ class Batch:
             self._put(_STOP, None)
         for worker in workers:
             worker.join(timeout=5.0)
+        self._count_late_records()
+
+    def _count_late_records(self) -> None:
+        """Images written while the batch was stopping still count."""
+        while True:
+            try:
+                kind, payload, extra = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "record":
+                self.reporter.record(payload, extra)
 
     def _register(self, client: Client) -> Client:
         with self._clients_lock:
@@ -151,6 +168,8 @@ class Batch:
         except (RequestFailed, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
+            if self._daemon_stopping(exc):
+                return
             self._emit("planned", 1)
             self._fail(source, None, None, exc)
             return
@@ -191,7 +210,8 @@ class Batch:
         except (RequestFailed, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
-            self._fail(task.source, task.wire, task.target, exc)
+            if not self._daemon_stopping(exc):
+                self._fail(task.source, task.wire, task.target, exc)
             return
         record = _record(task.source, task.wire, task.target, "written")
         record.update(handle=handle, bytes=len(result["image"]))
@@ -199,6 +219,15 @@ class Batch:
 
     def _plot_call(self, client: Client, task: PlotTask, handle: str) -> dict[str, Any]:
         return client.plot(handle=handle, index=task.wire, format=self.options.fmt)
+
+    def _daemon_stopping(self, exc: Exception) -> bool:
+        """A `shutting_down` answer ends the batch once, not once per image."""
+        if not isinstance(exc, RequestFailed) or exc.code != ErrorCode.SHUTTING_DOWN:
+            return False
+        if not self.stopping.is_set():
+            self.stopping.set()
+            self._emit("shutdown", exc.exit_code)
+        return True
 
     def _patiently(self, call: Any) -> dict[str, Any]:
         """Retry `overloaded` answers after the daemon's hint, a few times."""

@@ -38,6 +38,13 @@ class DaemonConfig:
     cpu_workers: int = 2
     queue_size: int = 256
     grace_s: float = 10.0
+    max_connections: int | None = None
+    frame_timeout_s: float = 30.0
+    write_timeout_s: float = 30.0
+    max_pending_mb: int = 256
+    max_upload_mb: int = 32
+    background_jobs: int = 1024
+    background_jobs_per_uid: int = 512
     ready_fd: int | None = None
     log_level: str = "INFO"
 
@@ -121,6 +128,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds SIGTERM waits for in-flight requests",
     )
     p.add_argument(
+        "--max-connections",
+        type=_positive(int),
+        default=None,
+        help="connections served at once; more are answered 'overloaded' "
+        "(default: the descriptor limit less a reserve)",
+    )
+    p.add_argument(
+        "--frame-timeout",
+        type=_positive(float),
+        default=30.0,
+        dest="frame_timeout_s",
+        help="seconds a frame may take to arrive once begun (default 30)",
+    )
+    p.add_argument(
+        "--write-timeout",
+        type=_positive(float),
+        default=30.0,
+        dest="write_timeout_s",
+        help="seconds a client may leave its results unread before it is dropped (default 30)",
+    )
+    p.add_argument(
+        "--max-pending-mb",
+        type=_positive(int),
+        default=256,
+        help="MiB of incomplete incoming frames held across all connections (default 256)",
+    )
+    p.add_argument(
+        "--max-upload-mb",
+        type=_positive(int),
+        default=32,
+        help="largest CSV upload accepted, in MiB (default 32)",
+    )
+    p.add_argument(
+        "--background-jobs",
+        type=_positive(int),
+        default=1024,
+        help="queued background forecasts in all; the oldest uploads' are dropped first",
+    )
+    p.add_argument(
+        "--background-jobs-per-uid",
+        type=_positive(int),
+        default=512,
+        help="queued background forecasts per client uid",
+    )
+    p.add_argument(
         "--ready-fd",
         type=int,
         default=None,
@@ -149,6 +201,13 @@ def parse_args(argv: list[str] | None = None) -> DaemonConfig:
         render_workers=ns.render_workers,
         queue_size=max(1, ns.queue_size),
         grace_s=ns.grace_s,
+        max_connections=ns.max_connections,
+        frame_timeout_s=ns.frame_timeout_s,
+        write_timeout_s=ns.write_timeout_s,
+        max_pending_mb=ns.max_pending_mb,
+        max_upload_mb=ns.max_upload_mb,
+        background_jobs=ns.background_jobs,
+        background_jobs_per_uid=ns.background_jobs_per_uid,
         ready_fd=ns.ready_fd,
         log_level=ns.log_level.upper(),
     )

@@ -23,9 +23,18 @@ from glurpc_wire import messages as wire
 from glurpc_wire.codes import ErrorCode
 
 from . import __version__, systemd
+from .admission import ConnectionLimit
 from .config import DaemonConfig, parse_args
 from .connection import Connection
-from .listener import AlreadyRunning, bind_socket, remove_socket, socket_identity
+from .flow import ConnectionFlow, FlowSettings, HeapTrim, PartialFrameBudget
+from .listener import (
+    AlreadyRunning,
+    bind_socket,
+    connection_limit,
+    raise_descriptor_limit,
+    remove_socket,
+    socket_identity,
+)
 from .peer import PeerPolicy, peer_of
 from .services import Services, build_services
 
@@ -50,6 +59,14 @@ class Daemon:
         self.accepting = True
         self._server: asyncio.base_events.Server | None = None
         services.admin.connections = lambda: len(self.connections)
+        self.flow_settings = FlowSettings(
+            write_deadline_s=config.write_timeout_s,
+            frame_timeout_s=config.frame_timeout_s,
+            partial_frame_budget=config.max_pending_mb * 1024 * 1024,
+        )
+        self.partial_frames = PartialFrameBudget(self.flow_settings.partial_frame_budget)
+        self.heap_trim = HeapTrim()
+        self.limit = ConnectionLimit(connection_limit(config.max_connections))
 
     def hello(self) -> dict[str, Any]:
         return wire.hello_reply(
@@ -79,6 +96,10 @@ class Daemon:
             )
             writer.close()
             return
+        if not self.limit.admits(len(self.connections), peer):
+            writer.write(framing.encode_frame(self.limit.refusal()))
+            writer.close()
+            return
         connection = Connection(
             reader,
             writer,
@@ -88,6 +109,7 @@ class Daemon:
             hello=self.hello,
             max_frame=self.config.max_frame,
             accepting=lambda: self.accepting,
+            flow=ConnectionFlow(self.flow_settings, self.partial_frames, self.heap_trim),
         )
         self.connections.add(connection)
         task = asyncio.current_task()
@@ -109,8 +131,13 @@ class Daemon:
         in_flight = [r.task for r in registry.open_requests if r.task is not None]
         if in_flight:
             await asyncio.wait(in_flight, timeout=self.config.grace_s)
+        cut_short = [r.task for r in registry.open_requests if r.task is not None]
         for request in registry.open_requests:
             registry.cancel(request)
+        if cut_short:
+            # Each cancelled task writes its `shutting_down` frame when it
+            # next runs: close the connections only after that.
+            await asyncio.wait(cut_short, timeout=CLOSE_FLUSH_S)
         for connection in list(self.connections):
             connection.close()
         if self._connection_tasks:
@@ -131,6 +158,7 @@ async def serve(config: DaemonConfig, sock: socket.socket, owns_socket: bool) ->
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, on_sighup)
     services.engine.start()
     await daemon.start()
     log.info(
@@ -143,6 +171,12 @@ async def serve(config: DaemonConfig, sock: socket.socket, owns_socket: bool) ->
     _announce_ready(config)
     await stop.wait()
     await daemon.shutdown()
+
+
+def on_sighup(*_: object) -> None:
+    """SIGHUP's one handler, from start-up on: there is no configuration file
+    to reload yet, so it is logged and ignored; it never stops the daemon."""
+    log.info("SIGHUP received: no configuration file to reload; ignored")
 
 
 def _announce_ready(config: DaemonConfig) -> None:
@@ -171,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format=stamp + "%(levelname)s %(name)s: %(message)s",
     )
+    # Before the (slow) model load: a SIGHUP then must not kill us either.
+    signal.signal(signal.SIGHUP, on_sighup)
+    raise_descriptor_limit()
     activated = systemd.activated_socket()
     try:
         sock = activated or bind_socket(config.socket, config.group)

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from glurpc_wire.messages import Stage
 
+from .background import BackgroundBudget
 from .errors import CodedError, ErrorCode, OpError, wire_error
 from .jobqueue import JobQueue, Work
 from .lifecycle import Job, JobSpec, JobState, Priority, Registry, Request
@@ -64,6 +65,8 @@ class Engine:
         cpu_workers: int = 2,
         render_workers: int = 1,
         queue_size: int = 256,
+        background_jobs: int = 1024,
+        background_jobs_per_uid: int = 512,
     ) -> None:
         self.registry = registry
         self.model = model
@@ -78,6 +81,9 @@ class Engine:
         self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="glurpcd-model")
         self._workers: list[asyncio.Task[None]] = []
         self._heap = HeapTrimmer()
+        self.background = BackgroundBudget(
+            background_jobs, background_jobs_per_uid, registry.drop_background
+        )
         # Forward passes actually run: what abandonment is measured against.
         self.model_batches = 0
         registry.abandon_listeners.append(self._drop_queued)
@@ -133,14 +139,21 @@ class Engine:
             self.registry.detach(request)
 
     def schedule_background(
-        self, spec: JobSpec, payload: Any, store: Callable[[Any], None]
+        self,
+        spec: JobSpec,
+        payload: Any,
+        store: Callable[[Any], None],
+        *,
+        upload: str,
+        uid: int | None,
     ) -> bool:
         """Queue background forecast work nobody waits for; False when the
-        key is already being computed."""
+        key is already being computed. The caller asked `background.room_for`."""
         job = self.registry.add_background(spec, asyncio.get_running_loop())
         if job is None:
             return False
         self._submit("model", Work(job, payload, store))
+        self.background.track(upload, uid, job)
         return True
 
     def background_jobs(self) -> int:
@@ -158,8 +171,8 @@ class Engine:
             self.queues[lane].remove(job)
 
     def _retry_after(self, lane: str) -> float:
-        # A rough drain time: half a second per queued job per worker.
-        return max(1.0, len(self.queues[lane]) / max(1, self._concurrency.get(lane, 1)) * 0.5)
+        queue = self.queues[lane]
+        return queue.drain_rate.seconds_to_drain(queue.interactive_count())
 
     def _begin(self, work: Work) -> bool:
         """Checkpoint before the expensive step: run only wanted jobs."""

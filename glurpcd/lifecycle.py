@@ -77,6 +77,7 @@ class Request:
     outcome: Outcome | None = None
     # Sends a progress frame to this request's client: (stage, fields).
     notify: Callable[..., None] | None = None
+    uid: int | None = None  # the client's uid: background work is bounded per uid
 
 
 @dataclass(eq=False)
@@ -199,6 +200,12 @@ class Registry:
         job = Job(spec, Priority.BACKGROUND, True, loop.create_future())
         self._jobs[spec.key] = job
         return job
+
+    def drop_background(self, job: Job) -> None:
+        """Discard a queued background job nobody waits for (a bound on
+        background work made room); counted as abandoned."""
+        if job.background and not job.requests and job.state is JobState.QUEUED:
+            self._abandon(job)
 
     def detach(self, request: Request) -> None:
         """The request stops waiting for its job (it got what it needed)."""

@@ -1,9 +1,12 @@
-"""The listening Unix socket: path, permissions, one daemon per socket.
+"""The listening Unix socket: path, permissions, one daemon per socket;
+the descriptors it may use.
 
 Layer: start-up. A live socket (something accepts) makes a second daemon
 refuse to start; a stale file (nothing listens) is replaced. The check and
 the bind happen under an flock on `<socket>.lock`, so two daemons started at
-the same instant cannot both bind.
+the same instant cannot both bind. The soft descriptor limit is raised to the
+hard one, and the connection limit stays below it by a reserve for cache
+files, worker pipes and the model.
 """
 
 from __future__ import annotations
@@ -12,9 +15,17 @@ import contextlib
 import errno
 import fcntl
 import grp
+import logging
 import os
+import resource
 import socket
 from pathlib import Path
+
+log = logging.getLogger("glurpcd")
+
+# Descriptors kept back from connections: cache files, worker pipes, the model, logs.
+FD_RESERVE = 128
+MIN_CONNECTIONS = 16
 
 
 class AlreadyRunning(RuntimeError):
@@ -83,3 +94,30 @@ def remove_socket(path: Path, identity: tuple[int, int]) -> None:
     with contextlib.suppress(OSError):
         if socket_identity(path) == identity:
             path.unlink()
+
+
+def raise_descriptor_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft == hard:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError) as exc:
+        log.warning("could not raise the descriptor limit from %d to %d: %s", soft, hard, exc)
+        return soft
+    return hard
+
+
+def connection_limit(configured: int | None) -> int:
+    """The connection limit: as configured, never closer than FD_RESERVE to
+    the soft descriptor limit."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    ceiling = max(MIN_CONNECTIONS, soft - FD_RESERVE)
+    if configured is None:
+        return ceiling
+    if configured > ceiling:
+        log.warning(
+            "--max-connections %d lowered to %d (descriptor limit %d)", configured, ceiling, soft
+        )
+    return min(configured, ceiling)

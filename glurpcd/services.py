@@ -94,10 +94,12 @@ async def build_services(config: DaemonConfig) -> Services:
         cpu_workers=config.cpu_workers,
         render_workers=renderer.workers or 1,
         queue_size=config.queue_size,
+        background_jobs=config.background_jobs,
+        background_jobs_per_uid=config.background_jobs_per_uid,
     )
     results = ResultStore(cache, engine)
     tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
-    uploads = UploadResolver(results, tag)
+    uploads = UploadResolver(results, tag, max_upload=config.max_upload_mb * MIB)
     forecasts = ForecastOps(
         results,
         uploads,
@@ -123,5 +125,6 @@ def _engine_info(engine: Engine) -> dict[str, Any]:
     return {
         "queues": {name: len(queue) for name, queue in engine.queues.items()},
         "background_jobs": engine.background_jobs(),
+        "background": engine.background.snapshot(),
         "model_batches": engine.model_batches,
     }

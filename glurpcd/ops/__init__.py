@@ -27,7 +27,7 @@ class Ops:
             "ping": admin.ping,
             "status": admin.status,
             "cache": admin.cache,
-            "convert": functools.partial(convert, results),
+            "convert": functools.partial(convert, results, uploads),
             "process": functools.partial(_process, uploads, forecasts),
             "plot": forecasts.plot,
             "quick_plot": forecasts.quick_plot,
@@ -44,7 +44,7 @@ async def _process(
     resolved = await uploads.resolve(
         request, {k: v for k, v in args.items() if k != "force"}, force=optional_bool(args, "force")
     )
-    forecasts.precompute_if_fresh(resolved)
+    forecasts.precompute_if_fresh(resolved, request.uid)
     prepared = resolved.prepared
     return {
         "handle": resolved.handle,

@@ -12,13 +12,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from glurpc_wire.handles import is_handle
 from glurpc_wire.messages import PROTOCOL_VERSION
 
 from .. import __version__
 from ..errors import OpError
 from ..lifecycle import Registry, Request
 from .args import optional_str
-from .data import HANDLE_RE, UploadResolver
+from .data import UploadResolver
 from .results import ResultStore
 
 CACHE_ACTIONS = ("info", "flush", "delete", "save", "load")
@@ -80,7 +81,7 @@ class AdminOps:
             await asyncio.to_thread(self.results.wait_persisted)
         if action == "delete":
             handle = args.get("handle")
-            if not isinstance(handle, str) or not HANDLE_RE.match(handle):
+            if not is_handle(handle):
                 raise OpError.bad_request("cache delete needs a 'handle' of 64 hex digits")
             affected = await asyncio.to_thread(store.delete_handle, handle)
             self.uploads.forget(handle)

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from glurpc_wire.handles import is_handle
+
 from .. import ingest
 from ..errors import ErrorCode, OpError
 from ..lifecycle import JobSpec, Request
+from ..parse_process import CHILD_PROCESS_BYTES, run_in_child
 from .args import optional_str, required_bytes
 from .results import ResultStore, series_key, upload_key
 
-HANDLE_RE = re.compile(r"^[0-9a-f]{64}$")
 SEQUENCE_CHOICES = ("latest", "longest")
+DEFAULT_MAX_UPLOAD = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,16 @@ class Resolved:
 
 
 class UploadResolver:
-    def __init__(self, results: ResultStore, forecast_tag: str, decoded_limit: int = 32) -> None:
+    def __init__(
+        self,
+        results: ResultStore,
+        forecast_tag: str,
+        decoded_limit: int = 32,
+        max_upload: int = DEFAULT_MAX_UPLOAD,
+    ) -> None:
         self.results = results
         self.forecast_tag = forecast_tag
+        self.max_upload = max_upload
         # Decoded series of recently used handles (bounded; bytes stay in the cache).
         self._decoded: OrderedDict[str, ingest.PreparedData] = OrderedDict()
         self._decoded_limit = decoded_limit
@@ -61,7 +70,7 @@ class UploadResolver:
             raise OpError.bad_request("give exactly one of 'handle' or 'csv'")
         if "handle" in args:
             handle = args["handle"]
-            if not isinstance(handle, str) or not HANDLE_RE.match(handle):
+            if not is_handle(handle):
                 raise OpError.bad_request("'handle' must be 64 lowercase hex digits")
             prepared = await self.load(handle)
             if prepared is None:
@@ -69,7 +78,20 @@ class UploadResolver:
                     ErrorCode.NOT_FOUND, f"unknown or evicted handle {handle}", {"handle": handle}
                 )
             return Resolved(handle, prepared, fresh=False)
-        return await self.from_upload(request, required_bytes(args, "csv"), _settings(args), force)
+        raw = self.checked_upload(args)
+        return await self.from_upload(request, raw, _settings(args), force)
+
+    def checked_upload(self, args: dict[str, Any]) -> bytes:
+        """The `csv` argument, refused when larger than the upload limit."""
+        raw = required_bytes(args, "csv")
+        if len(raw) > self.max_upload:
+            raise OpError(
+                ErrorCode.INVALID_DATA,
+                f"the upload is {len(raw)} bytes; this daemon accepts at most {self.max_upload}"
+                " (glurpcd --max-upload-mb)",
+                {"reason": "too_large", "bytes": len(raw), "limit": self.max_upload},
+            )
+        return raw
 
     async def load(self, handle: str) -> ingest.PreparedData | None:
         prepared = self._decoded.get(handle)
@@ -101,16 +123,23 @@ class UploadResolver:
             request,
             spec,
             "cpu",
-            lambda: self._prepare(raw, settings),
+            lambda: self._prepare(raw, settings, spec.key),
             store=self._store_upload(digest),
         )
         return Resolved(outcome.handle, outcome.prepared, fresh=True)
 
-    async def _prepare(self, raw: bytes, settings: ingest.PrepareSettings) -> _Prepared:
-        prepared, encoded = await self.results.engine.run_in_cpu_pool(
-            _prepare_encoded, raw, settings
-        )
+    async def _prepare(self, raw: bytes, settings: ingest.PrepareSettings, key: str) -> _Prepared:
+        prepared, encoded = await self.run_off_loop(key, _prepare_encoded, raw, settings)
         return _Prepared(self.handle_for(prepared), prepared, encoded)
+
+    async def run_off_loop(self, key: str, fn: Callable[..., Any], raw: bytes, *args: Any) -> Any:
+        """Small uploads in the cpu thread pool; large ones in a child process
+        that is killed once job `key` has no waiter left."""
+        engine = self.results.engine
+        if len(raw) < CHILD_PROCESS_BYTES:
+            return await engine.run_in_cpu_pool(fn, raw, *args)
+        job = engine.registry.find(key)
+        return await run_in_child(fn, raw, *args, wanted=lambda: job is not None and job.wanted)
 
     def _store_upload(self, digest: str) -> Callable[[_Prepared], None]:
         def store(result: _Prepared) -> None:
@@ -154,15 +183,22 @@ def _upload_digest(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> st
     return hasher.hexdigest()
 
 
-async def convert(results: ResultStore, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+def _convert(raw: bytes, subject: str | None) -> tuple[bytes, str]:
+    return ingest.convert(raw, subject=subject)
+
+
+async def convert(
+    results: ResultStore, uploads: UploadResolver, request: Request, args: dict[str, Any]
+) -> dict[str, Any]:
     """The `convert` op: any supported export -> the unified CSV."""
-    raw = required_bytes(args, "csv")
+    raw = uploads.checked_upload(args)
     subject = optional_str(args, "subject")
     digest = hashlib.sha256(raw).hexdigest()
     spec = JobSpec(f"convert:{digest}:{subject or ''}", "convert", handle=digest)
 
     async def run() -> tuple[bytes, str]:
-        return await results.engine.run_in_cpu_pool(lambda: ingest.convert(raw, subject=subject))
+        result: tuple[bytes, str] = await uploads.run_off_loop(spec.key, _convert, raw, subject)
+        return result
 
     unified, source_format = await results.engine.obtain(request, spec, "cpu", run)
     return {"csv": unified, "format": source_format}

@@ -54,7 +54,7 @@ class ForecastOps:
         resolved = await self.uploads.resolve(request, args)
         index = _checked_index(resolved.prepared.series, requested)
         window = await self._window(request, resolved, index)
-        self.precompute_if_fresh(resolved)
+        self.precompute_if_fresh(resolved, request.uid)
         return forecast_to_wire(window)
 
     async def plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +63,7 @@ class ForecastOps:
         resolved = await self.uploads.resolve(request, args)
         index = _checked_index(resolved.prepared.series, requested)
         image = await self._image(request, resolved, index, fmt)
-        self.precompute_if_fresh(resolved)
+        self.precompute_if_fresh(resolved, request.uid)
         series = resolved.prepared.series
         start = series.input_start(index)
         return {
@@ -113,22 +113,28 @@ class ForecastOps:
             request, key, spec, "render", render, bytes, bytes
         )
 
-    def precompute_if_fresh(self, resolved: Resolved) -> None:
-        """Newest windows first, lowest priority, skipping what is cached."""
+    def precompute_if_fresh(self, resolved: Resolved, uid: int | None) -> None:
+        """Newest windows first, lowest priority, skipping what is cached;
+        within the engine's bound on background work (per `uid` and in all)."""
         if not resolved.fresh:
             return
         series = resolved.prepared.series
         cache = self.results.cache
-        for offset in range(min(series.windows, self.precompute_windows)):
-            index = -offset
-            key = forecast_key(resolved.handle, index)
-            if cache.contains(key):
-                continue
+        indices = [-offset for offset in range(min(series.windows, self.precompute_windows))]
+        missing = [
+            index for index in indices if not cache.contains(forecast_key(resolved.handle, index))
+        ]
+        engine = self.results.engine
+        for index in missing[: engine.background.room_for(uid, len(missing))]:
             spec = JobSpec(
                 f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index
             )
-            self.results.engine.schedule_background(
-                spec, ForecastPayload(series, index), store=functools.partial(self._store, key)
+            engine.schedule_background(
+                spec,
+                ForecastPayload(series, index),
+                store=functools.partial(self._store, forecast_key(resolved.handle, index)),
+                upload=resolved.handle,
+                uid=uid,
             )
 
     def _store(self, key: CacheKey, forecast: WindowForecast) -> None:
