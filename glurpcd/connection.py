@@ -23,7 +23,7 @@ from glurpc_wire.codes import ErrorCode
 from glurpc_wire.framing import PRE_HELLO_MAX_FRAME, FrameDecoder, FrameError
 
 from .errors import OpError, wire_error
-from .flow import ConnectionFlow, SlowReader
+from .flow import ConnectionFlow
 from .lifecycle import Outcome, Registry, Request
 from .logfields import log_field
 from .peer import Peer
@@ -82,13 +82,6 @@ class Connection:
                 await self._read_loop()
         except (ConnectionError, OSError):
             pass  # a reset is an end of stream like any other
-        except SlowReader:
-            log.warning(
-                "peer=%s dropped: results left unread for %g s",
-                self.peer,
-                self._flow.settings.write_deadline_s,
-            )
-            self.close(flush=False)
         finally:
             self._flow.closed()
             self._closed = True
@@ -283,6 +276,15 @@ class Connection:
                 wire.error(message.get("id"), message.get("request_id"), exc.code, exc.message)
             )
         self._writer.write(frame)
+        self._flow.wrote(self._writer, self._drop_slow_reader)
+
+    def _drop_slow_reader(self) -> None:
+        log.warning(
+            "peer=%s dropped: results left unread for %g s",
+            self.peer,
+            self._flow.settings.write_deadline_s,
+        )
+        self.close(flush=False)
 
 
 def _is_our_protocol(value: Any) -> bool:

@@ -67,6 +67,16 @@ class Daemon:
         self.partial_frames = PartialFrameBudget(self.flow_settings.partial_frame_budget)
         self.heap_trim = HeapTrim()
         self.limit = ConnectionLimit(connection_limit(config.max_connections))
+        services.admin.flow = self.flow_info
+
+    def flow_info(self) -> dict[str, Any]:
+        """What `status` shows of the connection-level bounds."""
+        return {
+            "partial_frame_bytes": self.partial_frames.held,
+            "partial_frame_limit": self.partial_frames.limit,
+            "connection_limit": self.limit.limit,
+            "connections_refused": self.limit.refused,
+        }
 
     def hello(self) -> dict[str, Any]:
         return wire.hello_reply(

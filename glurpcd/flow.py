@@ -6,8 +6,8 @@ Layer: connection plumbing (event loop only), used by `connection.py`.
   complete within `frame_timeout_s` of its first byte.
 - Outgoing: a connection whose results pile up unread (write buffer above the
   high-water mark) is not read, so it starts no new requests; if the buffer
-  does not drain within `write_deadline_s`, the connection is dropped. At most
-  `max_open_requests` run at once per connection.
+  does not drain within `write_deadline_s`, a watchdog drops the connection.
+  At most `max_open_requests` run at once per connection.
 - Memory: once a large buffer is released, the heap is trimmed (debounced),
   so a storm's memory goes back to the system without waiting for a model run.
 """
@@ -35,10 +35,6 @@ class FlowSettings:
     frame_timeout_s: float = 30.0
     max_open_requests: int = 256
     partial_frame_budget: int = 256 * 1024 * 1024
-
-
-class SlowReader(Exception):
-    """The peer left its results unread past the deadline."""
 
 
 class PartialFrameBudget:
@@ -86,6 +82,7 @@ class ConnectionFlow:
         self._reserved = 0
         self._frame_started: float | None = None
         self._slot_freed = asyncio.Event()
+        self._watchdog: asyncio.Task[None] | None = None
         self.held_large = False  # a large frame or write buffer passed through
 
     def attach(self, writer: asyncio.StreamWriter) -> None:
@@ -130,16 +127,32 @@ class ConnectionFlow:
         self._budget.release(self._reserved)
         self._reserved = 0
 
+    def wrote(self, writer: asyncio.StreamWriter, on_stall: Callable[[], None]) -> None:
+        """After each write: once unread results pass the mark, a watchdog
+        calls `on_stall` unless they drain within the deadline."""
+        if self._watchdog is not None:
+            return
+        if writer.transport.get_write_buffer_size() > self.settings.write_high_water:
+            self.held_large = True
+            self._watchdog = asyncio.create_task(self._watch(writer, on_stall))
+
+    async def _watch(self, writer: asyncio.StreamWriter, on_stall: Callable[[], None]) -> None:
+        try:
+            await asyncio.wait_for(writer.drain(), self.settings.write_deadline_s)
+        except TimeoutError:
+            on_stall()
+        except ConnectionError:
+            pass  # gone already
+        finally:
+            self._watchdog = None
+
     async def admit(self, writer: asyncio.StreamWriter, open_requests: Callable[[], int]) -> None:
         """Wait until this connection may start another request: its unread
-        results below the mark and a request slot free. Raises SlowReader."""
+        results below the mark and a request slot free. A connection that
+        never drains is dropped by the watchdog, which ends this wait."""
         while True:
             if writer.transport.get_write_buffer_size() > self.settings.write_high_water:
-                self.held_large = True
-                try:
-                    await asyncio.wait_for(writer.drain(), self.settings.write_deadline_s)
-                except TimeoutError:
-                    raise SlowReader from None
+                await writer.drain()
             elif open_requests() >= self.settings.max_open_requests:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
@@ -151,5 +164,7 @@ class ConnectionFlow:
 
     def closed(self) -> None:
         self.release()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         if self.held_large:
             self._trim.request()

@@ -12,12 +12,15 @@ being wanted, and its memory goes back to the system when it exits.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
 from .errors import CodedError, ErrorCode, OpError
+
+log = logging.getLogger("glurpcd.engine")
 
 # Smaller uploads parse in the thread pool: a child costs about a second to start.
 CHILD_PROCESS_BYTES = 4 * 1024 * 1024
@@ -58,6 +61,7 @@ async def run_in_child(fn: Callable[..., Any], *args: Any, wanted: Callable[[], 
             await asyncio.wait({reply}, timeout=WANTED_CHECK_S)
             if not reply.done() and not wanted():
                 process.kill()
+                log.info("parsing stopped: no client waits for it (child %d killed)", process.pid)
                 await asyncio.wait({reply})
                 raise Unwanted
         kind, value = reply.result()

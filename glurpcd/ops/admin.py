@@ -43,6 +43,7 @@ class AdminOps:
         self.device = device
         # Set by the daemon, which owns the connections.
         self.connections: Callable[[], int] = lambda: 0
+        self.flow: Callable[[], dict[str, Any]] = dict
         self.engine_info = engine_info
         self.started = time.monotonic()
 
@@ -59,6 +60,7 @@ class AdminOps:
             "device": self.device,
             "model": self.model_info(),
             "connections": self.connections(),
+            "flow": self.flow(),
             **self.registry.snapshot(),
             "cache": {
                 "entries": info["entries"],
