@@ -31,7 +31,7 @@ from .errors import (
     RequestFailed,
     error_from_frame,
 )
-from .transport import Transport
+from .transport import Connect, Transport, connect_unix
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 
@@ -46,8 +46,10 @@ class Client:
         autostart: bool = False,
         timeout: float | None = None,
         client_name: str = f"glurpc-py/{__version__}",
+        connect: Connect = connect_unix,
     ) -> None:
         self.socket_path: Path = default_socket_path(socket)
+        self._open_transport = connect
         self.autostart = autostart
         self.timeout = timeout
         self.client_name = client_name
@@ -62,7 +64,7 @@ class Client:
 
     def _connect(self) -> Transport:
         try:
-            transport = Transport(self.socket_path, timeout=self.timeout)
+            transport = self._open_transport(self.socket_path, self.timeout)
         except DaemonUnreachable:
             if not self.autostart:
                 raise
@@ -73,11 +75,11 @@ class Client:
             except DaemonUnreachable as failed:
                 # Another daemon may have won the race for the socket: try it once.
                 try:
-                    transport = Transport(self.socket_path, timeout=self.timeout)
+                    transport = self._open_transport(self.socket_path, self.timeout)
                 except DaemonUnreachable:
                     raise failed from None
             else:
-                transport = Transport(self.socket_path, timeout=self.timeout)
+                transport = self._open_transport(self.socket_path, self.timeout)
         try:
             self.hello = _handshake(transport, self.client_name)
         except BaseException:

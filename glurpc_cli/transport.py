@@ -1,9 +1,11 @@
-"""Blocking Unix-socket transport: whole protocol messages in, whole messages out.
+"""Transports: whole protocol messages in, whole messages out, over one connection.
 
-Layer: the client's I/O boundary. It owns one connected socket and a frame
-decoder, and it is the ONE place where socket and framing errors become the
-public exceptions of `errors.py` (always `raise ... from exc`). It knows
-nothing about handshakes, request ids or operations, and it never retries.
+Layer: the client's I/O boundary. `Transport` is the interface the client
+uses (small enough to fake: see `glurpc_cli.mock`); `UnixTransport` is the
+real one. It owns one connected socket and a frame decoder, and it is the ONE
+place where socket and framing errors become the public exceptions of
+`errors.py` (always `raise ... from exc`). A transport knows nothing about
+handshakes, request ids or operations, and it never retries.
 
     FileNotFoundError / ConnectionRefusedError on connect -> DaemonUnreachable
     PermissionError on connect                          -> PermissionDenied
@@ -16,20 +18,55 @@ from __future__ import annotations
 import os
 import socket
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from glurpc_wire.codes import ErrorCode
 from glurpc_wire.framing import DEFAULT_MAX_FRAME, FrameDecoder, FrameError, Message, encode_frame
 
 from .errors import DaemonUnreachable, PermissionDenied, ProtocolMismatch, RequestFailed
 
-# Codes for failures the client detects itself (never sent on the wire).
-
 _RECV_SIZE = 256 * 1024
 
 
-class Transport:
-    """One connection to the daemon. Not thread-safe: one user thread at a time."""
+class Transport(Protocol):
+    """One connection to the daemon, as the client uses it."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    def send(self, message: Message) -> None: ...
+
+    def receive(self) -> Message:
+        """The next message; raises DaemonUnreachable at the end of the stream."""
+        ...
+
+    def interrupt(self) -> None:
+        """From another thread: make a blocked `receive` raise."""
+        ...
+
+    def close(self) -> None:
+        """Closing is what cancels this connection's open requests on the daemon."""
+        ...
+
+
+# How a client opens a connection: (socket path, timeout) -> a connected transport.
+Connect = Callable[[Path, float | None], Transport]
+
+
+def encode_for_sending(message: Message, max_frame: int) -> bytes:
+    """The frame for `message`; one too big to send is the caller's input, not a
+    broken daemon, so it fails the request alone."""
+    try:
+        return encode_frame(message, max_frame)
+    except FrameError as exc:
+        raise RequestFailed(exc.message, code=exc.code) from exc
+
+
+class UnixTransport:
+    """One Unix-socket connection to the daemon. Not thread-safe: one user
+    thread at a time (`interrupt` excepted)."""
 
     def __init__(
         self,
@@ -49,11 +86,7 @@ class Transport:
         return self._sock.fileno() < 0
 
     def send(self, message: Message) -> None:
-        try:
-            frame = encode_frame(message, self.max_frame)
-        except FrameError as exc:
-            # Too big to send is the caller's input, not a broken daemon.
-            raise RequestFailed(exc.message, code=exc.code) from exc
+        frame = encode_for_sending(message, self.max_frame)
         try:
             self._sock.sendall(frame)
         except OSError as exc:
@@ -61,7 +94,7 @@ class Transport:
             # bad_frame): keep that answer for `receive` rather than hide it.
             if not self._salvage():
                 self.close()
-                raise _lost(self.path, exc) from exc
+                raise connection_lost(self.path, exc) from exc
 
     def receive(self) -> Message:
         """The next message from the daemon; blocks until one is whole."""
@@ -75,10 +108,10 @@ class Transport:
                 ) from exc
             except OSError as exc:
                 self.close()
-                raise _lost(self.path, exc) from exc
+                raise connection_lost(self.path, exc) from exc
             if not chunk:
                 self.close()
-                raise _lost(self.path, None)
+                raise connection_lost(self.path, None)
             try:
                 self._inbox.extend(self._decoder.feed(chunk))
             except FrameError as exc:
@@ -107,8 +140,11 @@ class Transport:
             pass  # already closed or never fully connected: nothing to wake
 
     def close(self) -> None:
-        """Closing is what cancels this connection's open requests on the daemon."""
         self._sock.close()
+
+
+def connect_unix(path: Path, timeout: float | None) -> Transport:
+    return UnixTransport(path, timeout=timeout)
 
 
 def _connect(path: Path, timeout: float | None) -> socket.socket:
@@ -134,7 +170,7 @@ def _connect(path: Path, timeout: float | None) -> socket.socket:
     return sock
 
 
-def _lost(path: Path, exc: OSError | None) -> DaemonUnreachable:
+def connection_lost(path: Path | str, exc: OSError | None) -> DaemonUnreachable:
     why = f": {exc.strerror or exc}" if exc is not None else ""
     return DaemonUnreachable(
         f"glurpcd on {path} closed the connection{why}", code=ErrorCode.CONNECTION_LOST

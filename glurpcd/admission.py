@@ -1,4 +1,5 @@
-"""How many connections the daemon holds at once, and how a refusal reads.
+"""How many connections the daemon holds at once, how a refusal reads, and
+the daemon-wide bounds every connection shares.
 
 Layer: connection admission (event loop only). Past the limit a new
 connection gets one `overloaded` frame and is closed, so a healthy client sees
@@ -11,11 +12,15 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from glurpc_wire import messages as wire
 from glurpc_wire.codes import ErrorCode
 
+from .config import DaemonConfig
+from .flow import ConnectionFlow, FlowSettings, HeapTrim, PartialFrameBudget
+from .listener import connection_limit
 from .peer import Peer
 
 log = logging.getLogger("glurpcd")
@@ -56,3 +61,40 @@ class ConnectionLimit:
             f"the daemon serves its limit of {self.limit} connections; retry later",
             {"retry_after": 1.0, "reason": "connections", "limit": self.limit},
         )
+
+
+@dataclass
+class ConnectionBounds:
+    """Everything daemon-wide that bounds connections: their number, the
+    bytes of incomplete frames they hold, and the per-connection flow rules."""
+
+    limit: ConnectionLimit
+    settings: FlowSettings
+    partial_frames: PartialFrameBudget
+    heap_trim: HeapTrim
+
+    @classmethod
+    def from_config(cls, config: DaemonConfig) -> ConnectionBounds:
+        settings = FlowSettings(
+            write_deadline_s=config.write_timeout_s,
+            frame_timeout_s=config.frame_timeout_s,
+            partial_frame_budget=config.max_pending_mb * 1024 * 1024,
+        )
+        return cls(
+            ConnectionLimit(connection_limit(config.max_connections)),
+            settings,
+            PartialFrameBudget(settings.partial_frame_budget),
+            HeapTrim(),
+        )
+
+    def new_flow(self) -> ConnectionFlow:
+        return ConnectionFlow(self.settings, self.partial_frames, self.heap_trim)
+
+    def info(self) -> dict[str, Any]:
+        """What `status` shows of these bounds."""
+        return {
+            "partial_frame_bytes": self.partial_frames.held,
+            "partial_frame_limit": self.partial_frames.limit,
+            "connection_limit": self.limit.limit,
+            "connections_refused": self.limit.refused,
+        }

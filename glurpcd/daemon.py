@@ -23,14 +23,11 @@ from glurpc_wire import messages as wire
 from glurpc_wire.codes import ErrorCode
 
 from . import __version__, systemd
-from .admission import ConnectionLimit
 from .config import DaemonConfig, parse_args
 from .connection import Connection
-from .flow import ConnectionFlow, FlowSettings, HeapTrim, PartialFrameBudget
 from .listener import (
     AlreadyRunning,
     bind_socket,
-    connection_limit,
     raise_descriptor_limit,
     remove_socket,
     socket_identity,
@@ -54,29 +51,10 @@ class Daemon:
         # A socket systemd passed us stays systemd's: never unlink it.
         self.socket_identity = socket_identity(config.socket) if owns_socket else None
         self.policy = PeerPolicy(config.group)
-        self.connections: set[Connection] = set()
+        self.connections: set[Connection] = services.connections
         self._connection_tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
         self._server: asyncio.base_events.Server | None = None
-        services.admin.connections = lambda: len(self.connections)
-        self.flow_settings = FlowSettings(
-            write_deadline_s=config.write_timeout_s,
-            frame_timeout_s=config.frame_timeout_s,
-            partial_frame_budget=config.max_pending_mb * 1024 * 1024,
-        )
-        self.partial_frames = PartialFrameBudget(self.flow_settings.partial_frame_budget)
-        self.heap_trim = HeapTrim()
-        self.limit = ConnectionLimit(connection_limit(config.max_connections))
-        services.admin.flow = self.flow_info
-
-    def flow_info(self) -> dict[str, Any]:
-        """What `status` shows of the connection-level bounds."""
-        return {
-            "partial_frame_bytes": self.partial_frames.held,
-            "partial_frame_limit": self.partial_frames.limit,
-            "connection_limit": self.limit.limit,
-            "connections_refused": self.limit.refused,
-        }
 
     def hello(self) -> dict[str, Any]:
         return wire.hello_reply(
@@ -106,8 +84,9 @@ class Daemon:
             )
             writer.close()
             return
-        if not self.limit.admits(len(self.connections), peer):
-            writer.write(framing.encode_frame(self.limit.refusal()))
+        limit = self.services.bounds.limit
+        if not limit.admits(len(self.connections), peer):
+            writer.write(framing.encode_frame(limit.refusal()))
             writer.close()
             return
         connection = Connection(
@@ -119,7 +98,7 @@ class Daemon:
             hello=self.hello,
             max_frame=self.config.max_frame,
             accepting=lambda: self.accepting,
-            flow=ConnectionFlow(self.flow_settings, self.partial_frames, self.heap_trim),
+            flow=self.services.bounds.new_flow(),
         )
         self.connections.add(connection)
         task = asyncio.current_task()

@@ -26,9 +26,10 @@ from glurpc_wire.messages import Stage
 
 from .background import BackgroundBudget
 from .errors import CodedError, ErrorCode, OpError, wire_error
-from .jobqueue import JobQueue, Work
+from .jobqueue import Lane, LaneQueues, Work
 from .lifecycle import Job, JobSpec, JobState, Priority, Registry, Request
 from .memory import HeapTrimmer
+from .parse_process import ChildTask, run_in_child
 from .series import CgmSeries
 
 log = logging.getLogger("glurpcd.engine")
@@ -50,8 +51,17 @@ class ForecastModel(Protocol):
     ) -> dict[int, Any]: ...
 
 
+# What running a job takes, by lane:
+# A cpu-lane job (parsing): a function run in a thread, or, for large
+# uploads, in a child process killed once the job is unwanted.
+CpuTask = Callable[[], Any] | ChildTask
+RenderTask = Callable[[], Awaitable[Any]]  # awaits the render process pool
+
+
 @dataclass(frozen=True)
 class ForecastPayload:
+    """A model-lane job: one window, batched with others of its series."""
+
     series: CgmSeries
     index: int
 
@@ -60,38 +70,33 @@ class Engine:
     def __init__(
         self,
         registry: Registry,
+        queues: LaneQueues,
         model: ForecastModel,
         *,
         cpu_workers: int = 2,
         render_workers: int = 1,
-        queue_size: int = 256,
-        background_jobs: int = 1024,
-        background_jobs_per_uid: int = 512,
+        background: BackgroundBudget | None = None,
     ) -> None:
         self.registry = registry
         self.model = model
-        self.queues = {
-            "cpu": JobQueue("cpu", queue_size),
-            "model": JobQueue("model", queue_size),
-            "render": JobQueue("render", queue_size),
-        }
-        self._concurrency = {"cpu": cpu_workers, "render": max(1, render_workers)}
-        self._lane_of: dict[int, str] = {}
-        self._cpu_pool = ThreadPoolExecutor(cpu_workers, thread_name_prefix="glurpcd-cpu")
+        self.queues = queues  # the registry drops abandoned jobs from them
+        self._concurrency = {Lane.CPU: max(1, cpu_workers), Lane.RENDER: max(1, render_workers)}
+        # The cpu lane's workers are this pool's only users, one thread each:
+        # the worker count is the lane's one limit.
+        self._cpu_pool = ThreadPoolExecutor(
+            self._concurrency[Lane.CPU], thread_name_prefix="glurpcd-cpu"
+        )
         self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="glurpcd-model")
         self._workers: list[asyncio.Task[None]] = []
         self._heap = HeapTrimmer()
-        self.background = BackgroundBudget(
-            background_jobs, background_jobs_per_uid, registry.drop_background
-        )
+        self.background = background or BackgroundBudget(1024, 512, registry.drop_background)
         # Forward passes actually run: what abandonment is measured against.
         self.model_batches = 0
-        registry.abandon_listeners.append(self._drop_queued)
 
     # -- lifecycle of the engine itself ----------------------------------
 
     def start(self) -> None:
-        for lane in ("cpu", "render"):
+        for lane in (Lane.CPU, Lane.RENDER):
             for n in range(self._concurrency[lane]):
                 self._workers.append(
                     asyncio.create_task(self._generic_worker(lane), name=f"{lane}-worker-{n}")
@@ -99,10 +104,8 @@ class Engine:
         self._workers.append(asyncio.create_task(self._model_worker(), name="model-worker"))
 
     async def stop(self) -> None:
-        for queue in self.queues.values():
-            for work in queue.drain():
-                work.job.wanted = False
-        self._lane_of.clear()
+        for work in self.queues.drain():
+            work.job.wanted = False
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
@@ -116,8 +119,8 @@ class Engine:
         self,
         request: Request,
         spec: JobSpec,
-        lane: str,
-        payload: Any,
+        lane: Lane,
+        payload: CpuTask | RenderTask | ForecastPayload,
         store: Callable[[Any], None] = lambda result: None,
     ) -> Any:
         """Attach `request` to the job for `spec` (scheduling it when new) and
@@ -128,7 +131,7 @@ class Engine:
             queue.check_capacity(self._retry_after(lane))
         job, created = self.registry.attach(request, spec, asyncio.get_running_loop())
         if created:
-            self._submit(lane, Work(job, payload, store))
+            self.queues.push(lane, Work(job, payload, store))
         elif job.state is JobState.QUEUED:
             queue.reprioritize(job)  # a key's jobs always run in one lane
         if job.state is JobState.QUEUED and request.notify is not None:
@@ -144,16 +147,17 @@ class Engine:
         payload: Any,
         store: Callable[[Any], None],
         *,
-        upload: str,
-        uid: int | None,
+        upload: str | None = None,
+        uid: int | None = None,
     ) -> bool:
         """Queue background forecast work nobody waits for; False when the
-        key is already being computed. The caller asked `background.room_for`."""
+        key is already being computed. The caller asked `background.room_for`;
+        the work counts against `uid` and `upload` (default: the spec's handle)."""
         job = self.registry.add_background(spec, asyncio.get_running_loop())
         if job is None:
             return False
-        self._submit("model", Work(job, payload, store))
-        self.background.track(upload, uid, job)
+        self.queues.push(Lane.MODEL, Work(job, payload, store))
+        self.background.track(upload or spec.handle, uid, job)
         return True
 
     def background_jobs(self) -> int:
@@ -161,22 +165,13 @@ class Engine:
 
     # -- internals ---------------------------------------------------------
 
-    def _submit(self, lane: str, work: Work) -> None:
-        self._lane_of[id(work.job)] = lane
-        self.queues[lane].push(work)
-
-    def _drop_queued(self, job: Job) -> None:
-        lane = self._lane_of.pop(id(job), None)
-        if lane is not None:
-            self.queues[lane].remove(job)
-
-    def _retry_after(self, lane: str) -> float:
+    def _retry_after(self, lane: Lane) -> float:
         queue = self.queues[lane]
         return queue.drain_rate.seconds_to_drain(queue.interactive_count())
 
     def _begin(self, work: Work) -> bool:
         """Checkpoint before the expensive step: run only wanted jobs."""
-        self._lane_of.pop(id(work.job), None)
+        self.queues.taken(work.job)
         if not self.registry.should_run(work.job):
             self.registry.job_stopped(work.job)
             return False
@@ -188,26 +183,33 @@ class Engine:
             work.store(result)
         self.registry.job_finished(work.job, result, error)
 
-    async def _generic_worker(self, lane: str) -> None:
+    async def _generic_worker(self, lane: Lane) -> None:
         queue = self.queues[lane]
+        loop = asyncio.get_running_loop()
         while True:
             work = await queue.pop()
             if not self._begin(work):
                 continue
-            self._broadcast(work.job, Stage.PARSING if lane == "cpu" else Stage.RENDERING)
             try:
-                run: Callable[[], Awaitable[Any]] = work.payload
-                result = await run()
+                if lane is Lane.CPU:
+                    self._broadcast(work.job, Stage.PARSING)
+                    result = await self._run_cpu(loop, work)
+                else:
+                    self._broadcast(work.job, Stage.RENDERING)
+                    result = await work.payload()
             except Exception as exc:  # reported to every attached request
                 self._finish(work, error=_job_error(exc, work.job))
             else:
                 self._finish(work, result)
 
-    async def run_in_cpu_pool(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._cpu_pool, fn, *args)
+    async def _run_cpu(self, loop: asyncio.AbstractEventLoop, work: Work) -> Any:
+        task = work.payload
+        if isinstance(task, ChildTask):
+            return await run_in_child(task, wanted=lambda: work.job.wanted)
+        return await loop.run_in_executor(self._cpu_pool, task)
 
     async def _model_worker(self) -> None:
-        queue = self.queues["model"]
+        queue = self.queues[Lane.MODEL]
         loop = asyncio.get_running_loop()
         per_batch = max(1, self.model.batch_rows // max(1, self.model.samples))
         while True:
@@ -276,4 +278,4 @@ def _job_error(exc: BaseException, job: Job) -> CodedError:
     return OpError(ErrorCode.INTERNAL, f"internal error while computing {job.spec.kind}")
 
 
-__all__ = ["Engine", "ForecastPayload", "Priority"]
+__all__ = ["CpuTask", "Engine", "ForecastPayload", "Lane", "LaneQueues", "Priority", "RenderTask"]

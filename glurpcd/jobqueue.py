@@ -1,9 +1,11 @@
-"""A bounded priority queue of queued jobs (engine layer, event loop only).
+"""Bounded priority queues of queued jobs, one per lane (engine layer, event
+loop only).
 
 Interactive work comes before background work and is first-in first-out
-within a priority. Jobs leave the queue the moment they are abandoned, so a
-dropped job costs no compute and holds no place. Only interactive entries count
-against the capacity: background work is bounded where it is scheduled.
+within a priority. Jobs leave their queue the moment they are abandoned
+(`LaneQueues.drop`, the registry's abandon callback), so a dropped job costs
+no compute and holds no place. Only interactive entries count against the
+capacity: background work is bounded where it is scheduled.
 """
 
 from __future__ import annotations
@@ -13,11 +15,20 @@ import bisect
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from .drain import DrainRate
 from .errors import ErrorCode, OpError
 from .lifecycle import Job, Priority
+
+
+class Lane(StrEnum):
+    """Where a job runs: cpu threads (parsing), the model thread, render processes."""
+
+    CPU = "cpu"
+    MODEL = "model"
+    RENDER = "render"
 
 
 @dataclass(eq=False)
@@ -105,3 +116,35 @@ class JobQueue:
         for work in works:
             self.remove(work.job)
         return works
+
+
+class LaneQueues:
+    """One JobQueue per lane, and which lane holds each queued job."""
+
+    def __init__(self, capacity: int) -> None:
+        self._queues = {lane: JobQueue(lane.value, capacity) for lane in Lane}
+        self._lane_of: dict[int, Lane] = {}
+
+    def __getitem__(self, lane: Lane) -> JobQueue:
+        return self._queues[lane]
+
+    def lengths(self) -> dict[str, int]:
+        return {lane.value: len(queue) for lane, queue in self._queues.items()}
+
+    def push(self, lane: Lane, work: Work) -> None:
+        self._lane_of[id(work.job)] = lane
+        self._queues[lane].push(work)
+
+    def taken(self, job: Job) -> None:
+        """A worker took `job` off its queue."""
+        self._lane_of.pop(id(job), None)
+
+    def drop(self, job: Job) -> None:
+        """Remove an abandoned job before it starts (the registry calls this)."""
+        lane = self._lane_of.pop(id(job), None)
+        if lane is not None:
+            self._queues[lane].remove(job)
+
+    def drain(self) -> list[Work]:
+        self._lane_of.clear()
+        return [work for queue in self._queues.values() for work in queue.drain()]

@@ -106,9 +106,12 @@ class Registry:
         self,
         duplicates: Duplicates = Duplicates.COALESCE,
         *,
+        on_abandon: Callable[[Job], None] = lambda job: None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.duplicates = Duplicates(duplicates)
+        # Told when a job loses its last request, so its queue drops it at once.
+        self._on_abandon = on_abandon
         self._clock = clock
         self._last_request_id = 0
         self._requests: dict[int, Request] = {}
@@ -117,7 +120,6 @@ class Registry:
         # stopped; the running ones report back through `job_stopped`.
         self._orphans: dict[int, Job] = {}
         self._latest_request: dict[str, int] = {}
-        self.abandon_listeners: list[Callable[[Job], None]] = []
         self.requests_by_outcome = dict.fromkeys(Outcome, 0)
         self.jobs_completed: dict[str, int] = {}
         self.jobs_failed = 0
@@ -241,8 +243,7 @@ class Registry:
             self.abandon_latency.add(0.0)
         else:
             self._orphans[id(job)] = job
-        for listener in self.abandon_listeners:
-            listener(job)
+        self._on_abandon(job)
         if not job.future.done():
             job.future.cancel()
 

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import multiprocessing
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -25,6 +26,14 @@ log = logging.getLogger("glurpcd.engine")
 # Smaller uploads parse in the thread pool: a child costs about a second to start.
 CHILD_PROCESS_BYTES = 4 * 1024 * 1024
 WANTED_CHECK_S = 0.1
+
+
+@dataclass(frozen=True)
+class ChildTask:
+    """A cpu-lane job to run in a child: `fn(*args)`, both picklable."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
 
 
 class Unwanted(CodedError):
@@ -48,11 +57,11 @@ def _child(pipe: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> N
     pipe.close()
 
 
-async def run_in_child(fn: Callable[..., Any], *args: Any, wanted: Callable[[], bool]) -> Any:
-    """`fn(*args)` in a fresh process; raises Unwanted once `wanted()` is false."""
+async def run_in_child(task: ChildTask, *, wanted: Callable[[], bool]) -> Any:
+    """`task` in a fresh process; raises Unwanted once `wanted()` is false."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, fn, args), daemon=True)
+    process = context.Process(target=_child, args=(sender, task.fn, task.args), daemon=True)
     await asyncio.to_thread(process.start)  # pickles args into the child: off the loop
     sender.close()
     reply = asyncio.ensure_future(asyncio.to_thread(_receive, receiver))

@@ -13,9 +13,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from .admission import ConnectionBounds
+from .background import BackgroundBudget
 from .cache import CacheStore
 from .config import DaemonConfig
+from .connection import Connection
 from .engine import Engine
+from .jobqueue import LaneQueues
 from .lifecycle import Registry
 from .ops import AdminOps, ForecastOps, Ops, ResultStore, UploadResolver
 from .render import RenderPool
@@ -37,6 +41,8 @@ class Services:
     renderer: RenderPool
     admin: AdminOps
     ops: Ops
+    connections: set[Connection]  # the daemon's open connections, counted in `status`
+    bounds: ConnectionBounds  # their number, buffers and flow rules
 
     def model_info(self) -> dict[str, Any]:
         return model_info(self.forecaster)
@@ -87,21 +93,26 @@ async def build_services(config: DaemonConfig) -> Services:
     )
     renderer = RenderPool(config.render_workers)
     renderer.start()  # spawn the workers now: the first plot should not wait ~2 s
-    registry = Registry(config.duplicates)
+    queues = LaneQueues(config.queue_size)
+    registry = Registry(config.duplicates, on_abandon=queues.drop)
     engine = Engine(
         registry,
+        queues,
         forecaster,
         cpu_workers=config.cpu_workers,
         render_workers=renderer.workers or 1,
-        queue_size=config.queue_size,
-        background_jobs=config.background_jobs,
-        background_jobs_per_uid=config.background_jobs_per_uid,
+        background=BackgroundBudget(
+            config.background_jobs, config.background_jobs_per_uid, registry.drop_background
+        ),
     )
-    results = ResultStore(cache, engine)
+    results = ResultStore(cache)
     tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
-    uploads = UploadResolver(results, tag, max_upload=config.max_upload_mb * MIB)
+    uploads = UploadResolver(results, engine, tag, max_upload=config.max_upload_mb * MIB)
+    bounds = ConnectionBounds.from_config(config)
+    connections: set[Connection] = set()  # the daemon adds and removes them
     forecasts = ForecastOps(
         results,
+        engine,
         uploads,
         render=renderer.submit,
         model_id=forecaster.model_id,
@@ -114,16 +125,29 @@ async def build_services(config: DaemonConfig) -> Services:
         model_info=functools.partial(model_info, forecaster),
         device=device,
         engine_info=functools.partial(_engine_info, engine),
+        connections=connections.__len__,
+        flow=bounds.info,
     )
-    ops = Ops(results, uploads, forecasts, admin)
+    ops = Ops(engine, uploads, forecasts, admin)
     return Services(
-        config, forecaster, device, registry, engine, cache, results, renderer, admin, ops
+        config,
+        forecaster,
+        device,
+        registry,
+        engine,
+        cache,
+        results,
+        renderer,
+        admin,
+        ops,
+        connections,
+        bounds,
     )
 
 
 def _engine_info(engine: Engine) -> dict[str, Any]:
     return {
-        "queues": {name: len(queue) for name, queue in engine.queues.items()},
+        "queues": engine.queues.lengths(),
         "background_jobs": engine.background_jobs(),
         "background": engine.background.snapshot(),
         "model_batches": engine.model_batches,

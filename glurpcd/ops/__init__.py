@@ -9,6 +9,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ..engine import Engine
 from ..lifecycle import Request
 from .admin import AdminOps
 from .args import optional_bool
@@ -21,13 +22,13 @@ Handler = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 class Ops:
     def __init__(
-        self, results: ResultStore, uploads: UploadResolver, forecasts: ForecastOps, admin: AdminOps
+        self, engine: Engine, uploads: UploadResolver, forecasts: ForecastOps, admin: AdminOps
     ) -> None:
         self._handlers: dict[str, Handler] = {
             "ping": admin.ping,
             "status": admin.status,
             "cache": admin.cache,
-            "convert": functools.partial(convert, results, uploads),
+            "convert": functools.partial(convert, engine, uploads.max_upload),
             "process": functools.partial(_process, uploads, forecasts),
             "plot": forecasts.plot,
             "quick_plot": forecasts.quick_plot,

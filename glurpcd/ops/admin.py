@@ -35,15 +35,16 @@ class AdminOps:
         model_info: Callable[[], dict[str, Any]],
         device: str,
         engine_info: Callable[[], dict[str, Any]],
+        connections: Callable[[], int],
+        flow: Callable[[], dict[str, Any]] = dict,
     ) -> None:
         self.registry = registry
         self.results = results
         self.uploads = uploads
         self.model_info = model_info
         self.device = device
-        # Set by the daemon, which owns the connections.
-        self.connections: Callable[[], int] = lambda: 0
-        self.flow: Callable[[], dict[str, Any]] = dict
+        self.connections = connections
+        self.flow = flow
         self.engine_info = engine_info
         self.started = time.monotonic()
 

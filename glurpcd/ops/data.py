@@ -11,6 +11,7 @@ another's results.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,9 +21,10 @@ from typing import Any
 from glurpc_wire.handles import is_handle
 
 from .. import ingest
+from ..engine import Engine, Lane
 from ..errors import ErrorCode, OpError
 from ..lifecycle import JobSpec, Request
-from ..parse_process import CHILD_PROCESS_BYTES, run_in_child
+from ..parse_process import CHILD_PROCESS_BYTES, ChildTask
 from .args import optional_str, required_bytes
 from .results import ResultStore, series_key, upload_key
 
@@ -48,11 +50,13 @@ class UploadResolver:
     def __init__(
         self,
         results: ResultStore,
+        engine: Engine,
         forecast_tag: str,
         decoded_limit: int = 32,
         max_upload: int = DEFAULT_MAX_UPLOAD,
     ) -> None:
         self.results = results
+        self.engine = engine
         self.forecast_tag = forecast_tag
         self.max_upload = max_upload
         # Decoded series of recently used handles (bounded; bytes stay in the cache).
@@ -60,7 +64,7 @@ class UploadResolver:
         self._decoded_limit = decoded_limit
 
     def handle_for(self, prepared: ingest.PreparedData) -> str:
-        return hashlib.sha256(f"{prepared.digest}|{self.forecast_tag}".encode()).hexdigest()
+        return _handle(prepared, self.forecast_tag)
 
     async def resolve(
         self, request: Request, args: dict[str, Any], *, force: bool = False
@@ -78,20 +82,8 @@ class UploadResolver:
                     ErrorCode.NOT_FOUND, f"unknown or evicted handle {handle}", {"handle": handle}
                 )
             return Resolved(handle, prepared, fresh=False)
-        raw = self.checked_upload(args)
+        raw = checked_upload(args, self.max_upload)
         return await self.from_upload(request, raw, _settings(args), force)
-
-    def checked_upload(self, args: dict[str, Any]) -> bytes:
-        """The `csv` argument, refused when larger than the upload limit."""
-        raw = required_bytes(args, "csv")
-        if len(raw) > self.max_upload:
-            raise OpError(
-                ErrorCode.INVALID_DATA,
-                f"the upload is {len(raw)} bytes; this daemon accepts at most {self.max_upload}"
-                " (glurpcd --max-upload-mb)",
-                {"reason": "too_large", "bytes": len(raw), "limit": self.max_upload},
-            )
-        return raw
 
     async def load(self, handle: str) -> ingest.PreparedData | None:
         prepared = self._decoded.get(handle)
@@ -119,27 +111,14 @@ class UploadResolver:
                 if prepared is not None:
                     return Resolved(known.decode(), prepared, fresh=False)
         spec = JobSpec(f"prepare:{digest}", "prepare", handle=digest)
-        outcome: _Prepared = await self.results.engine.obtain(
+        outcome: _Prepared = await self.engine.obtain(
             request,
             spec,
-            "cpu",
-            lambda: self._prepare(raw, settings, spec.key),
+            Lane.CPU,
+            cpu_task(_prepare_upload, raw, settings, self.forecast_tag),
             store=self._store_upload(digest),
         )
         return Resolved(outcome.handle, outcome.prepared, fresh=True)
-
-    async def _prepare(self, raw: bytes, settings: ingest.PrepareSettings, key: str) -> _Prepared:
-        prepared, encoded = await self.run_off_loop(key, _prepare_encoded, raw, settings)
-        return _Prepared(self.handle_for(prepared), prepared, encoded)
-
-    async def run_off_loop(self, key: str, fn: Callable[..., Any], raw: bytes, *args: Any) -> Any:
-        """Small uploads in the cpu thread pool; large ones in a child process
-        that is killed once job `key` has no waiter left."""
-        engine = self.results.engine
-        if len(raw) < CHILD_PROCESS_BYTES:
-            return await engine.run_in_cpu_pool(fn, raw, *args)
-        job = engine.registry.find(key)
-        return await run_in_child(fn, raw, *args, wanted=lambda: job is not None and job.wanted)
 
     def _store_upload(self, digest: str) -> Callable[[_Prepared], None]:
         def store(result: _Prepared) -> None:
@@ -170,11 +149,39 @@ def _settings(args: dict[str, Any]) -> ingest.PrepareSettings:
     )
 
 
-def _prepare_encoded(
-    raw: bytes, settings: ingest.PrepareSettings
-) -> tuple[ingest.PreparedData, bytes]:
+def checked_upload(args: dict[str, Any], limit: int) -> bytes:
+    """The `csv` argument, refused when larger than the upload limit."""
+    raw = required_bytes(args, "csv")
+    if len(raw) > limit:
+        raise OpError(
+            ErrorCode.INVALID_DATA,
+            f"the upload is {len(raw)} bytes; this daemon accepts at most {limit}"
+            " (glurpcd --max-upload-mb)",
+            {"reason": "too_large", "bytes": len(raw), "limit": limit},
+        )
+    return raw
+
+
+def cpu_task(fn: Callable[..., Any], raw: bytes, *args: Any) -> Callable[[], Any] | ChildTask:
+    """Parsing of `raw`: in a cpu-lane thread, or, when large, in a child
+    process the engine kills once nobody waits (parse_process.py)."""
+    if len(raw) >= CHILD_PROCESS_BYTES:
+        return ChildTask(fn, (raw, *args))
+    return functools.partial(fn, raw, *args)
+
+
+def _handle(prepared: ingest.PreparedData, tag: str) -> str:
+    return hashlib.sha256(f"{prepared.digest}|{tag}".encode()).hexdigest()
+
+
+def _prepare_upload(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> _Prepared:
+    """Runs in a cpu-lane thread or a child process."""
     prepared = ingest.prepare(raw, settings)
-    return prepared, prepared.to_bytes()
+    return _Prepared(_handle(prepared, tag), prepared, prepared.to_bytes())
+
+
+def _convert(raw: bytes, subject: str | None) -> tuple[bytes, str]:
+    return ingest.convert(raw, subject=subject)
 
 
 def _upload_digest(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> str:
@@ -183,22 +190,16 @@ def _upload_digest(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> st
     return hasher.hexdigest()
 
 
-def _convert(raw: bytes, subject: str | None) -> tuple[bytes, str]:
-    return ingest.convert(raw, subject=subject)
-
-
 async def convert(
-    results: ResultStore, uploads: UploadResolver, request: Request, args: dict[str, Any]
+    engine: Engine, max_upload: int, request: Request, args: dict[str, Any]
 ) -> dict[str, Any]:
     """The `convert` op: any supported export -> the unified CSV."""
-    raw = uploads.checked_upload(args)
+    raw = checked_upload(args, max_upload)
     subject = optional_str(args, "subject")
     digest = hashlib.sha256(raw).hexdigest()
     spec = JobSpec(f"convert:{digest}:{subject or ''}", "convert", handle=digest)
 
-    async def run() -> tuple[bytes, str]:
-        result: tuple[bytes, str] = await uploads.run_off_loop(spec.key, _convert, raw, subject)
-        return result
-
-    unified, source_format = await results.engine.obtain(request, spec, "cpu", run)
+    unified, source_format = await engine.obtain(
+        request, spec, Lane.CPU, cpu_task(_convert, raw, subject)
+    )
     return {"csv": unified, "format": source_format}

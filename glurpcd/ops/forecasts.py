@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..cache import CacheKey
-from ..engine import ForecastPayload
+from ..engine import Engine, ForecastPayload, Lane, RenderTask
 from ..errors import ErrorCode, OpError
 from ..forecast import QUANTILE_LEVELS, WindowForecast
 from ..lifecycle import JobSpec, Request
@@ -37,6 +37,7 @@ class ForecastOps:
     def __init__(
         self,
         results: ResultStore,
+        engine: Engine,
         uploads: UploadResolver,
         *,
         render: Renderer,
@@ -44,6 +45,7 @@ class ForecastOps:
         precompute_windows: int,
     ) -> None:
         self.results = results
+        self.engine = engine
         self.uploads = uploads
         self.render = render
         self.model_id = model_id
@@ -88,14 +90,16 @@ class ForecastOps:
 
     async def _window(self, request: Request, resolved: Resolved, index: int) -> WindowForecast:
         spec = JobSpec(f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index)
-        return await self.results.cached_or_computed(
+        return await cached_or_computed(
+            self.results,
+            self.engine,
             request,
-            forecast_key(resolved.handle, index),
             spec,
-            "model",
-            ForecastPayload(resolved.prepared.series, index),
-            encode_forecast,
-            decode_forecast,
+            key=forecast_key(resolved.handle, index),
+            lane=Lane.MODEL,
+            payload=ForecastPayload(resolved.prepared.series, index),
+            encode=encode_forecast,
+            decode=decode_forecast,
         )
 
     async def _image(self, request: Request, resolved: Resolved, index: int, fmt: str) -> bytes:
@@ -109,8 +113,16 @@ class ForecastOps:
         def render() -> asyncio.Future[bytes]:
             return asyncio.wrap_future(self.render(window, fmt=fmt, model_id=self.model_id))
 
-        return await self.results.cached_or_computed(
-            request, key, spec, "render", render, bytes, bytes
+        return await cached_or_computed(
+            self.results,
+            self.engine,
+            request,
+            spec,
+            key=key,
+            lane=Lane.RENDER,
+            payload=render,
+            encode=bytes,
+            decode=bytes,
         )
 
     def precompute_if_fresh(self, resolved: Resolved, uid: int | None) -> None:
@@ -119,26 +131,48 @@ class ForecastOps:
         if not resolved.fresh:
             return
         series = resolved.prepared.series
-        cache = self.results.cache
-        indices = [-offset for offset in range(min(series.windows, self.precompute_windows))]
-        missing = [
-            index for index in indices if not cache.contains(forecast_key(resolved.handle, index))
-        ]
-        engine = self.results.engine
-        for index in missing[: engine.background.room_for(uid, len(missing))]:
+        keys = {
+            -offset: forecast_key(resolved.handle, -offset)
+            for offset in range(min(series.windows, self.precompute_windows))
+        }
+        missing = [index for index, key in keys.items() if not self.results.cache.contains(key)]
+        for index in missing[: self.engine.background.room_for(uid, len(missing))]:
             spec = JobSpec(
                 f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index
             )
-            engine.schedule_background(
+            self.engine.schedule_background(
                 spec,
                 ForecastPayload(series, index),
-                store=functools.partial(self._store, forecast_key(resolved.handle, index)),
+                store=functools.partial(self._store, keys[index]),
                 upload=resolved.handle,
                 uid=uid,
             )
 
     def _store(self, key: CacheKey, forecast: WindowForecast) -> None:
         self.results.put(key, encode_forecast(forecast))
+
+
+async def cached_or_computed(
+    results: ResultStore,
+    engine: Engine,
+    request: Request,
+    spec: JobSpec,
+    *,
+    key: CacheKey,
+    lane: Lane,
+    payload: RenderTask | ForecastPayload,
+    encode: Callable[[Any], bytes],
+    decode: Callable[[bytes], Any],
+) -> Any:
+    """The cached value, or the result of the job computing it (stored on
+    arrival). `lookup` returns a miss in the same loop step as the attach
+    inside `obtain`, so a result landing in between is never lost."""
+    cached = await results.lookup(key)
+    if cached is not None:
+        return decode(cached)
+    return await engine.obtain(
+        request, spec, lane, payload, store=lambda result: results.put(key, encode(result))
+    )
 
 
 def _checked_index(series: CgmSeries, index: int) -> int:

@@ -1,7 +1,7 @@
-"""The ops' typed view of the cache: keys, encodings, and the one safe
-"cached, or attach to the job computing it" step.
+"""The ops' typed view of the cache: keys, encodings, and the lookup that
+makes "cached, or attach to the job computing it" safe.
 
-Layer: between ops and the engine/cache. Memory is written on the event loop
+Layer: between ops and the cache (it never sees the engine). Memory is written on the event loop
 the moment a result lands (before its waiters wake); disk writes follow on one
 background thread, so a slow disk never stalls the loop. Encodings are safe
 formats only (npz without pickle, raw image bytes, UTF-8 text).
@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numpy as np
 
 from ..cache import CacheKey, CacheStore
-from ..engine import Engine
 from ..forecast import WindowForecast
-from ..lifecycle import JobSpec, Request
 
 
 def forecast_key(handle: str, index: int) -> CacheKey:
@@ -51,9 +47,8 @@ def decode_forecast(data: bytes) -> WindowForecast:
 
 
 class ResultStore:
-    def __init__(self, cache: CacheStore, engine: Engine) -> None:
+    def __init__(self, cache: CacheStore) -> None:
         self.cache = cache
-        self.engine = engine
         self._disk = ThreadPoolExecutor(1, thread_name_prefix="glurpcd-persist")
 
     async def get(self, key: CacheKey) -> bytes | None:
@@ -67,31 +62,21 @@ class ResultStore:
     def _persist(self, key: CacheKey, data: bytes) -> None:
         self.cache.put(key, data, persist=True)
 
-    async def cached_or_computed(
-        self,
-        request: Request,
-        key: CacheKey,
-        spec: JobSpec,
-        lane: str,
-        payload: Any,
-        encode: Callable[[Any], bytes],
-        decode: Callable[[bytes], Any],
-    ) -> Any:
-        """The cached value, or the result of the job computing it.
+    async def lookup(self, key: CacheKey) -> bytes | None:
+        """The cached value, or None when it is not cached: then the caller
+        attaches to the job computing it before its next await.
 
         The disk lookup awaits a thread, so a result may land meanwhile; the
-        synchronous `contains` re-check and the attach then run in one loop
-        step, which closes the window for a lost wake-up or a second compute.
+        synchronous `contains` re-check, the return and the caller's attach then
+        run in one loop step, which closes the window for a lost wake-up or a
+        second compute.
         """
         while True:
             data = await self.get(key)
             if data is not None:
-                return decode(data)
+                return data
             if not self.cache.contains(key):
-                break
-        return await self.engine.obtain(
-            request, spec, lane, payload, store=lambda result: self.put(key, encode(result))
-        )
+                return None
 
     def wait_persisted(self) -> None:
         """Block until every write queued so far is on disk (FIFO executor),

@@ -1,9 +1,11 @@
-"""A small glurpcd stand-in for client tests: a real Unix socket served by threads.
+"""A small glurpcd stand-in for client and CLI tests.
 
-It speaks protocol v1 (handshake, requests, progress, result and error frames)
-with answers scripted per op, and records what it received, so a test can
-check what the client actually sent. One thread accepts; one thread serves
-each connection, so several clients (a batch's workers) work at once.
+`ScriptedDaemon` speaks protocol v1 (handshake, requests, progress, result and
+error frames) with answers scripted per op, and records what it received, so a
+test can check what the client actually sent. Its `respond` serves an
+in-memory `MockTransport`; `FakeDaemon` serves the same script on a real Unix
+socket (one thread accepts; one thread serves each connection, so several
+clients, a batch's workers, work at once) for tests of the CLI as a process.
 """
 
 from __future__ import annotations
@@ -32,15 +34,8 @@ def handle_of(csv: bytes) -> str:
     return hashlib.sha256(csv).hexdigest()
 
 
-class FakeDaemon:
-    def __init__(
-        self,
-        path: Path,
-        *,
-        samples: int = 5,
-        greeting: dict[str, Any] | None = None,
-    ) -> None:
-        self.path = path
+class ScriptedDaemon:
+    def __init__(self, *, samples: int = 5, greeting: dict[str, Any] | None = None) -> None:
         self.samples = samples
         self.greeting = greeting or wire.hello_reply("glurpcd/fake", {"id": "fake"}, "cpu")
         self.handlers: dict[str, Handler] = {
@@ -58,8 +53,6 @@ class FakeDaemon:
         self.disconnected = threading.Event()  # set when a client closes its connection
         self._request_id = 0
         self._lock = threading.Lock()
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._threads: list[threading.Thread] = []
 
     # -- default answers ------------------------------------------------------
 
@@ -84,7 +77,57 @@ class FakeDaemon:
             "forecast_start": "2024-01-02T00:00:00",
         }
 
-    # -- serving --------------------------------------------------------------
+    # -- answering ------------------------------------------------------------
+
+    def greet(self, hello: dict[str, Any]) -> dict[str, Any]:
+        self.hellos.append(hello)
+        return self.greeting
+
+    def answer(self, message: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The scripted frames for one request; None when the connection should end."""
+        with self._lock:
+            self.requests.append(message)
+            self._request_id += 1
+            request_id = self._request_id
+        self.received.set()
+        msg_id = message["id"]
+        outcome = self.handlers[message["op"]](message.get("args") or {})
+        if outcome is CLOSE:
+            return None
+        frames = []
+        for frame in outcome if isinstance(outcome, list) else [outcome]:
+            if "type" not in frame:  # a bare dict is the result's data
+                frame = wire.result(msg_id, request_id, frame)
+            else:
+                frame = {**frame, "id": msg_id, "request_id": request_id}
+                if frame["type"] == "progress":
+                    frame.pop("request_id")
+            frames.append(frame)
+        return frames
+
+    def respond(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """For MockTransport: every answer to one message from the client."""
+        if message.get("type") == "hello":
+            return [self.greet(message)]
+        return self.answer(message) or []
+
+    def ops(self, name: str) -> list[dict[str, Any]]:
+        """The requests received for one op."""
+        return [request for request in self.requests if request["op"] == name]
+
+
+def error_frame(code: str, message: str = "it failed", **details: Any) -> dict[str, Any]:
+    return wire.error(None, None, code, message, details)
+
+
+class FakeDaemon(ScriptedDaemon):
+    """The script served on a real Unix socket."""
+
+    def __init__(self, path: Path, **options: Any) -> None:
+        super().__init__(**options)
+        self.path = path
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._threads: list[threading.Thread] = []
 
     def __enter__(self) -> FakeDaemon:
         self._listener.bind(str(self.path))
@@ -128,43 +171,19 @@ class FakeDaemon:
                     return
                 for message in decoder.feed(chunk):
                     if not greeted:
-                        self.hellos.append(message)
-                        conn.sendall(framing.encode_frame(self.greeting))
+                        conn.sendall(framing.encode_frame(self.greet(message)))
                         if self.greeting.get("type") == "error":
                             return
                         greeted = True
-                    elif not self._answer(conn, message):
+                    elif not self._send_all(conn, self.answer(message)):
                         return
 
-    def _answer(self, conn: socket.socket, message: dict[str, Any]) -> bool:
-        """Send the scripted frames for one request; False when the connection should end."""
-        with self._lock:
-            self.requests.append(message)
-            self._request_id += 1
-            request_id = self._request_id
-        self.received.set()
-        msg_id = message["id"]
-        outcome = self.handlers[message["op"]](message.get("args") or {})
-        if outcome is CLOSE:
+    def _send_all(self, conn: socket.socket, frames: list[dict[str, Any]] | None) -> bool:
+        if frames is None:
             return False
-        frames = outcome if isinstance(outcome, list) else [outcome]
-        for frame in frames:
-            if "type" not in frame:  # a bare dict is the result's data
-                frame = wire.result(msg_id, request_id, frame)
-            else:
-                frame = {**frame, "id": msg_id, "request_id": request_id}
-                if frame["type"] == "progress":
-                    frame.pop("request_id")
-            try:
+        try:
+            for frame in frames:
                 conn.sendall(framing.encode_frame(frame))
-            except OSError:  # the client went away first, as tests make it do
-                return False
+        except OSError:  # the client went away first, as tests make it do
+            return False
         return True
-
-    def ops(self, name: str) -> list[dict[str, Any]]:
-        """The requests received for one op."""
-        return [request for request in self.requests if request["op"] == name]
-
-
-def error_frame(code: str, message: str = "it failed", **details: Any) -> dict[str, Any]:
-    return wire.error(None, None, code, message, details)

@@ -116,13 +116,13 @@ def test_request_validation_never_raises(seed):
         args = {name: _value(rng) for name in ("csv", "subject", "index", "force")}
         problem = _request_problem(_value(rng), _value(rng), _value(rng))
         assert problem is None or isinstance(problem, str)
-        for check in (
-            lambda: op_args.required_bytes(args, "csv"),
-            lambda: op_args.optional_str(args, "subject"),
-            lambda: op_args.optional_int(args, "index", 0),
-            lambda: op_args.optional_bool(args, "force"),
+        for check, name, extra in (
+            (op_args.required_bytes, "csv", ()),
+            (op_args.optional_str, "subject", ()),
+            (op_args.optional_int, "index", (0,)),
+            (op_args.optional_bool, "force", ()),
         ):
             try:
-                check()
+                check(args, name, *extra)
             except OpError as exc:
                 assert exc.code is ErrorCode.BAD_REQUEST

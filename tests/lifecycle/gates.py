@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from glurpcd.engine import Engine
-from glurpcd.lifecycle import JobSpec, Registry, Request
+from glurpcd.jobqueue import Lane, LaneQueues
+from glurpcd.lifecycle import Duplicates, JobSpec, Registry, Request
 
 WAIT_S = 10.0
 
@@ -62,7 +63,7 @@ class GatedModel:
 
 
 class Gate:
-    """An async payload for the cpu/render lanes that the test completes."""
+    """An async payload for the render lane that the test completes."""
 
     def __init__(self, result: Any = "done") -> None:
         self.started = asyncio.Event()
@@ -77,6 +78,15 @@ class Gate:
         return self.result
 
 
+def make_engine(
+    model: Any, duplicates: Duplicates = Duplicates.COALESCE, queue_size: int = 256
+) -> tuple[Registry, Engine]:
+    """A registry and an engine wired as the daemon wires them (not started)."""
+    queues = LaneQueues(queue_size)
+    registry = Registry(duplicates, on_abandon=queues.drop)
+    return registry, Engine(registry, queues, model, cpu_workers=1, render_workers=1)
+
+
 def forecast_spec(index: int, handle: str = "h1") -> JobSpec:
     return JobSpec(f"forecast:{handle}:{index}", "forecast", handle, index)
 
@@ -85,7 +95,7 @@ def start(
     registry: Registry,
     engine: Engine,
     spec: JobSpec,
-    lane: str,
+    lane: Lane,
     payload: Any,
     store: Callable[[Any], None] = lambda result: None,
 ) -> Request:

@@ -7,11 +7,11 @@ import asyncio
 
 import pytest
 
-from glurpcd.engine import Engine, ForecastPayload
+from glurpcd.engine import ForecastPayload, Lane
 from glurpcd.errors import OpError
-from glurpcd.lifecycle import Duplicates, JobSpec, JobState, Outcome, Priority, Registry
+from glurpcd.lifecycle import Duplicates, JobSpec, JobState, Outcome, Priority
 
-from .gates import Gate, GatedModel, forecast_spec, settle, start
+from .gates import Gate, GatedModel, forecast_spec, make_engine, settle, start
 
 
 def run(scenario):
@@ -19,9 +19,8 @@ def run(scenario):
 
 
 def make(duplicates=Duplicates.COALESCE, steps=1, queue_size=256):
-    registry = Registry(duplicates)
     model = GatedModel(steps=steps)
-    engine = Engine(registry, model, cpu_workers=1, render_workers=1, queue_size=queue_size)
+    registry, engine = make_engine(model, duplicates, queue_size)
     engine.start()
     return registry, model, engine
 
@@ -47,7 +46,7 @@ def test_single_request_gets_result_and_leaves_nothing_behind():
     async def scenario():
         registry, model, engine = make()
         stored = []
-        request = start(registry, engine, forecast_spec(0), "model", payload(0), stored.append)
+        request = start(registry, engine, forecast_spec(0), Lane.MODEL, payload(0), stored.append)
         assert await model.next_batch() == (0,)
         assert registry.find("forecast:h1:0").state is JobState.RUNNING
         model.release()
@@ -65,7 +64,7 @@ def test_coalesced_duplicates_share_one_computation():
     async def scenario():
         registry, model, engine = make()
         requests = [
-            start(registry, engine, forecast_spec(0), "model", payload(0)) for _ in range(5)
+            start(registry, engine, forecast_spec(0), Lane.MODEL, payload(0)) for _ in range(5)
         ]
         await model.next_batch()
         job = registry.find("forecast:h1:0")
@@ -86,11 +85,13 @@ def test_supersede_ends_older_requests_and_only_newest_computes():
     async def scenario():
         registry, model, engine = make(Duplicates.SUPERSEDE)
         # Keep the model busy so the duplicates queue behind it.
-        blocker = start(registry, engine, forecast_spec(9, "other"), "model", payload(9))
+        blocker = start(registry, engine, forecast_spec(9, "other"), Lane.MODEL, payload(9))
         await model.next_batch()
-        older = [start(registry, engine, forecast_spec(0), "model", payload(0)) for _ in range(2)]
+        older = [
+            start(registry, engine, forecast_spec(0), Lane.MODEL, payload(0)) for _ in range(2)
+        ]
         await settle()
-        newest = start(registry, engine, forecast_spec(0), "model", payload(0))
+        newest = start(registry, engine, forecast_spec(0), Lane.MODEL, payload(0))
         await settle()
         for request in older:
             with pytest.raises(asyncio.CancelledError):
@@ -113,8 +114,8 @@ def test_supersede_ends_older_requests_and_only_newest_computes():
 def test_disconnect_detaches_one_request_and_abandons_only_at_zero():
     async def scenario():
         registry, model, engine = make(steps=4)
-        a = start(registry, engine, forecast_spec(0), "model", payload(0))
-        b = start(registry, engine, forecast_spec(0), "model", payload(0))
+        a = start(registry, engine, forecast_spec(0), Lane.MODEL, payload(0))
+        b = start(registry, engine, forecast_spec(0), Lane.MODEL, payload(0))
         await model.next_batch()
         job = registry.find("forecast:h1:0")
         registry.cancel(a)  # what EOF on a's connection does
@@ -141,13 +142,13 @@ def test_disconnect_detaches_one_request_and_abandons_only_at_zero():
 def test_queued_job_abandoned_before_it_starts_costs_no_compute():
     async def scenario():
         registry, model, engine = make()
-        blocker = start(registry, engine, forecast_spec(1), "model", payload(1))
+        blocker = start(registry, engine, forecast_spec(1), Lane.MODEL, payload(1))
         await model.next_batch()
-        queued = start(registry, engine, forecast_spec(2, "h2"), "model", payload(2))
+        queued = start(registry, engine, forecast_spec(2, "h2"), Lane.MODEL, payload(2))
         await settle()
-        assert len(engine.queues["model"]) == 1
+        assert len(engine.queues[Lane.MODEL]) == 1
         registry.cancel(queued)
-        assert len(engine.queues["model"]) == 0  # removed at once
+        assert len(engine.queues[Lane.MODEL]) == 0  # removed at once
         model.release()
         await blocker.task
         assert model.calls == [(1,)]
@@ -161,7 +162,7 @@ def test_request_ids_are_unique_and_increasing_under_load():
     async def scenario():
         registry, model, engine = make()
         requests = [
-            start(registry, engine, forecast_spec(i % 7, f"h{i % 3}"), "model", payload(i % 7))
+            start(registry, engine, forecast_spec(i % 7, f"h{i % 3}"), Lane.MODEL, payload(i % 7))
             for i in range(300)
         ]
         ids = [r.request_id for r in requests]
@@ -185,13 +186,13 @@ def test_request_ids_are_unique_and_increasing_under_load():
 def test_background_job_survives_disconnects_and_is_never_stale():
     async def scenario():
         registry, model, engine = make(Duplicates.SUPERSEDE)
-        blocker = start(registry, engine, forecast_spec(0, "busy"), "model", payload(0))
+        blocker = start(registry, engine, forecast_spec(0, "busy"), Lane.MODEL, payload(0))
         await model.next_batch()
         stored = []
         assert engine.schedule_background(forecast_spec(3), payload(3), stored.append)
         job = registry.find("forecast:h1:3")
         assert job.priority is Priority.BACKGROUND
-        joiner = start(registry, engine, forecast_spec(3), "model", payload(3))
+        joiner = start(registry, engine, forecast_spec(3), Lane.MODEL, payload(3))
         await settle()
         assert job.priority is Priority.INTERACTIVE  # raised by the interactive request
         assert registry.find("forecast:h1:3") is job  # attached, not superseded
@@ -213,11 +214,11 @@ def test_interactive_runs_before_queued_background_work():
     async def scenario():
         registry, model, engine = make()
         model.batch_rows = 1  # one window per forward pass
-        blocker = start(registry, engine, forecast_spec(0, "busy"), "model", payload(0))
+        blocker = start(registry, engine, forecast_spec(0, "busy"), Lane.MODEL, payload(0))
         await model.next_batch()
         for index in range(1, 4):
             engine.schedule_background(forecast_spec(-index, "bg"), payload(-index), print)
-        interactive = start(registry, engine, forecast_spec(5, "fg"), "model", payload(5))
+        interactive = start(registry, engine, forecast_spec(5, "fg"), Lane.MODEL, payload(5))
         await settle()
         model.release()
         await blocker.task
@@ -234,10 +235,10 @@ def test_full_queue_answers_overloaded_with_retry_hint():
     async def scenario():
         registry, model, engine = make(queue_size=2)
         gate = Gate()
-        busy = start(registry, engine, JobSpec("prepare:a", "prepare", "a"), "cpu", gate)
+        busy = start(registry, engine, JobSpec("prepare:a", "prepare", "a"), Lane.RENDER, gate)
         await gate.started.wait()
         waiting = [
-            start(registry, engine, JobSpec(f"prepare:{n}", "prepare", str(n)), "cpu", Gate())
+            start(registry, engine, JobSpec(f"prepare:{n}", "prepare", str(n)), Lane.RENDER, Gate())
             for n in range(3)
         ]
         await settle()

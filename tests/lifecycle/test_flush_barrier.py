@@ -15,13 +15,11 @@ import threading
 from pathlib import Path
 
 from glurpcd.cache import CacheKey, CacheStore
-from glurpcd.engine import Engine
-from glurpcd.lifecycle import Registry
 from glurpcd.ops.admin import AdminOps
 from glurpcd.ops.data import UploadResolver
 from glurpcd.ops.results import ResultStore
 
-from .gates import GatedModel
+from .gates import GatedModel, make_engine
 
 SIZES = {"memory_bytes": 1 << 20, "disk_bytes": 1 << 20}
 # How long the broken order gets to show itself; the correct one never flushes
@@ -52,16 +50,17 @@ def test_flush_waits_for_a_write_in_flight(tmp_path: Path) -> None:
     key = CacheKey("image", "ab" * 32, "3.png")
 
     async def scenario() -> bool:
-        registry = Registry()
+        registry, engine = make_engine(GatedModel())
         store = HeldWriteStore(tmp_path)
-        results = ResultStore(store, Engine(registry, GatedModel(), cpu_workers=1))
+        results = ResultStore(store)
         admin = AdminOps(
             registry,
             results,
-            UploadResolver(results, forecast_tag="test"),
+            UploadResolver(results, engine, forecast_tag="test"),
             model_info=dict,
             device="cpu",
             engine_info=dict,
+            connections=lambda: 0,
         )
         results.put(key, b"png bytes")
         await asyncio.to_thread(store.writing.wait)

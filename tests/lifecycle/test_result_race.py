@@ -8,20 +8,19 @@ from __future__ import annotations
 import asyncio
 
 from glurpcd.cache import CacheKey, CacheStore
-from glurpcd.engine import Engine, ForecastPayload
-from glurpcd.lifecycle import Registry
+from glurpcd.engine import ForecastPayload, Lane
+from glurpcd.ops.forecasts import cached_or_computed
 from glurpcd.ops.results import ResultStore
 
-from .gates import GatedModel, forecast_spec
+from .gates import GatedModel, forecast_spec, make_engine
 
 
 def test_result_landing_during_lookup_is_found_without_recompute():
     async def scenario():
-        registry = Registry()
         model = GatedModel()
-        engine = Engine(registry, model, cpu_workers=1, render_workers=1)
+        registry, engine = make_engine(model)
         engine.start()
-        results = ResultStore(CacheStore(None, memory_bytes=1 << 20, disk_bytes=0), engine)
+        results = ResultStore(CacheStore(None, memory_bytes=1 << 20, disk_bytes=0))
         key = CacheKey("forecast", "h1", "0")
         spec = forecast_spec(0)
 
@@ -44,8 +43,16 @@ def test_result_landing_during_lookup_is_found_without_recompute():
         def call():
             request = registry.open_request("forecast", "test")
             request.task = asyncio.create_task(
-                results.cached_or_computed(
-                    request, key, spec, "model", ForecastPayload(None, 0), str.encode, bytes.decode
+                cached_or_computed(
+                    results,
+                    engine,
+                    request,
+                    spec,
+                    key=key,
+                    lane=Lane.MODEL,
+                    payload=ForecastPayload(None, 0),
+                    encode=str.encode,
+                    decode=bytes.decode,
                 )
             )
             return request
