@@ -20,6 +20,7 @@ from .codes import ErrorCode
 DEFAULT_MAX_FRAME = 64 * 1024 * 1024
 # Before `hello` a peer has proven nothing: its frames stay small.
 PRE_HELLO_MAX_FRAME = 64 * 1024
+_HAND_OVER = 1024 * 1024  # payloads at least this large are not copied out of the buffer
 HEADER = struct.Struct(">I")
 
 Message = dict[str, Any]
@@ -74,12 +75,12 @@ class FrameDecoder:
     def feed(self, data: bytes) -> list[Message]:
         return [decode_payload(payload, self.limits) for payload in self.payloads(data)]
 
-    def payloads(self, data: bytes, at_most: int | None = None) -> list[bytes]:
+    def payloads(self, data: bytes, at_most: int | None = None) -> list[bytes | bytearray]:
         """Whole frames' payloads, not yet decoded (the caller may decode
         large ones elsewhere with `decode_payload`). With `at_most`, later
         frames stay buffered (their size is judged once `max_frame` is set)."""
         self._buffer += data
-        payloads: list[bytes] = []
+        payloads: list[bytes | bytearray] = []
         while at_most is None or len(payloads) < at_most:
             if self._expected is None:
                 if len(self._buffer) < HEADER.size:
@@ -90,9 +91,15 @@ class FrameDecoder:
                 self._expected = length
             if len(self._buffer) < self._expected:
                 return payloads
-            with memoryview(self._buffer) as view:
-                payloads.append(bytes(view[: self._expected]))  # one copy, not two
-            del self._buffer[: self._expected]
+            if len(self._buffer) == self._expected:
+                payloads.append(
+                    bytes(self._buffer) if self._expected < _HAND_OVER else self._buffer
+                )
+                self._buffer = bytearray()  # a large frame's buffer is handed over, not copied
+            else:
+                with memoryview(self._buffer) as view:
+                    payloads.append(bytes(view[: self._expected]))
+                del self._buffer[: self._expected]
             self._expected = None
         return payloads
 
@@ -105,7 +112,7 @@ class FrameDecoder:
             )
 
 
-def decode_payload(payload: bytes, limits: Limits | None = None) -> Message:
+def decode_payload(payload: bytes | bytearray, limits: Limits | None = None) -> Message:
     limits = limits or Limits.for_frame(max(len(payload), DEFAULT_MAX_FRAME))
     try:
         check_structure(payload, limits)

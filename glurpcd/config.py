@@ -41,7 +41,7 @@ class DaemonConfig:
     max_connections: int | None = None
     frame_timeout_s: float = 30.0
     write_timeout_s: float = 30.0
-    max_pending_mb: int = 256
+    max_pending_mb: int = 128
     max_upload_mb: int = 32
     background_jobs: int = 1024
     background_jobs_per_uid: int = 512
@@ -151,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-pending-mb",
         type=_positive(int),
-        default=256,
-        help="MiB of incomplete incoming frames held across all connections (default 256)",
+        default=128,
+        help="MiB of incomplete incoming frames held across all connections (default 128)",
     )
     p.add_argument(
         "--max-upload-mb",

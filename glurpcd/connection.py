@@ -115,7 +115,7 @@ class Connection:
         self._flow.account(self._decoder)
         return [await self._decode(payload) for payload in payloads]
 
-    async def _decode(self, payload: bytes) -> dict[str, Any]:
+    async def _decode(self, payload: bytes | bytearray) -> dict[str, Any]:
         limits = self._decoder.limits
         if len(payload) < DECODE_OFF_LOOP_BYTES:
             return framing.decode_payload(payload, limits)

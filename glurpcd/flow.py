@@ -33,8 +33,9 @@ class FlowSettings:
     write_high_water: int = 4 * 1024 * 1024
     write_deadline_s: float = 30.0
     frame_timeout_s: float = 30.0
-    max_open_requests: int = 256
-    partial_frame_budget: int = 256 * 1024 * 1024
+    # A CLI connection has one request open; pipelining clients wait their turn.
+    max_open_requests: int = 32
+    partial_frame_budget: int = 128 * 1024 * 1024
 
 
 class PartialFrameBudget:
