@@ -78,7 +78,7 @@ def _run(module: str, args: list[str]) -> tuple[str, float, int]:
 def _hostile_table(output: str) -> list[str]:
     rows = json.loads(output.splitlines()[-1])
     lines = [
-        "| case | peak RSS above idle (MB) | longest ping (ms) | RSS after (MB above idle) | note |",
+        "| case | peak RSS above idle (MB) | longest ping (ms) | RSS after (above idle) | note |",
         "|---|---:|---:|---:|---|",
     ]
     for row in rows:
