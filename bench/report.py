@@ -66,8 +66,10 @@ HOSTILE_TARGETS = "peak < 300 MB above idle (amplification, never_reading); ping
 
 def _run(module: str, args: list[str]) -> tuple[str, float, int]:
     started = time.monotonic()
+    # Scripts that start helper processes of their own find `tests/` and `bench/` too.
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
     done = subprocess.run(
-        [sys.executable, "-m", module, *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, check=False, env=env
     )
     output = done.stdout.strip()
     if done.returncode != 0:
