@@ -84,7 +84,7 @@ def all_windows_rate(base: Path, workers: int, env: dict[str, str]) -> float:
                 str(upload),
                 "--all",
                 "-o",
-                str(run / "out"),
+                f"{run / 'out'}/",  # a directory for many images: the trailing slash makes it
                 "--jobs",
                 "4",
             ],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import select
+import stat
 import sys
 import time
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from glurpc_wire.paths import default_state_dir
 from .errors import DaemonUnreachable
 
 READY_TIMEOUT_S = 120.0  # loading the model onto a GPU can take a while
+CHILD_READY_FD = 3  # where the daemon finds the ready pipe's write end
 LOG_NAME = "glurpcd.log"
 
 
@@ -41,13 +43,19 @@ def start_daemon(
     for the socket) or the wait times out, this raises DaemonUnreachable naming
     the log file; the caller may still try the socket once.
     """
+    _refuse_non_socket(Path(socket_path))
     log_file = log_path()
     log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     command = [sys.executable, "-m", "glurpcd", "--socket", os.fspath(socket_path)]
+    # Both ends stay close-on-exec here: only the spawn's own dup2 hands the
+    # write end to this child, so a daemon another thread spawns at the same
+    # moment cannot hold it open and hide this one's exit.
     read_end, write_end = os.pipe()
-    os.set_inheritable(write_end, True)
+    child_fd = CHILD_READY_FD if write_end != CHILD_READY_FD else CHILD_READY_FD + 1
     try:
-        pid = _spawn_detached([*command, "--ready-fd", str(write_end), *extra_args], log_file)
+        pid = _spawn_detached(
+            [*command, "--ready-fd", str(child_fd), *extra_args], log_file, (write_end, child_fd)
+        )
     except OSError as exc:
         os.close(read_end)
         raise DaemonUnreachable(
@@ -68,7 +76,24 @@ def start_daemon(
     return pid
 
 
-def _spawn_detached(argv: list[str], log_file: Path) -> int:
+def _refuse_non_socket(path: Path) -> None:
+    """A daemon never replaces a file that is not a socket; say so before spawning."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DaemonUnreachable(
+            f"cannot use {path}: {exc.strerror or exc}", code=ErrorCode.AUTOSTART_FAILED
+        ) from exc
+    if not stat.S_ISSOCK(info.st_mode):
+        raise DaemonUnreachable(
+            f"{path} is not a socket; not starting a daemon there (choose another --socket)",
+            code=ErrorCode.AUTOSTART_FAILED,
+        )
+
+
+def _spawn_detached(argv: list[str], log_file: Path, ready: tuple[int, int]) -> int:
     """Start `argv` in its own session (Ctrl-C on this terminal must not reach
     it), stdin from /dev/null, output appended to `log_file`. posix_spawn, not
     Popen: the daemon outlives this process, and no Popen object should be left
@@ -83,6 +108,7 @@ def _spawn_detached(argv: list[str], log_file: Path) -> int:
             0o600,
         ),
         (os.POSIX_SPAWN_DUP2, 1, 2),
+        (os.POSIX_SPAWN_DUP2, *ready),  # dup2 clears close-on-exec in the child only
     ]
     return os.posix_spawn(argv[0], argv, os.environ, file_actions=actions, setsid=True)
 

@@ -25,9 +25,9 @@ from glurpc_wire.codes import ErrorCode
 
 from .client import Client
 from .errors import GlurpcError, OverloadedError, PermissionDenied, RequestFailed
-from .output import write_atomic
+from .output import OutputError, is_complete_image, prepare_directory, write_output
 from .report import BatchReporter
-from .session import Session
+from .session import Session, read_source
 from .targets import OutputPlan, all_wire_indices, cli_index
 
 OVERLOADED_ATTEMPTS = 5
@@ -67,8 +67,9 @@ class Batch:
         self._clients_lock = threading.Lock()
 
     def run(self, sources: list[Path]) -> int:
-        if self.options.plan.stdout is False:
-            self.options.plan.directory.mkdir(parents=True, exist_ok=True)
+        plan = self.options.plan
+        if not plan.stdout and plan.file is None:
+            prepare_directory(plan.directory, plan.create)
         # The first connection may autostart the daemon; the others must not race it.
         first = self._register(self.session.connect())
         for source in sources:
@@ -164,7 +165,7 @@ class Batch:
             if not pending:
                 return
         try:
-            result = self._patiently(lambda: client.process(source.read_bytes()))
+            result = self._patiently(lambda: client.process(read_source(source)))
         except (RequestFailed, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
@@ -189,7 +190,7 @@ class Batch:
         for wire in wires:
             target = opts.plan.path_for(source, wire, opts.fmt)
             assert target is not None  # a batch never writes to stdout (targets.py)
-            if opts.skip_existing and target.exists():
+            if opts.skip_existing and is_complete_image(target, opts.fmt):
                 self._emit("record", _record(source, wire, target, "skipped"))
             else:
                 pending.append((wire, target))
@@ -204,10 +205,10 @@ class Batch:
                 if exc.code != ErrorCode.NOT_FOUND:
                     raise
                 # Evicted since `process`: send the csv again and retry once.
-                handle = str(client.process(task.source.read_bytes())["handle"])
+                handle = str(client.process(read_source(task.source))["handle"])
                 result = self._patiently(lambda: self._plot_call(client, task, handle))
-            write_atomic(task.target, result["image"])
-        except (RequestFailed, OSError) as exc:
+            write_output(task.target, result["image"])
+        except (RequestFailed, OutputError, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
             if not self._daemon_stopping(exc):

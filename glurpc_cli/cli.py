@@ -9,6 +9,8 @@ lives inside the command that needs it, so `glurpc --help` starts fast.
 
 from __future__ import annotations
 
+import os
+import sys
 from importlib import import_module
 from typing import Any
 
@@ -18,8 +20,10 @@ from glurpc_wire.codes import ErrorCode, ExitCode
 
 from . import __version__
 from .errors import DaemonUnreachable, GlurpcError, OverloadedError
-from .output import error_text, info
+from .output import StdoutClosed, error_text, info
 from .session import START_HINT, Session
+
+EXIT_STDOUT_CLOSED = 141  # 128 + SIGPIPE, what `yes | head -1` leaves for `yes`
 
 # name -> (module, attribute, one-line help). Commands load on first use, so
 # `glurpc ping` never imports the batch machinery and `--help` imports nothing.
@@ -62,13 +66,20 @@ class GlurpcGroup(click.Group):
         except GlurpcError as exc:
             info(error_text(exc))
             if isinstance(exc, DaemonUnreachable) and exc.code is ErrorCode.DAEMON_UNREACHABLE:
-                info(f"hint: no daemon answers and autostart is off; {START_HINT}")
+                info(f"hint: no daemon answers; {START_HINT}")
             elif isinstance(exc, OverloadedError):
                 info(f"hint: the daemon's queue is full; retry in {exc.retry_after:g} s")
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             info("interrupted")
             ctx.exit(ExitCode.INTERRUPTED)
+        except (StdoutClosed, BrokenPipeError):
+            # `glurpc ... | head -1`: the reader has what it wanted. End quietly
+            # with the status a shell gives a process that SIGPIPE ended, and
+            # point stdout at /dev/null so the exit-time flush cannot complain.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_STDOUT_CLOSED)
 
 
 @click.group(cls=GlurpcGroup, context_settings={"help_option_names": ["-h", "--help"]})

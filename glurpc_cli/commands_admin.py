@@ -2,6 +2,8 @@
 
 Layer: CLI commands. Each opens one client through the session, makes one
 call and prints the answer (JSON for scripts, tables or lines for people).
+None of them starts a daemon: asking about a daemon that is not running must
+say so (exit 3), not start one.
 They never import rich unless stdout is a terminal.
 """
 
@@ -22,7 +24,7 @@ CACHE_ACTIONS = ("info", "flush", "save", "load")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 def ping(as_json: bool) -> None:
     """Check that the daemon answers; print the round trip time."""
-    with current_session().connect() as client:
+    with current_session().connect(autostart=False) as client:
         started = time.perf_counter()
         client.ping()
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -38,7 +40,7 @@ def ping(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the raw status as JSON.")
 def status(as_json: bool) -> None:
     """What the daemon is doing: requests, jobs, attached jobs, latency, cache, model."""
-    with current_session().connect() as client:
+    with current_session().connect(autostart=False) as client:
         data = client.status()
     from .status_view import render_rich, render_text
 
@@ -69,7 +71,7 @@ def cache(action: str, handle: str | None, as_json: bool) -> None:
         raise click.UsageError("cache delete needs a HANDLE (see `glurpc process FILE`)")
     if action != "delete" and handle:
         raise click.UsageError(f"cache {action} takes no HANDLE")
-    with current_session().connect() as client:
+    with current_session().connect(autostart=False) as client:
         data = client.cache(action, handle)
     if as_json:
         json_line(data)

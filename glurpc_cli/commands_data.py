@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from .output import StageStatus, info, json_line, stderr_is_tty, write_atomic, write_stdout_bytes
+from .output import StageStatus, info, json_line, stderr_is_tty, write_output, write_stdout_bytes
 from .session import current_session, read_input
 from .targets import AHEAD_WIRE_INDEX, cli_index
 
@@ -34,7 +34,7 @@ def convert(file: str, output: str | None) -> None:
     if output is None or output == "-":
         write_stdout_bytes(result["csv"])
     else:
-        write_atomic(Path(output), result["csv"])
+        write_output(Path(output), result["csv"])
 
 
 @click.command()

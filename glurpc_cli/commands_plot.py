@@ -12,20 +12,34 @@ from pathlib import Path
 
 import click
 
-from .output import StageStatus, info, json_line, stderr_is_tty, write_atomic, write_stdout_bytes
+from .output import (
+    StageStatus,
+    info,
+    is_complete_image,
+    json_line,
+    prepare_directory,
+    refuse_binary_to_terminal,
+    stderr_is_tty,
+    write_output,
+    write_stdout_bytes,
+)
 from .session import current_session, read_input
 from .targets import (
+    IMAGE_FORMATS,
     OutputPlan,
     SpecError,
     cli_index,
     find_collisions,
+    image_format,
     parse_index_spec,
     plan_outputs,
     wire_indices,
 )
 
-FORMATS = click.Choice(["png", "svg", "pdf"])
+FORMATS = click.Choice(IMAGE_FORMATS)
 FILE = click.Path(dir_okay=False, allow_dash=True)
+FORMAT_HELP = "Image format (default: the -o file's extension, else png)."
+FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
 
 
 @click.command()
@@ -45,7 +59,8 @@ FILE = click.Path(dir_okay=False, allow_dash=True)
     metavar="OUT",
     help="File, directory (several images) or - for stdout. Default: ./FILE_iN.FMT.",
 )
-@click.option("-f", "--format", "fmt", type=FORMATS, default="png", show_default=True)
+@click.option("-f", "--format", "fmt", type=FORMATS, default=None, help=FORMAT_HELP)
+@click.option("--force-binary", is_flag=True, help=FORCE_BINARY_HELP)
 @click.option(
     "-j",
     "--jobs",
@@ -54,7 +69,9 @@ FILE = click.Path(dir_okay=False, allow_dash=True)
     show_default=True,
     help="Parallel connections for many files or windows.",
 )
-@click.option("--skip-existing", is_flag=True, help="Keep outputs that exist (resume a batch).")
+@click.option(
+    "--skip-existing", is_flag=True, help="Keep outputs that are complete images (resume a batch)."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per image on stdout.")
 def plot(
     files: tuple[str, ...],
@@ -62,7 +79,8 @@ def plot(
     ahead: bool,
     every: bool,
     output: str | None,
-    fmt: str,
+    fmt: str | None,
+    force_binary: bool,
     jobs: int,
     skip_existing: bool,
     as_json: bool,
@@ -83,21 +101,26 @@ def plot(
         wires = wire_indices(cli_indices, ahead)
         single = len(files) == 1 and len(wires) == 1 and not every
         plan = plan_outputs(output, single)
+        image = image_format(fmt, plan)
+        if files.count("-") > 1:
+            raise SpecError("stdin (-) can be read once; name it once")
         sources = [Path(name) for name in files]
         clashes = find_collisions(sources)
         if clashes and plan.file is None:
             raise SpecError(f"several inputs are named {', '.join(clashes)}: outputs would clash")
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
+    if plan.stdout:
+        refuse_binary_to_terminal(force_binary)
     if single:
-        plot_one(files[0], wires[0], fmt, plan, skip_existing, as_json)
+        plot_one(files[0], wires[0], image, plan, skip_existing, as_json)
         return
     from .batch import BatchOptions, run_batch  # only batches pay for threads and queues
 
     options = BatchOptions(
         wires=None if every else wires,
         ahead=ahead,
-        fmt=fmt,
+        fmt=image,
         plan=plan,
         jobs=jobs,
         skip_existing=skip_existing,
@@ -118,11 +141,13 @@ def plot_one(
         "wire_index": wire,
         "output": str(target) if target else "-",
     }
-    if target is not None and skip_existing and target.exists():
+    if target is not None and skip_existing and is_complete_image(target, fmt):
         if as_json:
             json_line({**record, "status": "skipped"})
         return
     data = read_input(file)
+    if target is not None and plan.file is None:
+        prepare_directory(plan.directory, plan.create)
     with current_session().connect() as client, StageStatus(f"plot {file}") as progress:
         result = client.plot(csv=data, index=wire, format=fmt, on_progress=progress)
     save_image(result["image"], target)
@@ -135,18 +160,26 @@ def plot_one(
 @click.command("quick-plot")
 @click.argument("file", type=FILE)
 @click.option("-o", "--output", metavar="OUT", help="File or - for stdout. Default ./FILE_i0.FMT.")
-@click.option("-f", "--format", "fmt", type=FORMATS, default="png", show_default=True)
+@click.option("-f", "--format", "fmt", type=FORMATS, default=None, help=FORMAT_HELP)
+@click.option("--force-binary", is_flag=True, help=FORCE_BINARY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="A JSON line about the image on stdout.")
-def quick_plot(file: str, output: str | None, fmt: str, as_json: bool) -> None:
+def quick_plot(
+    file: str, output: str | None, fmt: str | None, force_binary: bool, as_json: bool
+) -> None:
     """Plot the latest window in one step and show the file's warnings."""
     try:
         plan = plan_outputs(output, single=True)
+        image = image_format(fmt, plan)
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
-    target = plan.path_for(Path(file), 0, fmt)
+    if plan.stdout:
+        refuse_binary_to_terminal(force_binary)
+    target = plan.path_for(Path(file), 0, image)
     data = read_input(file)
+    if target is not None and plan.file is None:
+        prepare_directory(plan.directory, plan.create)
     with current_session().connect() as client, StageStatus(f"quick-plot {file}") as progress:
-        result = client.quick_plot(data, format=fmt, on_progress=progress)
+        result = client.quick_plot(data, format=image, on_progress=progress)
     save_image(result["image"], target)
     for warning in result.get("warnings") or []:
         info(f"warning: {warning.get('flag')}: {warning.get('message')}")
@@ -165,8 +198,7 @@ def save_image(image: bytes, target: Path | None) -> None:
     if target is None:
         write_stdout_bytes(image)
     else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, image)
+        write_output(target, image)
 
 
 def _summary(result: dict) -> dict:

@@ -12,7 +12,7 @@ from typing import Any
 
 from glurpc_wire.codes import ExitCode
 
-from .output import info, json_line, stderr_is_tty
+from .output import StdoutClosed, info, json_line, stderr_is_tty
 
 
 class BatchReporter:
@@ -39,10 +39,11 @@ class BatchReporter:
             self._bar = self._progress.add_task("plot", total=None)
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: object, *exc_info: object) -> None:
         if self._progress is not None:
             self._progress.stop()
-        self._say(self.summary())
+        if kind is not StdoutClosed:  # `| head` took what it wanted: end quietly
+            self._say(self.summary())
 
     def grow(self, planned: int) -> None:
         """More images are known to be wanted (a file's windows were planned)."""

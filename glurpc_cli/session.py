@@ -8,7 +8,9 @@ for a connected `Client`. It never connects before a command needs it, so
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -53,12 +55,26 @@ def current_session() -> Session:
     return session if session is not None else Session()
 
 
-def read_input(path: str) -> bytes:
-    """The bytes of an input file (`-` is stdin); a missing file is a usage error."""
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
+_stdin_lock = threading.Lock()
+_stdin_data: bytes | None = None
+
+
+def read_source(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of an input file; `-` is stdin, read once and then served
+    from memory to every window and format that asks (OSError as usual)."""
+    global _stdin_data
+    if os.fspath(path) != "-":
         with open(path, "rb") as source:
             return source.read()
+    with _stdin_lock:
+        if _stdin_data is None:
+            _stdin_data = sys.stdin.buffer.read()
+        return _stdin_data
+
+
+def read_input(path: str) -> bytes:
+    """`read_source` for a command's argument: a missing file is a usage error."""
+    try:
+        return read_source(path)
     except OSError as exc:
         raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}") from exc

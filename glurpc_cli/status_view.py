@@ -79,9 +79,17 @@ def render_text(data: dict[str, Any]) -> str:
     lines.append(f"requests: {counter_line(data.get('requests'))}")
     lines.append(f"jobs: {counter_line(data.get('jobs'))}")
     attached = attached_rows(data)
-    lines.append(f"attached: {len(attached)}")
+    lines.append(f"attached: {len(attached)}{others_text(data)}")
     lines.extend("  " + " ".join(row) for row in attached)
     return "\n".join(lines)
+
+
+def others_text(data: dict[str, Any]) -> str:
+    """Other users' attached work on a shared daemon: counts, never handles."""
+    others = data.get("attached_others") or {}
+    if not others.get("jobs"):
+        return ""
+    return f" (and {others['jobs']} jobs of other users, {others.get('requests', 0)} requests)"
 
 
 def render_rich(data: dict[str, Any], console: Any) -> None:
@@ -110,3 +118,5 @@ def render_rich(data: dict[str, Any], console: Any) -> None:
         console.print(table)
     else:
         console.print("attached jobs: none")
+    if others_text(data):
+        console.print(others_text(data).strip(" ()"))

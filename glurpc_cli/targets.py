@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 AHEAD_WIRE_INDEX = 12
+IMAGE_FORMATS = ("png", "svg", "pdf")  # the first is the default
+STDIN_STEM = "stdin"
 MAX_SPEC_WINDOWS = 1_000_000  # a typo like 0..10**9 should fail fast, not allocate
 
 
@@ -77,17 +79,24 @@ def window_label(wire: int) -> str:
 
 
 def default_name(source: Path, wire: int, fmt: str) -> str:
-    """`cgm.csv`, index 3 -> `cgm_i3.png`; `--ahead` -> `cgm_ahead.png`."""
-    return f"{source.stem}_{window_label(wire)}.{fmt}"
+    """`cgm.csv`, index 3 -> `cgm_i3.png`; `--ahead` -> `cgm_ahead.png`;
+    stdin (`-`) -> `stdin_i3.png` (a name that cannot read as an option)."""
+    return f"{source_stem(source)}_{window_label(wire)}.{fmt}"
+
+
+def source_stem(source: Path) -> str:
+    return STDIN_STEM if str(source) == "-" else source.stem
 
 
 @dataclass(frozen=True)
 class OutputPlan:
-    """Where images go: stdout, one exact file, or a directory of default names."""
+    """Where images go: stdout, one exact file, or a directory of default names
+    (`create`: the user named it with a trailing slash, so it may be made)."""
 
     stdout: bool = False
     file: Path | None = None
     directory: Path = Path(".")
+    create: bool = False
 
     def path_for(self, source: Path, wire: int, fmt: str) -> Path | None:
         if self.stdout:
@@ -103,19 +112,36 @@ def plan_outputs(output: str | None, single: bool) -> OutputPlan:
         return OutputPlan()
     if output == "-":
         if not single:
-            raise SpecError("-o - writes one image to stdout; several need -o DIR")
+            raise SpecError("-o - writes one image to stdout; several need -o DIR/")
         return OutputPlan(stdout=True)
     path = Path(output)
-    if single and not output.endswith("/") and not path.is_dir():
+    if output.endswith("/"):
+        return OutputPlan(directory=path, create=True)
+    if path.is_dir():
+        return OutputPlan(directory=path)
+    if single:
         return OutputPlan(file=path)
-    if path.exists() and not path.is_dir():
+    if path.exists():
         raise SpecError(f"{output} is a file; several images need a directory")
-    return OutputPlan(directory=path)
+    raise SpecError(f"several images need a directory: write -o {output}/ to create {output}")
+
+
+def image_format(explicit: str | None, plan: OutputPlan) -> str:
+    """The format follows the output file's extension; `-f` must agree with it."""
+    if plan.file is None or not plan.file.suffix:
+        return explicit or IMAGE_FORMATS[0]
+    extension = plan.file.suffix[1:].lower()
+    if extension not in IMAGE_FORMATS:
+        raise SpecError(f"{plan.file} ends in .{extension}; images are {', '.join(IMAGE_FORMATS)}")
+    if explicit is not None and explicit != extension:
+        raise SpecError(f"-f {explicit} disagrees with {plan.file}: drop -f or rename the file")
+    return extension
 
 
 def find_collisions(sources: list[Path]) -> list[str]:
     """File stems that two inputs share: their default output names would clash."""
     by_stem: dict[str, int] = {}
     for source in sources:
-        by_stem[source.stem] = by_stem.get(source.stem, 0) + 1
+        stem = source_stem(source)
+        by_stem[stem] = by_stem.get(stem, 0) + 1
     return sorted(stem for stem, count in by_stem.items() if count > 1)

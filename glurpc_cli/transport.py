@@ -5,10 +5,14 @@ uses (small enough to fake: see `glurpc_cli.mock`); `UnixTransport` is the
 real one. It owns one connected socket and a frame decoder, and it is the ONE
 place where socket and framing errors become the public exceptions of
 `errors.py` (always `raise ... from exc`). A transport knows nothing about
-handshakes, request ids or operations, and it never retries.
+handshakes, request ids or operations. Before a byte is sent it checks the
+default socket directory (glurpc_wire.paths) and the daemon's SO_PEERCRED
+uid; the one retry it makes is a connect refused with EAGAIN (a full listen
+queue), within the timeout.
 
     FileNotFoundError / ConnectionRefusedError on connect -> DaemonUnreachable
-    PermissionError on connect                          -> PermissionDenied
+    PermissionError on connect, an untrusted directory
+    or a daemon run by another user                     -> PermissionDenied
     EOF, reset or timeout while waiting for a message   -> DaemonUnreachable
     bytes that break the framing                        -> ProtocolMismatch
 """
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
+import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -24,10 +30,16 @@ from typing import Protocol
 
 from glurpc_wire.codes import ErrorCode
 from glurpc_wire.framing import DEFAULT_MAX_FRAME, FrameDecoder, FrameError, Message, encode_frame
+from glurpc_wire.paths import is_default_runtime_dir, runtime_dir_problem
 
 from .errors import DaemonUnreachable, PermissionDenied, ProtocolMismatch, RequestFailed
 
 _RECV_SIZE = 256 * 1024
+_UCRED = struct.Struct("3i")  # SO_PEERCRED: pid, uid, gid
+_FIRST_RETRY_S = 0.001
+_LAST_RETRY_S = 0.1
+DAEMON_USER_ENV = "GLURPC_DAEMON_USER"
+SYSTEM_DAEMON_USER = "glurpc"  # systemd/glurpcd.service's User=
 
 
 class Transport(Protocol):
@@ -148,26 +160,93 @@ def connect_unix(path: Path, timeout: float | None) -> Transport:
 
 
 def _connect(path: Path, timeout: float | None) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
+    """A connected socket whose peer is trusted; not one byte is sent before."""
+    _check_runtime_dir(path)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    pause = _FIRST_RETRY_S
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(os.fspath(path))
+        except BlockingIOError as exc:
+            # The listen queue is full (a connect storm): the daemon is busy,
+            # not absent. Try again until the timeout, backing off.
+            sock.close()
+            if deadline is not None and time.monotonic() + pause > deadline:
+                raise DaemonUnreachable(
+                    f"glurpcd on {path} accepted no connection in time",
+                    code=ErrorCode.TIMED_OUT,
+                ) from exc
+            _pause(pause)
+            pause = min(pause * 2, _LAST_RETRY_S)
+            continue
+        except OSError as exc:
+            sock.close()
+            raise _unreachable(path, exc) from exc
+        break
     try:
-        sock.connect(os.fspath(path))
-    except (FileNotFoundError, ConnectionRefusedError) as exc:
+        _check_peer(sock, path)
+    except BaseException:
         sock.close()
-        raise DaemonUnreachable(
-            f"no glurpcd listens on {path}", code=ErrorCode.DAEMON_UNREACHABLE
-        ) from exc
-    except PermissionError as exc:
-        sock.close()
-        raise PermissionDenied(
-            f"no permission to connect to {path}", code=ErrorCode.PERMISSION_DENIED
-        ) from exc
-    except OSError as exc:
-        sock.close()
-        raise DaemonUnreachable(
-            f"cannot connect to {path}: {exc}", code=ErrorCode.DAEMON_UNREACHABLE
-        ) from exc
+        raise
     return sock
+
+
+def _pause(seconds: float) -> None:
+    """Wait before trying a full listen queue again (nothing to wait on: the
+    kernel gives no event when the queue drains)."""
+    time.sleep(seconds)
+
+
+def _unreachable(path: Path, exc: OSError) -> DaemonUnreachable | PermissionDenied:
+    if isinstance(exc, FileNotFoundError | ConnectionRefusedError):
+        return DaemonUnreachable(f"no glurpcd listens on {path}", code=ErrorCode.DAEMON_UNREACHABLE)
+    if isinstance(exc, PermissionError):
+        return PermissionDenied(
+            f"no permission to connect to {path}", code=ErrorCode.PERMISSION_DENIED
+        )
+    return DaemonUnreachable(
+        f"cannot connect to {path}: {exc.strerror or exc}", code=ErrorCode.DAEMON_UNREACHABLE
+    )
+
+
+def _check_runtime_dir(path: Path) -> None:
+    """The default directory is trusted by name alone: check it as ssh does."""
+    if is_default_runtime_dir(path.parent):
+        problem = runtime_dir_problem(path.parent)
+        if problem:
+            raise PermissionDenied(
+                f"refusing the socket directory: {problem}", code=ErrorCode.PERMISSION_DENIED
+            )
+
+
+def _check_peer(sock: socket.socket, path: Path) -> None:
+    """Talk only to a daemon run by us, root or the configured system user:
+    anyone else listening there could read the CGM data we are about to send."""
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
+    _pid, uid, _gid = _UCRED.unpack(raw)
+    if uid in (os.getuid(), 0) or uid == system_daemon_uid():
+        return
+    raise PermissionDenied(
+        f"{path} is served by uid {uid}, not by you, root or the system daemon's user; "
+        f"nothing was sent (set {DAEMON_USER_ENV} to trust that user's daemon)",
+        code=ErrorCode.PERMISSION_DENIED,
+    )
+
+
+def system_daemon_uid() -> int | None:
+    """The uid of the system-wide daemon: $GLURPC_DAEMON_USER (a name or a
+    number), else the `glurpc` user of systemd/glurpcd.service if it exists."""
+    import pwd
+
+    name = os.environ.get(DAEMON_USER_ENV) or SYSTEM_DAEMON_USER
+    if name.isdigit():
+        return int(name)
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        return None
 
 
 def connection_lost(path: Path | str, exc: OSError | None) -> DaemonUnreachable:

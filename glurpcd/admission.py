@@ -19,8 +19,8 @@ from glurpc_wire import messages as wire
 from glurpc_wire.codes import ErrorCode
 
 from .config import DaemonConfig
+from .descriptors import connection_limit
 from .flow import ConnectionFlow, FlowSettings, HeapTrim, PartialFrameBudget
-from .listener import connection_limit
 from .peer import Peer
 
 log = logging.getLogger("glurpcd")

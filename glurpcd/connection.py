@@ -87,7 +87,6 @@ class Connection:
             self._closed = True
             for request in list(self._open.values()):
                 self._registry.cancel(request)
-            self._open.clear()
             self._writer.close()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -180,7 +179,13 @@ class Connection:
         msg_id, op, args = message.get("id"), message.get("op"), message.get("args", {})
         problem = _request_problem(msg_id, op, args)
         if problem is None and msg_id in self._open:
+            # The client's protocol error. A null id keeps the in-flight request's
+            # single final frame its own (docs/PROTOCOL.md "Reused request ids").
             problem = f"id {msg_id} is already in use on this connection"
+            self._send(
+                wire.error(None, None, ErrorCode.BAD_REQUEST, problem, {"reused_id": msg_id})
+            )
+            return
         if problem is not None:
             self._send(wire.error(_int_or_none(msg_id), None, ErrorCode.BAD_REQUEST, problem))
             return
@@ -193,6 +198,16 @@ class Connection:
         request.task = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(functools.partial(self._answer_unstarted, msg_id, request))
+
+    def _answer_unstarted(self, msg_id: int, request: Request, task: asyncio.Task[None]) -> None:
+        """A task cancelled before its first step (a cancel frame in the same
+        read as its request, EOF, shutdown) never enters `_run`, whose handlers
+        send the final frame: send it here, so that request still gets one."""
+        if self._open.get(msg_id) is request:
+            outcome = request.outcome or Outcome.CANCELLED
+            frame = self._cancelled_frame(msg_id, request)
+            self._end(msg_id, request, request.opened_at, outcome, frame)
 
     def _progress(self, msg_id: int, stage: wire.Stage, **fields: int) -> None:
         self._send(wire.progress(msg_id, stage, **fields))

@@ -25,10 +25,13 @@ from glurpc_wire.codes import ErrorCode
 from . import __version__, systemd
 from .config import DaemonConfig, parse_args
 from .connection import Connection
+from .descriptors import raise_descriptor_limit
 from .listener import (
     AlreadyRunning,
+    Created,
+    UnsafePath,
     bind_socket,
-    raise_descriptor_limit,
+    lock_state_dir,
     remove_socket,
     socket_identity,
 )
@@ -39,17 +42,23 @@ log = logging.getLogger("glurpcd")
 
 LISTEN_BACKLOG = 1024
 CLOSE_FLUSH_S = 2.0  # for last frames to reach clients at shutdown
+SOCKET_CHECK_S = 2.0  # how often the daemon looks for its socket file
+EXIT_SOCKET_LOST = 1  # a failure, so systemd's Restart=on-failure brings it back
 
 
 class Daemon:
     def __init__(
-        self, config: DaemonConfig, services: Services, sock: socket.socket, owns_socket: bool
+        self,
+        config: DaemonConfig,
+        services: Services,
+        sock: socket.socket,
+        identity: tuple[int, int] | None,
     ) -> None:
         self.config = config
         self.services = services
         self.sock = sock
-        # A socket systemd passed us stays systemd's: never unlink it.
-        self.socket_identity = socket_identity(config.socket) if owns_socket else None
+        # A socket systemd passed us (None here) stays systemd's: never unlink it.
+        self.socket_identity = identity
         self.policy = PeerPolicy(config.group)
         self.connections: set[Connection] = services.connections
         self._connection_tasks: set[asyncio.Task[None]] = set()
@@ -140,9 +149,10 @@ class Daemon:
         log.info("stopped")
 
 
-async def serve(config: DaemonConfig, sock: socket.socket, owns_socket: bool) -> None:
+async def serve(config: DaemonConfig, sock: socket.socket, identity: tuple[int, int] | None) -> int:
+    """Serve until SIGTERM/SIGINT (exit 0) or until our socket file is gone."""
     services = await build_services(config)
-    daemon = Daemon(config, services, sock, owns_socket)
+    daemon = Daemon(config, services, sock, identity)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -158,8 +168,33 @@ async def serve(config: DaemonConfig, sock: socket.socket, owns_socket: bool) ->
         services.device,
     )
     _announce_ready(config)
+    lost = asyncio.Event()
+    watch = asyncio.create_task(_watch_socket(config, identity, lost, stop))
     await stop.wait()
+    watch.cancel()
     await daemon.shutdown()
+    return EXIT_SOCKET_LOST if lost.is_set() else 0
+
+
+async def _watch_socket(
+    config: DaemonConfig,
+    identity: tuple[int, int] | None,
+    lost: asyncio.Event,
+    stop: asyncio.Event,
+) -> None:
+    """A daemon whose socket file was removed or replaced can never be reached
+    again: say so and exit, rather than hold the state directory forever."""
+    if identity is None:
+        return  # systemd owns the socket file
+    while not stop.is_set():
+        await asyncio.sleep(SOCKET_CHECK_S)
+        if socket_identity(config.socket) != identity:
+            log.error(
+                "socket %s was removed or replaced; nobody can reach this daemon: exiting",
+                config.socket,
+            )
+            lost.set()
+            stop.set()
 
 
 def on_sighup(*_: object) -> None:
@@ -176,13 +211,12 @@ def _announce_ready(config: DaemonConfig) -> None:
             os.close(config.ready_fd)
 
 
-def _run(config: DaemonConfig, sock: socket.socket, owns_socket: bool) -> None:
+def _run(config: DaemonConfig, sock: socket.socket, identity: tuple[int, int] | None) -> int:
     try:
         import uvloop
     except ImportError:  # uvloop is optional off Linux
-        asyncio.run(serve(config, sock, owns_socket))
-    else:
-        uvloop.run(serve(config, sock, owns_socket))
+        return asyncio.run(serve(config, sock, identity))
+    return uvloop.run(serve(config, sock, identity))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,25 +231,34 @@ def main(argv: list[str] | None = None) -> int:
     # Before the (slow) model load: a SIGHUP then must not kill us either.
     signal.signal(signal.SIGHUP, on_sighup)
     raise_descriptor_limit()
-    activated = systemd.activated_socket()
+    if config.ready_fd is not None:
+        # Ours alone: a render worker holding it would hide our exit from the CLI.
+        with contextlib.suppress(OSError):
+            os.set_inheritable(config.ready_fd, False)
+    created = Created()
+    doing = f"cannot use the state directory {config.state_dir}"
     try:
-        sock = activated or bind_socket(config.socket, config.group)
-    except AlreadyRunning as exc:
-        print(f"glurpcd: {exc}", file=sys.stderr)
+        _state_lock = lock_state_dir(config.state_dir, created)  # held until exit
+        doing = f"cannot listen on {config.socket}"
+        activated = systemd.activated_socket()
+        sock = activated or bind_socket(config.socket, created, config.group)
+    except (AlreadyRunning, UnsafePath, OSError) as exc:
+        created.undo()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        prefix = "" if isinstance(exc, AlreadyRunning | UnsafePath) else f"{doing}: "
+        print(f"glurpcd: {prefix}{reason}", file=sys.stderr)
         return 1
-    except OSError as exc:
-        print(f"glurpcd: cannot listen on {config.socket}: {exc}", file=sys.stderr)
-        return 1
+    identity = None if activated else socket_identity(config.socket)
     from .model import ModelError  # after the socket: a second daemon must refuse fast
 
     try:
-        _run(config, sock, owns_socket=activated is None)
+        return _run(config, sock, identity)
     except ModelError as exc:
         print(f"glurpcd: cannot serve with this model: {exc.message} [{exc.code}]", file=sys.stderr)
-        if activated is None:
-            remove_socket(config.socket, socket_identity(config.socket))
+        if identity is not None:
+            remove_socket(config.socket, identity)
+        created.undo()
         return 1
-    return 0
 
 
 if __name__ == "__main__":

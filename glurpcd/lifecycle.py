@@ -75,9 +75,11 @@ class Request:
     job: Job | None = None
     task: asyncio.Task[Any] | None = None
     outcome: Outcome | None = None
+    # The client's uid (SO_PEERCRED); None for work the daemon starts itself.
+    # Handles are owned and background work is bounded per uid.
+    uid: int | None = None
     # Sends a progress frame to this request's client: (stage, fields).
     notify: Callable[..., None] | None = None
-    uid: int | None = None  # the client's uid: background work is bounded per uid
 
 
 @dataclass(eq=False)
@@ -329,9 +331,20 @@ class Registry:
     def jobs(self) -> list[Job]:
         return list(self._jobs.values())
 
-    def snapshot(self) -> dict[str, Any]:
-        """The lifecycle part of the `status` reply (PROTOCOL.md keys)."""
+    def snapshot(self, visible: Callable[[Request], bool] | None = None) -> dict[str, Any]:
+        """The lifecycle part of the `status` reply (PROTOCOL.md keys).
+
+        With `visible`, `attached` lists only the jobs a visible request waits
+        on, naming only visible peers; the rest show as counts in
+        `attached_others` (another user's handle is that user's data)."""
         states = [job.state for job in self._jobs.values()]
+        waited_on = [job for job in self._jobs.values() if job.requests]
+        shown = [
+            job
+            for job in waited_on
+            if visible is None or any(visible(r) for r in job.requests.values())
+        ]
+        hidden = [job for job in waited_on if job not in shown]
         by_outcome = {o.value: n for o, n in self.requests_by_outcome.items()}
         checks = self.stale_checks
         return {
@@ -363,11 +376,20 @@ class Registry:
                     "priority": int(job.priority),
                     "state": job.state.value,
                     # For whom: an operator's `glurpc status` names the waiting clients.
-                    "peers": sorted({request.peer for request in job.requests.values()}),
+                    "peers": sorted(
+                        {
+                            request.peer
+                            for request in job.requests.values()
+                            if visible is None or visible(request)
+                        }
+                    ),
                 }
-                for job in self._jobs.values()
-                if job.requests
+                for job in shown
             ],
+            "attached_others": {
+                "jobs": len(hidden),
+                "requests": sum(len(job.requests) for job in hidden),
+            },
             "tables": self.table_sizes(),
             "latency_ms": {
                 "disconnect_to_abandon_p50": self.abandon_latency.percentile_ms(50),

@@ -62,7 +62,7 @@ class AdminOps:
             "model": self.model_info(),
             "connections": self.connections(),
             "flow": self.flow(),
-            **self.registry.snapshot(),
+            **self.registry.snapshot(self._visible_to(request.uid)),
             "cache": {
                 "entries": info["entries"],
                 "bytes": info["bytes"],
@@ -74,11 +74,19 @@ class AdminOps:
             "engine": self.engine_info(),
         }
 
+    def _visible_to(self, uid: int | None) -> Callable[[Request], bool] | None:
+        """Root and the daemon's uid see every request; a group member sees
+        its own (other users' work shows only as counts)."""
+        if self.uploads.owners.privileged(uid):
+            return None
+        return lambda other: other.uid == uid
+
     async def cache(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         action = optional_str(args, "action", CACHE_ACTIONS)
         if action is None:
             raise OpError.bad_request(f"'action' is required: one of {', '.join(CACHE_ACTIONS)}")
         store = self.results.cache
+        owners = self.uploads.owners
         affected = 0
         if action in ("delete", "flush"):
             await asyncio.to_thread(self.results.wait_persisted)
@@ -86,8 +94,10 @@ class AdminOps:
             handle = args.get("handle")
             if not is_handle(handle):
                 raise OpError.bad_request("cache delete needs a 'handle' of 64 hex digits")
-            affected = await asyncio.to_thread(store.delete_handle, handle)
-            self.uploads.forget(handle)
+            affected = await self._delete_handles(request, [handle])
+        elif action == "flush" and not owners.privileged(request.uid):
+            # A group member's flush drops what that member uploaded, no more.
+            affected = await self._delete_handles(request, owners.owned_by(request.uid))
         elif action == "flush":
             affected = await asyncio.to_thread(store.flush)
             self.uploads.forget()
@@ -103,3 +113,13 @@ class AdminOps:
             "affected": affected,
             "bytes": info["bytes"],
         }
+
+    async def _delete_handles(self, request: Request, handles: list[str]) -> int:
+        """Delete the handles `request`'s uid may use; another user's handle
+        counts 0, exactly like an unknown one."""
+        affected = 0
+        for handle in handles:
+            if self.uploads.owners.allows(handle, request.uid):
+                affected += await asyncio.to_thread(self.results.cache.delete_handle, handle)
+                self.uploads.forget(handle)
+        return affected

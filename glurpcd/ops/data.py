@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ..errors import ErrorCode, OpError
 from ..lifecycle import JobSpec, Request
 from ..parse_process import CHILD_PROCESS_BYTES, ChildTask
 from .args import optional_str, required_bytes
+from .owners import Owners
 from .results import ResultStore, series_key, upload_key
 
 SEQUENCE_CHOICES = ("latest", "longest")
@@ -59,6 +61,7 @@ class UploadResolver:
         self.engine = engine
         self.forecast_tag = forecast_tag
         self.max_upload = max_upload
+        self.owners = Owners(os.getuid())
         # Decoded series of recently used handles (bounded; bytes stay in the cache).
         self._decoded: OrderedDict[str, ingest.PreparedData] = OrderedDict()
         self._decoded_limit = decoded_limit
@@ -76,7 +79,8 @@ class UploadResolver:
             handle = args["handle"]
             if not is_handle(handle):
                 raise OpError.bad_request("'handle' must be 64 lowercase hex digits")
-            prepared = await self.load(handle)
+            # Another user's handle answers exactly as an unknown one (owners.py).
+            prepared = await self.load(handle) if self.owners.allows(handle, request.uid) else None
             if prepared is None:
                 raise OpError(
                     ErrorCode.NOT_FOUND, f"unknown or evicted handle {handle}", {"handle": handle}
@@ -84,6 +88,10 @@ class UploadResolver:
             return Resolved(handle, prepared, fresh=False)
         raw = checked_upload(args, self.max_upload)
         return await self.from_upload(request, raw, _settings(args), force)
+        raw = required_bytes(args, "csv")
+        resolved = await self.from_upload(request, raw, _settings(args), force)
+        self.owners.grant(resolved.handle, request.uid)
+        return resolved
 
     async def load(self, handle: str) -> ingest.PreparedData | None:
         prepared = self._decoded.get(handle)
@@ -139,6 +147,7 @@ class UploadResolver:
             self._decoded.clear()
         else:
             self._decoded.pop(handle, None)
+        self.owners.forget(handle)
 
 
 def _settings(args: dict[str, Any]) -> ingest.PrepareSettings:

@@ -24,10 +24,16 @@ CLOSE = object()  # a handler returning this closes the connection mid-request
 Handler = Callable[[dict[str, Any]], Any]
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk every whole PNG ends with
+
+
+def png_shaped(payload: bytes) -> bytes:
+    """Bytes with a PNG's signature and end chunk: what --skip-existing accepts."""
+    return PNG_MAGIC + payload + PNG_END
 
 
 def fake_image(args: dict[str, Any]) -> bytes:
-    return PNG_MAGIC + f"{args.get('handle')}:{args.get('index')}".encode()
+    return png_shaped(f"{args.get('handle')}:{args.get('index')}".encode())
 
 
 def handle_of(csv: bytes) -> str:

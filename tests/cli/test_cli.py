@@ -11,9 +11,10 @@ from click.testing import CliRunner, Result
 
 from glurpc_cli.cli import cli
 
-from .fake_daemon import CLOSE, FakeDaemon, error_frame, fake_image, handle_of
+from .fake_daemon import CLOSE, FakeDaemon, error_frame, fake_image, handle_of, png_shaped
 
 CSV = b"timestamp,glucose\n2024-01-01T00:00:00,100\n"
+KEPT = png_shaped(b"kept")
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_plot_to_stdout(fake: FakeDaemon, workdir: Path) -> None:
 
 
 def test_plot_a_range_processes_once_then_plots_by_handle(fake: FakeDaemon, workdir: Path) -> None:
-    result = glurpc(fake, "plot", "cgm.csv", "--index", "0..2", "-o", "out", "--json")
+    result = glurpc(fake, "plot", "cgm.csv", "--index", "0..2", "-o", "out/", "--json")
     assert result.exit_code == 0, result.output
     assert [r["op"] for r in fake.requests] == ["process", "plot", "plot", "plot"]
     plots = fake.ops("plot")
@@ -129,7 +130,7 @@ def test_plot_a_range_processes_once_then_plots_by_handle(fake: FakeDaemon, work
 
 def test_plot_all_uses_the_samples_from_process(fake: FakeDaemon, workdir: Path) -> None:
     fake.samples = 4
-    result = glurpc(fake, "plot", "cgm.csv", "other.csv", "--all", "--ahead", "-o", "o", "-j", "2")
+    result = glurpc(fake, "plot", "cgm.csv", "other.csv", "--all", "--ahead", "-o", "o/", "-j", "2")
     assert result.exit_code == 0, result.output
     assert len(fake.ops("process")) == 2
     assert len(fake.ops("plot")) == 2 * 5
@@ -142,17 +143,17 @@ def test_plot_all_uses_the_samples_from_process(fake: FakeDaemon, workdir: Path)
 def test_skip_existing_resumes_without_asking_again(fake: FakeDaemon, workdir: Path) -> None:
     out = workdir / "out"
     out.mkdir()
-    (out / "cgm_i1.png").write_bytes(b"kept")
-    result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out", "--skip-existing", "--json")
+    (out / "cgm_i1.png").write_bytes(KEPT)
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out/", "--skip-existing", "--json")
     assert result.exit_code == 0, result.output
     assert [p["args"]["index"] for p in fake.ops("plot")] == [0]
-    assert (out / "cgm_i1.png").read_bytes() == b"kept"
+    assert (out / "cgm_i1.png").read_bytes() == KEPT
     statuses = {r["index"]: r["status"] for r in json_lines(result)}
     assert statuses == {0: "written", 1: "skipped"}
 
 
 def test_skip_existing_with_everything_done_sends_nothing(fake: FakeDaemon, workdir: Path) -> None:
-    (workdir / "cgm_i2.png").write_bytes(b"kept")
+    (workdir / "cgm_i2.png").write_bytes(KEPT)
     result = glurpc(fake, "plot", "cgm.csv", "-i", "2", "--skip-existing")
     assert result.exit_code == 0
     assert fake.requests == []
@@ -171,7 +172,7 @@ def test_a_failing_window_does_not_stop_the_batch(fake: FakeDaemon, workdir: Pat
         return {"image": b"img", "index": args["index"]}
 
     fake.handlers["plot"] = plot
-    result = glurpc(fake, "plot", "cgm.csv", "-i", "0..2", "-o", "out", "--json")
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "0..2", "-o", "out/", "--json")
     assert result.exit_code == 1
     failed = [r for r in json_lines(result) if r["status"] == "failed"]
     assert failed == [
@@ -199,7 +200,7 @@ def test_an_evicted_handle_is_processed_again(fake: FakeDaemon, workdir: Path) -
         return {"image": b"img", "index": args["index"]}
 
     fake.handlers["plot"] = plot
-    result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out")
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out/")
     assert result.exit_code == 0, result.output
     assert [r["op"] for r in fake.requests] == ["process", "plot", "process", "plot", "plot"]
 
@@ -207,7 +208,7 @@ def test_an_evicted_handle_is_processed_again(fake: FakeDaemon, workdir: Path) -
 def test_same_stems_would_clash(fake: FakeDaemon, workdir: Path) -> None:
     (workdir / "a").mkdir()
     (workdir / "a" / "cgm.csv").write_bytes(CSV)
-    result = glurpc(fake, "plot", "cgm.csv", "a/cgm.csv", "-o", "out")
+    result = glurpc(fake, "plot", "cgm.csv", "a/cgm.csv", "-o", "out/")
     assert result.exit_code == 2
     assert "clash" in result.stderr
 
@@ -310,13 +311,13 @@ def test_batch_retries_overloaded_after_the_hint(fake: FakeDaemon, workdir: Path
         return answers.pop() if answers else {"image": b"img", "index": args["index"]}
 
     fake.handlers["plot"] = plot
-    result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out")
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out/")
     assert result.exit_code == 0, result.output
     assert len(fake.ops("plot")) == 3
 
 
 def test_batch_stops_with_exit_3_when_the_daemon_goes_away(fake: FakeDaemon, workdir: Path) -> None:
     fake.handlers["plot"] = lambda args: CLOSE
-    result = glurpc(fake, "plot", "cgm.csv", "other.csv", "-i", "0..3", "-o", "out", "-j", "2")
+    result = glurpc(fake, "plot", "cgm.csv", "other.csv", "-i", "0..3", "-o", "out/", "-j", "2")
     assert result.exit_code == 3
     assert "[connection_lost]" in result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from glurpc_cli.autostart import _wait_ready
-from glurpc_cli.output import StageStatus, stage_text, write_atomic
+from glurpc_cli.output import StageStatus, stage_text, write_output
 from glurpc_cli.report import BatchReporter
 from glurpc_cli.status_view import render_rich, render_text
 
@@ -110,9 +110,9 @@ def test_batch_reporter_counts_and_picks_the_first_failure_code() -> None:
     assert "1 written, 0 skipped, 2 failed" in shown
 
 
-def test_write_atomic_leaves_no_partial_file(tmp_path: Path) -> None:
+def test_write_output_leaves_no_partial_file(tmp_path: Path) -> None:
     target = tmp_path / "fig.png"
-    write_atomic(target, b"image")
+    write_output(target, b"image")
     assert target.read_bytes() == b"image"
     assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]
 
@@ -132,3 +132,12 @@ def test_ready_pipe_reports_ready_eof_or_timeout() -> None:
     assert not _wait_ready(read_end, timeout=0.05)  # nothing ever written
     os.close(read_end)
     os.close(write_end)
+
+
+def test_other_users_work_shows_as_counts() -> None:
+    shared = {**STATUS, "attached_others": {"jobs": 2, "requests": 3}}
+    assert "(and 2 jobs of other users, 3 requests)" in render_text(shared)
+    assert "of other users" not in render_text(STATUS)
+    console, buffer = terminal()
+    render_rich(shared, console)
+    assert "and 2 jobs of other users, 3 requests" in buffer.getvalue()

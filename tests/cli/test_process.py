@@ -81,7 +81,7 @@ def test_ctrl_c_stops_a_batch_with_130(fake: FakeDaemon, tmp_path: Path) -> None
     for name in ("a.csv", "b.csv"):
         (tmp_path / name).write_bytes(b"timestamp,glucose\n")
     command = [sys.executable, "-m", "glurpc_cli", "--socket", str(fake.path), "--no-autostart"]
-    batch = [*command, "plot", "a.csv", "b.csv", "-i", "0..2", "-o", "out", "-j", "2"]
+    batch = [*command, "plot", "a.csv", "b.csv", "-i", "0..2", "-o", "out/", "-j", "2"]
     with subprocess.Popen(
         batch, cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     ) as cli:

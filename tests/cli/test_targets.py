@@ -13,6 +13,7 @@ from glurpc_cli.targets import (
     cli_index,
     default_name,
     find_collisions,
+    image_format,
     parse_index_spec,
     plan_outputs,
     wire_indices,
@@ -70,6 +71,37 @@ def test_output_plans(tmp_path: Path) -> None:
     existing.write_bytes(b"")
     with pytest.raises(SpecError):
         plan_outputs(str(existing), single=False)
+
+
+def test_several_images_need_a_directory_name() -> None:
+    assert plan_outputs("out/", single=False).create
+    with pytest.raises(SpecError, match="out/"):
+        plan_outputs("out", single=False)
+
+
+@pytest.mark.parametrize(
+    ("explicit", "output", "expected"),
+    [
+        (None, "fig.pdf", "pdf"),
+        (None, "fig.SVG", "svg"),
+        ("svg", "fig.svg", "svg"),
+        ("pdf", "fig", "pdf"),
+        (None, None, "png"),
+        ("pdf", "out/", "pdf"),
+    ],
+)
+def test_the_format_follows_the_extension(explicit, output, expected) -> None:
+    assert image_format(explicit, plan_outputs(output, single=True)) == expected
+
+
+@pytest.mark.parametrize(("explicit", "output"), [("pdf", "fig.png"), (None, "fig.jpg")])
+def test_a_format_the_extension_contradicts_is_refused(explicit, output) -> None:
+    with pytest.raises(SpecError):
+        image_format(explicit, plan_outputs(output, single=True))
+
+
+def test_stdin_outputs_are_named_stdin() -> None:
+    assert default_name(Path("-"), -3, "png") == "stdin_i3.png"
 
 
 def test_collisions_are_found_by_stem() -> None:
