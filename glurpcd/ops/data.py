@@ -87,8 +87,6 @@ class UploadResolver:
                 )
             return Resolved(handle, prepared, fresh=False)
         raw = checked_upload(args, self.max_upload)
-        return await self.from_upload(request, raw, _settings(args), force)
-        raw = required_bytes(args, "csv")
         resolved = await self.from_upload(request, raw, _settings(args), force)
         self.owners.grant(resolved.handle, request.uid)
         return resolved
