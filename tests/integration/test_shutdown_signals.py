@@ -136,7 +136,7 @@ def test_cli_batch_stops_with_one_line_and_a_true_summary(tmp_path, checkpoint):
                 "--jobs",
                 "2",
                 "-o",
-                str(out),
+                f"{out}/",  # a trailing slash names a directory
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
