@@ -2,7 +2,9 @@
 
 Layer: CLI batch runner. N worker threads, each with its own connection,
 take tasks from one priority queue: a file task sends the csv once
-(`process`) and queues one plot task per window, which plots by handle. Plot
+(`process`; with `--subject all`, first a listing that queues one file task
+per subject) and queues plot tasks of up to PLOT_CHUNK windows, each ONE
+request by handle, so the daemon forecasts them in full model batches. Plot
 tasks go first, so one file's windows finish while its series is hot in the
 daemon's cache. Workers report events to the main thread, which alone prints
 and counts. On Ctrl-C or a lost daemon every connection is shut down, which
@@ -17,7 +19,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,8 @@ from .session import Session, read_source
 from .targets import OutputPlan, all_wire_indices, cli_index
 
 OVERLOADED_ATTEMPTS = 5
+PLOT_CHUNK = 16  # windows per plot request: whole model batches; with --jobs 2 one chunk
+# renders while the next is forecast
 MAX_RETRY_WAIT_S = 30.0
 _PLOT, _FILE, _STOP = 0, 1, 2  # queue priorities: plots before new files
 
@@ -44,14 +48,24 @@ class BatchOptions:
     jobs: int
     skip_existing: bool
     as_json: bool
+    subject: str | None = None  # one subject, "all", or None
+    upload: dict[str, Any] = field(default_factory=dict)  # subject/sequence args
+    style: dict[str, Any] = field(default_factory=dict)  # units, dpi, title, history_hours
+
+
+@dataclass(frozen=True)
+class FileTask:
+    source: Path
+    subject: str | None
 
 
 @dataclass(frozen=True)
 class PlotTask:
     source: Path
+    subject: str | None
     handle: str
-    wire: int
-    target: Path
+    wires: tuple[int, ...]
+    targets: tuple[Path, ...]
 
 
 class Batch:
@@ -73,7 +87,7 @@ class Batch:
         # The first connection may autostart the daemon; the others must not race it.
         first = self._register(self.session.connect())
         for source in sources:
-            self._put(_FILE, source)
+            self._put(_FILE, FileTask(source, self._one_subject()))
         workers = [
             threading.Thread(target=self._work, args=(first if n == 0 else None,), daemon=True)
             for n in range(self.options.jobs)
@@ -157,15 +171,68 @@ class Batch:
             if client is not None:
                 client.close()
 
-    def _process(self, client: Client, source: Path) -> None:
+    def _one_subject(self) -> str | None:
+        subject = self.options.subject
+        return None if subject == "all" else subject
+
+    def _upload(self, subject: str | None) -> dict[str, Any]:
+        upload = {k: v for k, v in self.options.upload.items() if k != "subject"}
+        return upload if subject is None else {**upload, "subject": subject}
+
+    def _process(self, client: Client, task: FileTask) -> None:
         opts = self.options
+        source, subject = task.source, task.subject
+        if opts.subject == "all" and subject is None:
+            self._each_subject(client, source)
+            return
         pending: list[tuple[int, Path]] = []
         if opts.wires is not None:
-            pending = self._unfinished(source, opts.wires)
+            pending = self._unfinished(source, subject, opts.wires)
             if not pending:
                 return
+        args = {"csv": b"", **self._upload(subject)}
         try:
-            result = self._patiently(lambda: client.process(read_source(source)))
+            args["csv"] = read_source(source)
+            result = self._patiently(lambda: client.call("process", args))
+        except (RequestFailed, OSError) as exc:
+            if isinstance(exc, PermissionDenied):
+                raise
+            self._emit("planned", 1)
+            self._fail(source, None, None, exc, subject)
+            return
+        windows = int(result.get("windows", result.get("samples", 0)))
+        if opts.wires is None:
+            pending = self._unfinished(source, subject, all_wire_indices(windows, opts.ahead))
+        else:
+            pending = self._within(source, subject, pending, windows)
+        handle = str(result["handle"])
+        chunks = [pending[at : at + PLOT_CHUNK] for at in range(0, len(pending), PLOT_CHUNK)]
+        self._emit("spawned", len(chunks))
+        for chunk in chunks:
+            wires, targets = zip(*chunk, strict=True)
+            self._put(_PLOT, PlotTask(source, subject, handle, tuple(wires), tuple(targets)))
+
+    def _within(
+        self, source: Path, subject: str | None, pending: list[tuple[int, Path]], windows: int
+    ) -> list[tuple[int, Path]]:
+        """Windows the file has; the ones it lacks are ONE failure line, in --index terms."""
+        kept = [(wire, target) for wire, target in pending if wire > 0 or -wire < windows]
+        missing = len(pending) - len(kept)
+        if missing:
+            self._emit("planned", 1 - missing)
+            valid = f"--index 0..{windows - 1}" if windows else "no --index"
+            exc = RequestFailed(
+                f"{missing} of the windows asked do not exist: this data has {windows} "
+                f"windows ({valid}; --ahead for the next hour)",
+                code=ErrorCode.INDEX_OUT_OF_RANGE,
+            )
+            self._fail(source, None, None, exc, subject)
+        return kept
+
+    def _each_subject(self, client: Client, source: Path) -> None:
+        """`--subject all`: one file task per subject the daemon lists."""
+        try:
+            listing = client.call("process", {"csv": read_source(source), **self._upload(None)})
         except (RequestFailed, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
@@ -174,24 +241,27 @@ class Batch:
             self._emit("planned", 1)
             self._fail(source, None, None, exc)
             return
-        if opts.wires is None:
-            wires = all_wire_indices(int(result.get("samples", 0)), opts.ahead)
-            pending = self._unfinished(source, wires)
-        handle = str(result["handle"])
-        self._emit("spawned", len(pending))
-        for wire, target in pending:
-            self._put(_PLOT, PlotTask(source, handle, wire, target))
+        subjects = [str(entry["subject"]) for entry in listing.get("subjects") or []]
+        if not subjects:
+            self._emit("planned", 1)
+            self._fail(source, None, None, OSError("--subject all: the file has one person"))
+            return
+        self._emit("spawned", len(subjects))
+        for subject in subjects:
+            self._put(_FILE, FileTask(source, subject))
 
-    def _unfinished(self, source: Path, wires: list[int]) -> list[tuple[int, Path]]:
+    def _unfinished(
+        self, source: Path, subject: str | None, wires: list[int]
+    ) -> list[tuple[int, Path]]:
         """Plan a file's outputs; report the ones `--skip-existing` keeps."""
         opts = self.options
         self._emit("planned", len(wires))
         pending = []
         for wire in wires:
-            target = opts.plan.path_for(source, wire, opts.fmt)
+            target = opts.plan.path_for(source, wire, opts.fmt, subject)
             assert target is not None  # a batch never writes to stdout (targets.py)
             if opts.skip_existing and is_complete_image(target, opts.fmt):
-                self._emit("record", _record(source, wire, target, "skipped"))
+                self._emit("record", _record(source, wire, target, "skipped", subject))
             else:
                 pending.append((wire, target))
         return pending
@@ -205,21 +275,32 @@ class Batch:
                 if exc.code != ErrorCode.NOT_FOUND:
                     raise
                 # Evicted since `process`: send the csv again and retry once.
-                handle = str(client.process(read_source(task.source))["handle"])
+                args = {"csv": read_source(task.source), **self._upload(task.subject)}
+                handle = str(client.call("process", args)["handle"])
                 result = self._patiently(lambda: self._plot_call(client, task, handle))
-            write_output(task.target, result["image"])
-        except (RequestFailed, OutputError, OSError) as exc:
+        except (RequestFailed, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
             if not self._daemon_stopping(exc):
-                self._fail(task.source, task.wire, task.target, exc)
+                for wire, target in zip(task.wires, task.targets, strict=True):
+                    self._fail(task.source, wire, target, exc, task.subject)
             return
-        record = _record(task.source, task.wire, task.target, "written")
-        record.update(handle=handle, bytes=len(result["image"]))
-        self._emit("record", record)
+        images = result.get("images") or [result]
+        for wire, target, entry in zip(task.wires, task.targets, images, strict=True):
+            try:
+                write_output(target, entry["image"])
+            except (OutputError, OSError) as exc:
+                self._fail(task.source, wire, target, exc, task.subject)
+                continue
+            record = _record(task.source, wire, target, "written", task.subject)
+            record.update(handle=handle, bytes=len(entry["image"]))
+            self._emit("record", record)
 
     def _plot_call(self, client: Client, task: PlotTask, handle: str) -> dict[str, Any]:
-        return client.plot(handle=handle, index=task.wire, format=self.options.fmt)
+        wires = list(task.wires)
+        which = {"index": wires[0]} if len(wires) == 1 else {"indices": wires}
+        args = {"handle": handle, "format": self.options.fmt, **which, **self.options.style}
+        return client.call("plot", args)
 
     def _daemon_stopping(self, exc: Exception) -> bool:
         """A `shutting_down` answer ends the batch once, not once per image."""
@@ -242,8 +323,15 @@ class Batch:
                     raise
         raise AssertionError("unreachable")
 
-    def _fail(self, source: Path, wire: int | None, target: Path | None, exc: Exception) -> None:
-        record = _record(source, wire, target, "failed")
+    def _fail(
+        self,
+        source: Path,
+        wire: int | None,
+        target: Path | None,
+        exc: Exception,
+        subject: str | None = None,
+    ) -> None:
+        record = _record(source, wire, target, "failed", subject)
         if isinstance(exc, GlurpcError):
             record.update(code=exc.code, message=exc.message)
             self._emit("record", record, exc.exit_code)
@@ -252,9 +340,12 @@ class Batch:
             self._emit("record", record, 1)
 
 
-def _record(source: Path, wire: int | None, target: Path | None, status: str) -> dict[str, Any]:
+def _record(
+    source: Path, wire: int | None, target: Path | None, status: str, subject: str | None = None
+) -> dict[str, Any]:
     return {
         "file": str(source),
+        "subject": subject,
         "index": cli_index(wire) if wire is not None else None,
         "wire_index": wire,
         "output": str(target) if target is not None else None,

@@ -20,7 +20,7 @@ from glurpc_wire.codes import ErrorCode, ExitCode
 
 from . import __version__
 from .errors import DaemonUnreachable, GlurpcError, OverloadedError
-from .output import StdoutClosed, error_text, info
+from .output import StdoutClosed, error, error_text, set_quiet
 from .session import START_HINT, Session
 
 EXIT_STDOUT_CLOSED = 141  # 128 + SIGPIPE, what `yes | head -1` leaves for `yes`
@@ -29,9 +29,9 @@ EXIT_STDOUT_CLOSED = 141  # 128 + SIGPIPE, what `yes | head -1` leaves for `yes`
 # `glurpc ping` never imports the batch machinery and `--help` imports nothing.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "cache": ("commands_admin", "cache", "Inspect or manage the daemon's caches."),
-    "completion": ("commands_daemon", "completion", "Print a shell completion script."),
+    "completion": ("completion", "completion", "Print a shell completion script."),
     "convert": ("commands_data", "convert", "Convert a CGM export to the unified CSV."),
-    "daemon": ("commands_daemon", "daemon", "Start or stop a user glurpcd."),
+    "daemon": ("commands_daemon", "daemon", "Start, stop, restart or inspect glurpcd."),
     "forecast": ("commands_data", "forecast", "Print one window's forecast (JSON or CSV)."),
     "ping": ("commands_admin", "ping", "Check that the daemon answers."),
     "plot": ("commands_plot", "plot", "Plot forecast windows of one or more CGM files."),
@@ -64,14 +64,14 @@ class GlurpcGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GlurpcError as exc:
-            info(error_text(exc))
+            error(error_text(exc))
             if isinstance(exc, DaemonUnreachable) and exc.code is ErrorCode.DAEMON_UNREACHABLE:
-                info(f"hint: no daemon answers; {START_HINT}")
+                error(f"hint: no daemon answers; {START_HINT}")
             elif isinstance(exc, OverloadedError):
-                info(f"hint: the daemon's queue is full; retry in {exc.retry_after:g} s")
+                error(f"hint: the daemon's queue is full; retry in {exc.retry_after:g} s")
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            info("interrupted")
+            error("interrupted")
             ctx.exit(ExitCode.INTERRUPTED)
         except (StdoutClosed, BrokenPipeError):
             # `glurpc ... | head -1`: the reader has what it wanted. End quietly
@@ -104,10 +104,21 @@ class GlurpcGroup(click.Group):
     metavar="SECONDS",
     help="Give up when the daemon is silent this long (default: wait).",
 )
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    envvar="GLURPC_QUIET",
+    help="Only errors on stderr: no notes, progress or summaries [env GLURPC_QUIET=1].",
+)
 @click.version_option(__version__, prog_name="glurpc")
 @click.pass_context
 def cli(
-    ctx: click.Context, socket_path: str | None, no_autostart: bool, timeout: float | None
+    ctx: click.Context,
+    socket_path: str | None,
+    no_autostart: bool,
+    timeout: float | None,
+    quiet: bool,
 ) -> None:
     """Glucose forecasts from CGM exports, served by the local glurpcd daemon.
 
@@ -115,6 +126,7 @@ def cli(
     Exit codes: 0 ok, 1 request failed, 2 usage, 3 daemon unreachable,
     4 protocol mismatch, 5 overloaded, 6 permission denied, 130 interrupted.
     """
+    set_quiet(quiet)
     ctx.obj = Session(socket=socket_path, autostart=not no_autostart, timeout=timeout)
 
 

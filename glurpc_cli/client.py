@@ -1,4 +1,4 @@
-"""The synchronous Python client for glurpcd (PROTOCOL.md), usable from a notebook.
+"""The synchronous Python client for glurpcd (docs/PROTOCOL.md), usable from a notebook.
 
 Layer: requests over one `Transport`. It owns the handshake, the per-connection
 request ids (increasing from 1) and the mapping of final frames to results or

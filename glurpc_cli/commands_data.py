@@ -1,8 +1,11 @@
 """`glurpc convert`, `glurpc process` and `glurpc forecast`: data out, no images.
 
-Layer: CLI commands. They read the input file, make one call with a progress
+Layer: CLI commands. They read the input file, make their calls with a progress
 line on a terminal, and print results to stdout (or `-o`). They never parse
 CGM data themselves: the daemon does, so there is one reading of a file.
+`forecast` takes the same window selection as `plot` and streams one JSON line
+(or CSV row) per window as each request of up to FORECAST_CHUNK windows lands:
+the daemon runs each request's windows in full model batches.
 """
 
 from __future__ import annotations
@@ -13,22 +16,43 @@ from typing import Any
 
 import click
 
+from .engine import EngineArgs, check_ray_selection, engine_options, run_on_ray
+from .errors import RequestFailed
 from .output import StageStatus, info, json_line, stderr_is_tty, write_output, write_stdout_bytes
+from .process_view import print_summary, write_windows
+from .selection import (
+    all_windows,
+    at_option,
+    selection_args,
+    subjects_to_run,
+    translated,
+    units_option,
+    upload_args,
+    upload_options,
+)
 from .session import current_session, read_input
-from .targets import AHEAD_WIRE_INDEX, cli_index
+from .targets import OutputPlan, SpecError, cli_index, parse_index_spec, wire_indices
+from .window_rows import WINDOW_COLUMNS, window_row
 
 FILE = click.Path(dir_okay=False, allow_dash=True)
-QUANTILE_KEYS = ("0.05", "0.25", "0.5", "0.75", "0.95")
+FORECAST_CHUNK = 256  # windows per request: a whole number of model batches, a small frame
 
 
 @click.command()
 @click.argument("file", type=FILE)
 @click.option("-o", "--output", metavar="OUT", help="Write here instead of stdout.")
-def convert(file: str, output: str | None) -> None:
+@upload_options
+def convert(file: str, output: str | None, subject: str | None, sequence: str) -> None:
     """Convert a CGM export (Dexcom, Libre, unified) to the unified CSV."""
+    if subject == "all":
+        raise click.UsageError("convert writes one subject; name it with --subject ID")
     data = read_input(file)
+    args = {"csv": data, **upload_args(subject, "all")}
     with current_session().connect() as client, StageStatus(f"convert {file}"):
-        result = client.convert(data)
+        try:
+            result = client.call("convert", args)
+        except RequestFailed as exc:
+            raise translated(exc) from None
     if stderr_is_tty():
         info(f"{file}: detected format {result.get('format', '?')}")
     if output is None or output == "-":
@@ -40,82 +64,156 @@ def convert(file: str, output: str | None) -> None:
 @click.command()
 @click.argument("file", type=FILE)
 @click.option("--force", is_flag=True, help="Prepare again even if the handle is cached.")
-@click.option("--json", "as_json", is_flag=True, help="Print the daemon's answer as JSON.")
-def process(file: str, force: bool, as_json: bool) -> None:
-    """Prepare a file: print its handle, windows, time span and warnings."""
+@click.option("--windows", "list_windows", is_flag=True, help="List every window.")
+@click.option("--json", "fmt", flag_value="json", help="Print the daemon's answer as JSON.")
+@click.option("--csv", "fmt", flag_value="csv", help="With --windows: the window list as CSV.")
+@upload_options
+def process(
+    file: str, force: bool, list_windows: bool, fmt: str | None, subject: str | None, sequence: str
+) -> None:
+    """Prepare a file: its handle, stretches, windows, row accounting and warnings.
+
+    \b
+    glurpc process cgm.csv
+    glurpc process cohort.csv                      # lists the subjects
+    glurpc process cgm.csv --windows --csv > windows.csv
+    """
     data = read_input(file)
     with current_session().connect() as client, StageStatus(f"process {file}") as progress:
-        result = client.call("process", {"csv": data, "force": force}, on_progress=progress)
-    if as_json:
-        json_line(result)
+        try:
+            subjects = subjects_to_run(client, data, subject, sequence)
+            results = []
+            for one in subjects:
+                args = {"csv": data, "force": force, **upload_args(one, sequence)}
+                if list_windows:
+                    args["windows"] = True
+                results.append(client.call("process", args, on_progress=progress))
+        except RequestFailed as exc:
+            raise translated(exc) from None
+    if list_windows and fmt != "json":
+        write_windows(results, as_csv=fmt == "csv")
         return
-    samples = int(result.get("samples", 0))
-    click.echo(f"handle: {result.get('handle')}")
-    span = f"--index 0..{samples - 1}" if samples > 0 else "none"
-    click.echo(f"windows: {samples} ({span}; --ahead for the next hour)")
-    click.echo(f"span: {result.get('start')} .. {result.get('end')}")
-    warnings = result.get("warnings") or []
-    click.echo(f"warnings: {len(warnings) or 'none'}")
-    width = max((len(str(w.get("flag", ""))) for w in warnings), default=0)
-    for warning in warnings:
-        click.echo(f"  {str(warning.get('flag', '')):<{width}}  {warning.get('message', '')}")
+    for result in results:
+        if fmt == "json":
+            json_line({"file": file, **result})
+        else:
+            print_summary(result)
 
 
 @click.command()
-@click.argument("file", type=FILE)
+@click.argument("files", nargs=-1, required=True, type=FILE)
 @click.option(
+    "-i",
     "--index",
-    "index",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Windows before the latest one (0 is the latest with a known next hour).",
+    "index_spec",
+    metavar="N|LIST|A..B",
+    help="Windows before the latest (0 = latest): 3, 0,3,5 or 0..23. Default 0.",
 )
-@click.option("--ahead", is_flag=True, help="The pure forecast of the hour after the data.")
-@click.option("--json", "fmt", flag_value="json", default=True, help="JSON object (default).")
-@click.option("--csv", "fmt", flag_value="csv", help="CSV: one row per time step.")
-def forecast(file: str, index: int, ahead: bool, fmt: str) -> None:
-    """Print one window's history, truth, median and quantiles."""
-    wire = AHEAD_WIRE_INDEX if ahead else -index
-    data = read_input(file)
-    with current_session().connect() as client, StageStatus(f"forecast {file}") as progress:
-        result = client.forecast(csv=data, index=wire, on_progress=progress)
-    if fmt == "json":
-        json_line({**result, "file": file, "index": cli_index(wire), "wire_index": wire})
-    else:
-        write_forecast_csv(result, sys.stdout)
+@click.option("--ahead", is_flag=True, help="Also (or only) the forecast of the next hour.")
+@click.option("--all", "every", is_flag=True, help="Every window of the file.")
+@at_option
+@click.option("--json", "fmt", flag_value="json", default=True, help="JSON lines (default).")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV: one row per window.")
+@click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (--engine ray).")
+@units_option
+@upload_options
+@engine_options
+def forecast(
+    files: tuple[str, ...],
+    index_spec: str | None,
+    ahead: bool,
+    every: bool,
+    at: str | None,
+    fmt: str,
+    units: str | None,
+    subject: str | None,
+    sequence: str,
+    output: str | None,
+    engine: EngineArgs,
+) -> None:
+    """Print forecasts: one JSON line (or CSV row) per window, as they are computed.
 
-
-def forecast_rows(result: dict[str, Any]) -> list[list[Any]]:
-    """One row per time step: history rows first, then the forecast steps.
-
-    The forecast's instants are the last entries of `times`; the history's are
-    `history_times` (or, from a daemon that sends one long `times`, the entries
-    before the forecast's).
+    \b
+    glurpc forecast cgm.csv --index 3
+    glurpc forecast cgm.csv --all --csv > forecasts.csv
+    glurpc forecast cohort.csv --subject all --at 2024-03-05T14:30
+    glurpc forecast cohort/*.csv --all --engine ray -o cohort.jsonl
     """
-    times = list(result.get("times") or [])
-    history = list(result.get("history") or [])
-    median = list(result.get("median") or [])
-    truth = list(result.get("truth") or [None] * len(median))
-    quantiles = result.get("quantiles") or {}
-    history_times = list(result.get("history_times") or times[: max(0, len(times) - len(median))])
-    history_times = history_times[-len(history) :] if history else []
-    history_times = [None] * (len(history) - len(history_times)) + history_times
-    rows: list[list[Any]] = [
-        [when, value, None, None, *([None] * len(QUANTILE_KEYS))]
-        for when, value in zip(history_times, history, strict=True)
+    try:
+        wires = _selection(index_spec, ahead, every, at)
+    except SpecError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if engine.ray:
+        check_ray_selection(files, at, subject, to_stdout=False)
+        request = {**upload_args(subject, sequence), **({"units": units} if units else {})}
+        job = {"kind": "forecast", "plan": OutputPlan(stdout=True), "fmt": fmt, "output": output}
+        code = run_on_ray(files, engine, wires, ahead, request=request, **job)
+        click.get_current_context().exit(code)
+    if len(files) > 1 or output is not None:
+        raise click.UsageError("several files, and -o, need --engine ray")
+    file = files[0]
+    data = read_input(file)
+    writer = _ForecastWriter(file, fmt)
+    with current_session().connect() as client, StageStatus(f"forecast {file}") as progress:
+        try:
+            for one in subjects_to_run(client, data, subject, sequence):
+                base = {"csv": data, **upload_args(one, sequence)}
+                if units is not None:
+                    base["units"] = units
+                chosen = (
+                    all_windows(client, data, upload_args(one, sequence), ahead) if every else wires
+                )
+                for chunk in _chunks(chosen, at):
+                    result = client.call("forecast", {**base, **chunk}, on_progress=progress)
+                    for window in result.get("forecasts", [result]):
+                        writer.write(window)
+        except RequestFailed as exc:
+            raise translated(exc, _typed(index_spec)) from None
+
+
+def _selection(
+    index_spec: str | None, ahead: bool, every: bool, at: str | None
+) -> list[int] | None:
+    if sum([index_spec is not None or ahead, every, at is not None]) > 1:
+        raise SpecError("choose one of --index/--ahead, --all or --at")
+    if every or at is not None:
+        return None
+    cli_indices = parse_index_spec(index_spec) if index_spec is not None else []
+    return wire_indices(cli_indices or ([] if ahead else [0]), ahead)
+
+
+def _typed(index_spec: str | None) -> str | None:
+    return f"--index {index_spec}" if index_spec is not None else None
+
+
+def _chunks(wires: list[int] | None, at: str | None) -> list[dict[str, Any]]:
+    if wires is None:
+        return [selection_args(None, at)]
+    return [
+        selection_args(wires[start : start + FORECAST_CHUNK], None)
+        for start in range(0, len(wires), FORECAST_CHUNK)
     ]
-    future_times = times[-len(median) :] if median else []
-    for step, when in enumerate(future_times):
-        levels = [(quantiles.get(key) or [None] * len(median))[step] for key in QUANTILE_KEYS]
-        rows.append([when, None, truth[step], median[step], *levels])
-    return rows
 
 
-def write_forecast_csv(result: dict[str, Any], stream: Any) -> None:
-    import csv
+class _ForecastWriter:
+    """JSON lines or CSV rows on stdout, flushed per window (a pipe sees them at once)."""
 
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["time", "history", "truth", "median", *(f"q{key}" for key in QUANTILE_KEYS)])
-    for row in forecast_rows(result):
-        writer.writerow(["" if value is None else value for value in row])
+    def __init__(self, file: str, fmt: str) -> None:
+        self.file = file
+        self.fmt = fmt
+        self._header = False
+
+    def write(self, window: dict[str, Any]) -> None:
+        wire = int(window.get("index", 0))
+        record = {"file": self.file, **window, "index": cli_index(wire), "wire_index": wire}
+        if self.fmt == "json":
+            json_line(record)
+            return
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        if not self._header:
+            writer.writerow(WINDOW_COLUMNS)
+            self._header = True
+        writer.writerow(["" if value is None else value for value in window_row(record)])
+        sys.stdout.flush()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from .engine import EngineArgs, check_ray_selection, engine_options, run_on_ray
+from .errors import RequestFailed
 from .output import (
     StageStatus,
     info,
@@ -22,6 +24,14 @@ from .output import (
     stderr_is_tty,
     write_output,
     write_stdout_bytes,
+)
+from .selection import (
+    at_option,
+    selection_args,
+    translated,
+    units_option,
+    upload_args,
+    upload_options,
 )
 from .session import current_session, read_input
 from .targets import (
@@ -73,6 +83,18 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
     "--skip-existing", is_flag=True, help="Keep outputs that are complete images (resume a batch)."
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per image on stdout.")
+@at_option
+@units_option
+@click.option(
+    "--history-hours",
+    type=click.FloatRange(0, 8, min_open=True),
+    default=None,
+    help="Hours of history shown (default: the model's whole 8-hour input).",
+)
+@click.option("--dpi", type=click.IntRange(50, 600), default=None, help="Resolution (default 100).")
+@click.option("--title", metavar="TEXT", default=None, help="Replace the plot's title.")
+@upload_options
+@engine_options
 def plot(
     files: tuple[str, ...],
     index_spec: str | None,
@@ -84,22 +106,37 @@ def plot(
     jobs: int,
     skip_existing: bool,
     as_json: bool,
+    at: str | None,
+    units: str | None,
+    history_hours: float | None,
+    dpi: int | None,
+    title: str | None,
+    subject: str | None,
+    sequence: str,
+    engine: EngineArgs,
 ) -> None:
     """Plot forecast windows of one or more CGM files.
 
     \b
     glurpc plot cgm.csv --index 3 -o fig.png
     glurpc plot cgm.csv --index 0..23 -o out/
+    glurpc plot cgm.csv --at 2024-03-05T14:30 --units mmol/L
+    glurpc plot cohort.csv --subject all --all -o out/
     glurpc plot cohort/*.csv --all -o out/ --jobs 4 --skip-existing
+    glurpc plot cohort/*.csv --all -o out/ --engine ray --skip-existing
     """
+    style = {
+        key: value
+        for key, value in (
+            ("units", units), ("history_hours", history_hours), ("dpi", dpi), ("title", title),
+        )
+        if value is not None
+    }  # fmt: skip
     try:
-        cli_indices = parse_index_spec(index_spec) if index_spec is not None else []
-        if every and index_spec is not None:
-            raise SpecError("--all already covers every window; drop --index")
-        if not cli_indices and not ahead and not every:
-            cli_indices = [0]
-        wires = wire_indices(cli_indices, ahead)
-        single = len(files) == 1 and len(wires) == 1 and not every
+        wires = _wires(index_spec, ahead, every, at)
+        single = (len(files) == 1 and len(wires) == 1 and not every and subject != "all") or (
+            at is not None
+        )
         plan = plan_outputs(output, single)
         image = image_format(fmt, plan)
         if files.count("-") > 1:
@@ -110,10 +147,21 @@ def plot(
             raise SpecError(f"several inputs are named {', '.join(clashes)}: outputs would clash")
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
+    if engine.ray:
+        request = {**upload_args(subject, sequence), **style}
+        job = {"kind": "plot", "plan": plan, "fmt": image, "skip_existing": skip_existing}
+        check_ray_selection(files, at, subject, plan.stdout)
+        wanted = None if every else wires
+        code = run_on_ray(files, engine, wanted, ahead, as_json=as_json, request=request, **job)
+        click.get_current_context().exit(code)
     if plan.stdout:
         refuse_binary_to_terminal(force_binary)
+    if at is not None and (len(files) != 1 or subject == "all"):
+        raise click.UsageError("--at plots one window of one file and one subject")
+    upload = upload_args(subject, sequence)
     if single:
-        plot_one(files[0], wires[0], image, plan, skip_existing, as_json)
+        request = {**upload, **style, **selection_args(wires, at)}
+        plot_one(files[0], request, image, plan, skip_existing, as_json)
         return
     from .batch import BatchOptions, run_batch  # only batches pay for threads and queues
 
@@ -125,31 +173,57 @@ def plot(
         jobs=jobs,
         skip_existing=skip_existing,
         as_json=as_json,
+        subject=subject,
+        upload=upload,
+        style=style,
     )
     ctx = click.get_current_context()
     ctx.exit(run_batch(current_session(), sources, options))
 
 
+def _wires(index_spec: str | None, ahead: bool, every: bool, at: str | None) -> list[int]:
+    """Wire indices of `--index`/`--ahead` (0 when nothing is named); SpecError."""
+    cli_indices = parse_index_spec(index_spec) if index_spec is not None else []
+    if every and index_spec is not None:
+        raise SpecError("--all already covers every window; drop --index")
+    if at is not None and (every or index_spec is not None or ahead):
+        raise SpecError("--at picks one window; drop --index, --ahead and --all")
+    if not cli_indices and not ahead and not every:
+        cli_indices = [0]
+    return wire_indices(cli_indices, ahead)
+
+
 def plot_one(
-    file: str, wire: int, fmt: str, plan: OutputPlan, skip_existing: bool, as_json: bool
+    file: str,
+    request: dict,
+    fmt: str,
+    plan: OutputPlan,
+    skip_existing: bool,
+    as_json: bool,
 ) -> None:
-    """One window of one file: a single `plot` request carrying the csv."""
-    target = plan.path_for(Path(file), wire, fmt)
-    record = {
-        "file": file,
-        "index": cli_index(wire),
-        "wire_index": wire,
-        "output": str(target) if target else "-",
-    }
-    if target is not None and skip_existing and is_complete_image(target, fmt):
-        if as_json:
-            json_line({**record, "status": "skipped"})
-        return
+    """One window of one file: a single `plot` request carrying the csv. With `--at`
+    the window (and so the default output name) is known only from the answer."""
+    subject = request.get("subject")
+    wire = request.get("index")
+    target = plan.path_for(Path(file), wire, fmt, subject) if wire is not None else None
+    if wire is not None and target is not None and skip_existing:
+        if is_complete_image(target, fmt):
+            if as_json:
+                json_line({**_record(file, int(wire), target, subject), "status": "skipped"})
+            return
     data = read_input(file)
-    if target is not None and plan.file is None:
+    if plan.file is None and not plan.stdout:
         prepare_directory(plan.directory, plan.create)
     with current_session().connect() as client, StageStatus(f"plot {file}") as progress:
-        result = client.plot(csv=data, index=wire, format=fmt, on_progress=progress)
+        try:
+            result = client.call(
+                "plot", {"csv": data, "format": fmt, **request}, on_progress=progress
+            )
+        except RequestFailed as exc:
+            raise translated(exc) from None
+    wire = int(result.get("index", wire or 0))
+    target = plan.path_for(Path(file), wire, fmt, subject)
+    record = _record(file, wire, target, subject)
     save_image(result["image"], target)
     if as_json:
         json_line({**record, "status": "written", **_summary(result)})
@@ -163,23 +237,40 @@ def plot_one(
 @click.option("-f", "--format", "fmt", type=FORMATS, default=None, help=FORMAT_HELP)
 @click.option("--force-binary", is_flag=True, help=FORCE_BINARY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="A JSON line about the image on stdout.")
+@units_option
+@upload_options
 def quick_plot(
-    file: str, output: str | None, fmt: str | None, force_binary: bool, as_json: bool
+    file: str,
+    output: str | None,
+    fmt: str | None,
+    force_binary: bool,
+    as_json: bool,
+    units: str | None,
+    subject: str | None,
+    sequence: str,
 ) -> None:
     """Plot the latest window in one step and show the file's warnings."""
     try:
         plan = plan_outputs(output, single=True)
         image = image_format(fmt, plan)
+        if subject == "all":
+            raise SpecError("quick-plot shows one subject; use plot --subject all")
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
     if plan.stdout:
         refuse_binary_to_terminal(force_binary)
-    target = plan.path_for(Path(file), 0, image)
+    target = plan.path_for(Path(file), 0, image, subject)
     data = read_input(file)
     if target is not None and plan.file is None:
         prepare_directory(plan.directory, plan.create)
+    args = {"csv": data, "format": image, **upload_args(subject, sequence)}
+    if units is not None:
+        args["units"] = units
     with current_session().connect() as client, StageStatus(f"quick-plot {file}") as progress:
-        result = client.quick_plot(data, format=image, on_progress=progress)
+        try:
+            result = client.call("quick_plot", args, on_progress=progress)
+        except RequestFailed as exc:
+            raise translated(exc) from None
     save_image(result["image"], target)
     for warning in result.get("warnings") or []:
         info(f"warning: {warning.get('flag')}: {warning.get('message')}")
@@ -192,6 +283,16 @@ def quick_plot(
                 **_summary(result),
             }
         )
+
+
+def _record(file: str, wire: int, target: Path | None, subject: str | None) -> dict:
+    return {
+        "file": file,
+        "subject": subject,
+        "index": cli_index(wire),
+        "wire_index": wire,
+        "output": str(target) if target else "-",
+    }
 
 
 def save_image(image: bytes, target: Path | None) -> None:

@@ -25,12 +25,28 @@ from glurpc_wire.codes import ErrorCode
 
 from .errors import GlurpcError
 
+_quiet = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """`-q` / GLURPC_QUIET: only errors reach stderr (no notes, progress or summaries)."""
+    global _quiet
+    _quiet = quiet
+
 
 def stderr_is_tty() -> bool:
-    return sys.stderr.isatty()
+    """Whether to draw progress on stderr: a terminal, and not asked to be quiet."""
+    return not _quiet and sys.stderr.isatty()
 
 
 def info(message: str) -> None:
+    """A note for people; silenced by --quiet."""
+    if not _quiet:
+        click.echo(message, err=True)
+
+
+def error(message: str) -> None:
+    """An error or its hint: always shown."""
     click.echo(message, err=True)
 
 

@@ -12,12 +12,20 @@ from typing import Any
 
 from glurpc_wire.codes import ExitCode
 
-from .output import StdoutClosed, info, json_line, stderr_is_tty
+from .output import StdoutClosed, error, info, json_line, stderr_is_tty
 
 
 class BatchReporter:
-    def __init__(self, as_json: bool, *, console: Any | None = None, tty: bool | None = None):
+    def __init__(
+        self,
+        as_json: bool,
+        *,
+        console: Any | None = None,
+        tty: bool | None = None,
+        label: str = "plotting",
+    ):
         self.as_json = as_json
+        self.label = label
         self.tty = stderr_is_tty() if tty is None else tty
         self.counts: Counter[str] = Counter()
         self._console = console
@@ -33,7 +41,7 @@ class BatchReporter:
 
             console = self._console if self._console is not None else Console(stderr=True)
             self._progress = Progress(
-                TextColumn("plotting"), BarColumn(), MofNCompleteColumn(), console=console
+                TextColumn(self.label), BarColumn(), MofNCompleteColumn(), console=console
             )
             self._progress.start()
             self._bar = self._progress.add_task("plot", total=None)
@@ -68,7 +76,9 @@ class BatchReporter:
                     else f"{record['file']} ahead {record['wire_index']}"
                 )
             )
-            self._say(f"error: {where}: {record.get('message')} [{record.get('code')}]")
+            self._say(
+                f"error: {where}: {record.get('message')} [{record.get('code')}]", failure=True
+            )
         if self._progress is not None:
             self._progress.advance(self._bar)
 
@@ -85,8 +95,10 @@ class BatchReporter:
     def exit_code(self) -> int:
         return self._first_failure
 
-    def _say(self, message: str) -> None:
+    def _say(self, message: str, *, failure: bool = False) -> None:
         if self._progress is not None:
             self._progress.console.print(message, markup=False, highlight=False)
+        elif failure:
+            error(message)
         else:
             info(message)

@@ -20,6 +20,7 @@ from glurpc_wire.paths import default_socket_path
 
 from .client import Client
 from .errors import DaemonUnreachable
+from .output import info
 
 START_HINT = "start it with `glurpcd &` or `systemctl --user start glurpcd.socket`"
 
@@ -46,7 +47,7 @@ class Session:
             if not allowed or exc.code is not ErrorCode.DAEMON_UNREACHABLE:
                 raise
         # Loading the model can take a while: say why nothing seems to happen.
-        click.echo(f"glurpcd is not running on {self.socket_path}; starting it", err=True)
+        info(f"glurpcd is not running on {self.socket_path}; starting it")
         return Client(self.socket, autostart=True, timeout=self.timeout)
 
 

@@ -1,13 +1,14 @@
 """Which windows to plot and where each image goes (pure: no I/O besides path tests).
 
 Layer: CLI planning. It turns `--index` specs (`3`, `0,3,5`, `0..23`),
-`--ahead` and `--all` into wire indices (PROTOCOL.md: CLI index N >= 0 is
+`--ahead` and `--all` into wire indices (docs/PROTOCOL.md: CLI index N >= 0 is
 wire index -N, `--ahead` is wire index 12) and names the output files. It
 never talks to the daemon and never writes files.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,14 +79,21 @@ def window_label(wire: int) -> str:
     return "ahead" if wire == AHEAD_WIRE_INDEX else f"ahead{wire}"
 
 
-def default_name(source: Path, wire: int, fmt: str) -> str:
-    """`cgm.csv`, index 3 -> `cgm_i3.png`; `--ahead` -> `cgm_ahead.png`;
-    stdin (`-`) -> `stdin_i3.png` (a name that cannot read as an option)."""
-    return f"{source_stem(source)}_{window_label(wire)}.{fmt}"
+def default_name(source: Path, wire: int, fmt: str, subject: str | None = None) -> str:
+    """`cgm.csv`, index 3 -> `cgm_i3.png`; `--ahead` -> `cgm_ahead.png`; subject 7 of
+    `cohort.csv` -> `cohort_7_i3.png`; stdin (`-`) -> `stdin_i3.png` (a name that
+    cannot read as an option)."""
+    who = f"_{safe_subject(subject)}" if subject is not None else ""
+    return f"{source_stem(source)}{who}_{window_label(wire)}.{fmt}"
 
 
 def source_stem(source: Path) -> str:
     return STDIN_STEM if str(source) == "-" else source.stem
+
+
+def safe_subject(subject: str) -> str:
+    """A subject id as a file name part: path separators and odd characters become _."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", subject).strip(".") or "_"
 
 
 @dataclass(frozen=True)
@@ -98,12 +106,14 @@ class OutputPlan:
     directory: Path = Path(".")
     create: bool = False
 
-    def path_for(self, source: Path, wire: int, fmt: str) -> Path | None:
+    def path_for(
+        self, source: Path, wire: int, fmt: str, subject: str | None = None
+    ) -> Path | None:
         if self.stdout:
             return None
         if self.file is not None:
             return self.file
-        return self.directory / default_name(source, wire, fmt)
+        return self.directory / default_name(source, wire, fmt, subject)
 
 
 def plan_outputs(output: str | None, single: bool) -> OutputPlan:

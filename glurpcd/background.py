@@ -31,11 +31,16 @@ def _droppable(job: Job) -> bool:
 
 class BackgroundBudget:
     def __init__(self, limit: int, per_uid: int, drop: Callable[[Job], None]) -> None:
-        self.limit = max(0, limit)
-        self.per_uid = max(0, per_uid)
         self.dropped = 0
         self._drop = drop
         self._uploads: OrderedDict[str, _Upload] = OrderedDict()  # oldest first
+        self.set_limits(limit, per_uid)
+
+    def set_limits(self, limit: int, per_uid: int) -> None:
+        """New bounds (SIGHUP); work already queued stays until it runs or a
+        later upload needs its room."""
+        self.limit = max(0, limit)
+        self.per_uid = max(0, per_uid)
 
     def room_for(self, uid: int | None, wanted: int) -> int:
         """How many of `wanted` new jobs for `uid` may be queued (at most its

@@ -1,22 +1,28 @@
-"""The daemon's settings: one frozen dataclass built from the command line.
+"""The daemon's settings: one frozen dataclass from flags, environment,
+config files and defaults, each value remembering where it came from.
 
-Layer: start-up only. Environment variables are read here and nowhere else
-below `serve()`.
+Layer: start-up (and SIGHUP, which resolves again). Precedence: flag >
+GLURPCD_* environment variable > config file > default. Environment
+variables are read here and nowhere else below `serve()`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from glurpc_wire.framing import DEFAULT_MAX_FRAME
 from glurpc_wire.paths import default_socket_path, default_state_dir
 
 from . import __version__
+from .configfile import ConfigError, config_files, read_files
 from .lifecycle import Duplicates
+from .options import AUTO, ENV_ALIASES, OPTIONS
 
 
 @dataclass(frozen=True)
@@ -28,11 +34,14 @@ class DaemonConfig:
     samples: int = 10
     seed: int = 0
     batch_rows: int | None = None
+    precision: str = "float32"
     duplicates: Duplicates = Duplicates.COALESCE
     max_frame: int = DEFAULT_MAX_FRAME
     cache_mb: int = 512
     disk_cache_mb: int = 4096
     precompute_hours: float | None = None
+    background_jobs: int = 1024
+    background_jobs_per_uid: int = 512
     group: str | None = None
     render_workers: int | None = None
     cpu_workers: int = 2
@@ -43,10 +52,13 @@ class DaemonConfig:
     write_timeout_s: float = 30.0
     max_pending_mb: int = 128
     max_upload_mb: int = 32
-    background_jobs: int = 1024
-    background_jobs_per_uid: int = 512
     ready_fd: int | None = None
     log_level: str = "INFO"
+    log_format: str = "plain"
+    # option key -> "default" | "flag --x" | "env NAME" | "PATH:LINE"
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # What SIGHUP resolves again: the command line and the config file named on it.
+    argv: tuple[str, ...] = field(default=(), compare=False)
 
     def precompute_windows(self, device: str) -> int:
         """How many of a handle's newest windows to forecast in the background.
@@ -57,157 +69,155 @@ class DaemonConfig:
         return max(0, int(hours * 12))
 
 
-def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        value = kind(text)
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-        return value
+class CurrentConfig:
+    """The settings in force: start-up's, replaced by each SIGHUP reload.
+    Held by the services; `status` reads the run-time part through it."""
 
-    return parse
+    def __init__(self, config: DaemonConfig) -> None:
+        self.value = config
+
+    def runtime(self) -> dict[str, Any]:
+        return {o.key: getattr(self.value, o.field) for o in OPTIONS if o.reloadable}
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="glurpcd", description="Glucose forecasting daemon (Gluformer) for the glurpc CLI."
+        prog="glurpcd",
+        description="Glucose forecasting daemon (Gluformer) for the glurpc CLI. Every option "
+        "is also a key of glurpcd.toml and a GLURPCD_* environment variable; "
+        "precedence: flag > environment > file > default.",
     )
     p.add_argument("--version", action="version", version=f"glurpcd {__version__}")
     p.add_argument(
-        "--socket",
-        help="Unix socket path (default: $GLURPC_SOCKET, "
-        "$XDG_RUNTIME_DIR/glurpc/glurpcd.sock, /tmp/glurpc-$UID/glurpcd.sock)",
+        "--config",
+        metavar="PATH",
+        help="read this config file instead of /etc/glurpc/glurpcd.toml and "
+        "$XDG_CONFIG_HOME/glurpc/glurpcd.toml (env GLURPCD_CONFIG)",
     )
     p.add_argument(
-        "--state-dir",
-        help="persistent cache directory "
-        "(default: $XDG_STATE_HOME/glurpc, /var/lib/glurpc for root)",
+        "--print-config",
+        action="store_true",
+        help="print every effective setting and where it came from, then exit",
     )
-    p.add_argument(
-        "--model",
-        help="Gluformer checkpoint (.pth); default: $GLURPC_MODEL, "
-        "the published file in the Hugging Face cache, else the shipped model",
-    )
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default auto)")
-    p.add_argument("--samples", type=_positive(int), default=10, help="MC-dropout samples")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed")
-    p.add_argument(
-        "--batch-rows",
-        type=_positive(int),
-        default=None,
-        help="rows (window x sample) per forward pass; default tuned for the device",
-    )
-    p.add_argument("--duplicates", choices=[d.value for d in Duplicates], default="coalesce")
-    p.add_argument("--max-frame", type=_positive(int), default=DEFAULT_MAX_FRAME)
-    p.add_argument("--cache-mb", type=_positive(int), default=512, help="memory cache bound")
-    p.add_argument("--disk-cache-mb", type=_positive(int), default=4096, help="disk cache bound")
-    p.add_argument(
-        "--precompute-hours",
-        type=_positive(float),
-        default=None,
-        help="newest hours of each upload to forecast in the background "
-        "(default 6 on CPU, 24 on CUDA; 0 turns it off)",
-    )
-    p.add_argument("--group", help="also admit members of this group (socket mode 0660)")
-    p.add_argument(
-        "--render-workers",
-        type=_positive(int),
-        default=None,
-        help="render processes (default: cores, at most 4; 0 renders in-process)",
-    )
-    p.add_argument(
-        "--queue-size",
-        type=_positive(int),
-        default=256,
-        help="queued interactive jobs per lane before 'overloaded'",
-    )
-    p.add_argument(
-        "--grace",
-        type=_positive(float),
-        default=10.0,
-        dest="grace_s",
-        help="seconds SIGTERM waits for in-flight requests",
-    )
-    p.add_argument(
-        "--max-connections",
-        type=_positive(int),
-        default=None,
-        help="connections served at once; more are answered 'overloaded' "
-        "(default: the descriptor limit less a reserve)",
-    )
-    p.add_argument(
-        "--frame-timeout",
-        type=_positive(float),
-        default=30.0,
-        dest="frame_timeout_s",
-        help="seconds a frame may take to arrive once begun (default 30)",
-    )
-    p.add_argument(
-        "--write-timeout",
-        type=_positive(float),
-        default=30.0,
-        dest="write_timeout_s",
-        help="seconds a client may leave its results unread before it is dropped (default 30)",
-    )
-    p.add_argument(
-        "--max-pending-mb",
-        type=_positive(int),
-        default=128,
-        help="MiB of incomplete incoming frames held across all connections (default 128)",
-    )
-    p.add_argument(
-        "--max-upload-mb",
-        type=_positive(int),
-        default=32,
-        help="largest CSV upload accepted, in MiB (default 32)",
-    )
-    p.add_argument(
-        "--background-jobs",
-        type=_positive(int),
-        default=1024,
-        help="queued background forecasts in all; the oldest uploads' are dropped first",
-    )
-    p.add_argument(
-        "--background-jobs-per-uid",
-        type=_positive(int),
-        default=512,
-        help="queued background forecasts per client uid",
-    )
+    for option in OPTIONS:
+        # SUPPRESS: an absent flag leaves no attribute, so lower layers show through.
+        p.add_argument(
+            option.flag,
+            dest=option.key,
+            metavar=option.metavar,
+            default=argparse.SUPPRESS,
+            help=option.help
+            if "default" in option.help or "auto" in option.help
+            else f"{option.help} (default {_shown(option.default)})",
+        )
     p.add_argument(
         "--ready-fd",
         type=int,
         default=None,
+        metavar="FD",
         help="write READY to this fd once serving (used by the CLI's autostart)",
     )
-    p.add_argument("--log-level", default=os.environ.get("GLURPC_LOG_LEVEL", "INFO"))
     return p
 
 
-def parse_args(argv: list[str] | None = None) -> DaemonConfig:
-    ns = build_parser().parse_args(argv)
-    return DaemonConfig(
-        socket=default_socket_path(ns.socket),
-        state_dir=Path(ns.state_dir) if ns.state_dir else default_state_dir(),
-        model=ns.model,
-        device=ns.device,
-        samples=max(1, ns.samples),
-        seed=ns.seed,
-        batch_rows=ns.batch_rows or None,
-        duplicates=Duplicates(ns.duplicates),
-        max_frame=ns.max_frame,
-        cache_mb=ns.cache_mb,
-        disk_cache_mb=ns.disk_cache_mb,
-        precompute_hours=ns.precompute_hours,
-        group=ns.group,
-        render_workers=ns.render_workers,
-        queue_size=max(1, ns.queue_size),
-        grace_s=ns.grace_s,
-        max_connections=ns.max_connections,
-        frame_timeout_s=ns.frame_timeout_s,
-        write_timeout_s=ns.write_timeout_s,
-        max_pending_mb=ns.max_pending_mb,
-        max_upload_mb=ns.max_upload_mb,
-        background_jobs=ns.background_jobs,
-        background_jobs_per_uid=ns.background_jobs_per_uid,
-        ready_fd=ns.ready_fd,
-        log_level=ns.log_level.upper(),
-    )
+def parse_args(argv: Sequence[str] | None = None) -> tuple[DaemonConfig, argparse.Namespace]:
+    """Parse the command line and resolve every setting; a bad flag value is a
+    usage error (exit 2), a bad file or environment value a ConfigError."""
+    parser = build_parser()
+    args = list(argv) if argv is not None else sys.argv[1:]
+    ns = parser.parse_args(args)
+    flags = {key: value for key, value in vars(ns).items() if key in _KEYS}
+    try:
+        return resolve(flags, ns.config, ns.ready_fd, os.environ, tuple(args)), ns
+    except _FlagError as exc:
+        parser.error(str(exc))
+
+
+def reload(config: DaemonConfig) -> DaemonConfig:
+    """Resolve again from the same command line: files and environment are read anew."""
+    ns = build_parser().parse_args(list(config.argv))
+    flags = {key: value for key, value in vars(ns).items() if key in _KEYS}
+    return resolve(flags, ns.config, config.ready_fd, os.environ, config.argv)
+
+
+class _FlagError(ValueError):
+    pass
+
+
+_KEYS = {option.key for option in OPTIONS}
+
+
+def resolve(
+    flags: Mapping[str, str],
+    config_path: str | None,
+    ready_fd: int | None,
+    environ: Mapping[str, str],
+    argv: tuple[str, ...] = (),
+) -> DaemonConfig:
+    files = read_files(config_files(config_path or environ.get("GLURPCD_CONFIG")))
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for option in OPTIONS:
+        env_name = next(
+            (name for name in (option.env, ENV_ALIASES.get(option.key, "")) if name in environ),
+            None,
+        )
+        if option.key in flags:
+            try:
+                value = option.parse(flags[option.key])
+            except ValueError as exc:
+                raise _FlagError(f"argument {option.flag}: {exc}") from None
+            source = f"flag {option.flag}"
+        elif env_name is not None:
+            try:
+                value = option.parse(environ[env_name])
+            except ValueError as exc:
+                raise ConfigError(f"environment {env_name}: {exc}") from None
+            source = f"env {env_name}"
+        elif option.key in files:
+            value, source = files[option.key].value, files[option.key].source
+        else:
+            value, source = option.default, "default"
+        values[option.field] = value
+        sources[option.key] = source
+    values["socket"] = default_socket_path(values["socket"])
+    values["state_dir"] = Path(values["state_dir"]) if values["state_dir"] else default_state_dir()
+    values["duplicates"] = Duplicates(values["duplicates"])
+    return DaemonConfig(**values, ready_fd=ready_fd, sources=sources, argv=argv)
+
+
+def describe(config: DaemonConfig) -> str:
+    """`--print-config`: a valid glurpcd.toml of the effective settings, each
+    line saying where its value came from."""
+    rows = []
+    for option in OPTIONS:
+        value = getattr(config, option.field)
+        rows.append((f"{option.key} = {_toml(value)}", config.sources.get(option.key, "default")))
+    width = max(len(text) for text, _ in rows)
+    return "\n".join(f"{text:<{width}}  # {source}" for text, source in rows)
+
+
+def _toml(value: Any) -> str:
+    if value is None:
+        return f'"{AUTO}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def _shown(default: Any) -> str:
+    return AUTO if default is None else str(default)
+
+
+__all__ = [
+    "ConfigError",
+    "CurrentConfig",
+    "DaemonConfig",
+    "build_parser",
+    "describe",
+    "parse_args",
+    "reload",
+]

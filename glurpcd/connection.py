@@ -25,8 +25,10 @@ from glurpc_wire.framing import PRE_HELLO_MAX_FRAME, FrameDecoder, FrameError
 from .errors import OpError, wire_error
 from .flow import ConnectionFlow
 from .lifecycle import Outcome, Registry, Request
+from .logcontext import serving
 from .logfields import log_field
 from .peer import Peer
+from .trace import log_request, request_fields
 
 log = logging.getLogger("glurpcd.request")
 
@@ -216,8 +218,11 @@ class Connection:
 
     async def _run(self, msg_id: int, request: Request, args: dict[str, Any]) -> None:
         started = time.monotonic()
+        subject = args.get("subject")
+        request.trace.subject = subject if isinstance(subject, str) else None
         try:
-            data = await self._call(request, args)
+            with serving((request.request_id,)):
+                data = await self._call(request, args)
         except asyncio.CancelledError:
             outcome = request.outcome or Outcome.CANCELLED
             self._end(msg_id, request, started, outcome, self._cancelled_frame(msg_id, request))
@@ -268,16 +273,17 @@ class Connection:
         self._registry.close_request(request, outcome)
         self._open.pop(msg_id, None)
         self._flow.request_ended()
-        code = frame.get("code")
-        log.info(
-            "request_id=%d peer=%s op=%s outcome=%s%s ms=%.1f",
-            request.request_id,
-            self.peer,
-            log_field(request.op),
-            (request.outcome or outcome).value,
-            f" code={code}" if code else "",
-            (time.monotonic() - started) * 1000,
+        fields = request_fields(
+            request.trace,
+            request_id=request.request_id,
+            peer_uid=self.peer.uid,
+            peer_pid=self.peer.pid,
+            op=request.op,
+            outcome=(request.outcome or outcome).value,
+            code=frame.get("code"),
+            total_s=time.monotonic() - started,
         )
+        log_request(log, fields)
         self._send(frame)
 
     def _send(self, message: dict[str, Any]) -> None:

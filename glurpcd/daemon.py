@@ -22,8 +22,8 @@ from glurpc_wire import framing
 from glurpc_wire import messages as wire
 from glurpc_wire.codes import ErrorCode
 
-from . import __version__, systemd
-from .config import DaemonConfig, parse_args
+from . import __version__, logsetup, systemd
+from .config import ConfigError, DaemonConfig, describe, parse_args
 from .connection import Connection
 from .descriptors import raise_descriptor_limit
 from .listener import (
@@ -36,6 +36,7 @@ from .listener import (
     socket_identity,
 )
 from .peer import PeerPolicy, peer_of
+from .reload import reload_settings
 from .services import Services, build_services
 
 log = logging.getLogger("glurpcd")
@@ -64,6 +65,16 @@ class Daemon:
         self._connection_tasks: set[asyncio.Task[None]] = set()
         self.accepting = True
         self._server: asyncio.base_events.Server | None = None
+
+    def describe_load(self) -> str:
+        """systemd's STATUS= line."""
+        lanes = self.services.engine.queues.lengths()
+        active = len(self.services.registry.open_requests)
+        return (
+            f"{active} active requests, {sum(lanes.values())} queued jobs "
+            f"({', '.join(f'{lane} {depth}' for lane, depth in lanes.items())}), "
+            f"{len(self.connections)} connections"
+        )
 
     def hello(self) -> dict[str, Any]:
         return wire.hello_reply(
@@ -110,6 +121,7 @@ class Daemon:
             flow=self.services.bounds.new_flow(),
         )
         self.connections.add(connection)
+        log.debug("connection opened by %s (%d open)", peer, len(self.connections))
         task = asyncio.current_task()
         assert task is not None
         self._connection_tasks.add(task)
@@ -118,6 +130,7 @@ class Daemon:
         finally:
             self.connections.discard(connection)
             self._connection_tasks.discard(task)
+            log.debug("connection closed by %s (%d open)", peer, len(self.connections))
 
     async def shutdown(self) -> None:
         systemd.notify("STOPPING=1")
@@ -151,27 +164,38 @@ class Daemon:
 
 async def serve(config: DaemonConfig, sock: socket.socket, identity: tuple[int, int] | None) -> int:
     """Serve until SIGTERM/SIGINT (exit 0) or until our socket file is gone."""
-    services = await build_services(config)
+    extend = asyncio.create_task(systemd.extend_start_timeout())
+    try:
+        services = await build_services(config)
+    finally:
+        extend.cancel()
     daemon = Daemon(config, services, sock, identity)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Every signal the daemon handles, in one place.
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, on_sighup)
+    loop.add_signal_handler(signal.SIGHUP, reload_settings, services)
     services.engine.start()
     await daemon.start()
+    torch = services.admin.runtime
     log.info(
-        "glurpcd %s serving %s (model %s on %s)",
+        "glurpcd %s serving %s (model %s; torch %s, %s build, on %s: %s)",
         __version__,
         config.socket,
         services.model_info()["id"],
+        torch.get("version"),
+        torch.get("build"),
         services.device,
+        torch.get("device_name"),
     )
     _announce_ready(config)
+    beat = asyncio.create_task(systemd.heartbeat(daemon.describe_load))
     lost = asyncio.Event()
     watch = asyncio.create_task(_watch_socket(config, identity, lost, stop))
     await stop.wait()
     watch.cancel()
+    beat.cancel()
     await daemon.shutdown()
     return EXIT_SOCKET_LOST if lost.is_set() else 0
 
@@ -197,10 +221,8 @@ async def _watch_socket(
             stop.set()
 
 
-def on_sighup(*_: object) -> None:
-    """SIGHUP's one handler, from start-up on: there is no configuration file
-    to reload yet, so it is logged and ignored; it never stops the daemon."""
-    log.info("SIGHUP received: no configuration file to reload; ignored")
+def _sighup_while_starting(*_: object) -> None:
+    log.info("SIGHUP during start-up ignored: the settings are read as the daemon starts")
 
 
 def _announce_ready(config: DaemonConfig) -> None:
@@ -220,16 +242,18 @@ def _run(config: DaemonConfig, sock: socket.socket, identity: tuple[int, int] | 
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = parse_args(argv)
-    # journald stamps each line itself.
-    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
-    logging.basicConfig(
-        level=config.log_level,
-        stream=sys.stderr,
-        format=stamp + "%(levelname)s %(name)s: %(message)s",
-    )
-    # Before the (slow) model load: a SIGHUP then must not kill us either.
-    signal.signal(signal.SIGHUP, on_sighup)
+    try:
+        config, ns = parse_args(argv)
+    except ConfigError as exc:
+        print(f"glurpcd: {exc}", file=sys.stderr)
+        return 2
+    if ns.print_config:
+        print(describe(config))
+        return 0
+    logsetup.configure(config.log_level, config.log_format)
+    # Until the loop installs the reload handler (after the slow model load),
+    # a SIGHUP must not kill the daemon.
+    signal.signal(signal.SIGHUP, _sighup_while_starting)
     raise_descriptor_limit()
     if config.ready_fd is not None:
         # Ours alone: a render worker holding it would hide our exit from the CLI.

@@ -4,7 +4,8 @@ Layer: below the ops, above pure compute. Three lanes, each a bounded
 priority queue with its own workers:
 - `cpu`: parsing and preparation, in a small thread pool;
 - `model`: forecasts, one worker that owns the model and batches queued
-  windows of one handle into forward passes, in its own thread;
+  windows of one handle (single windows, or a request's whole set of windows)
+  into forward passes, in its own thread;
 - `render`: images, in a process pool.
 Every worker asks the registry whether a job is still wanted before each
 expensive step (`should_run`), and the model's inference loop re-checks
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from .background import BackgroundBudget
 from .errors import CodedError, ErrorCode, OpError, wire_error
 from .jobqueue import Lane, LaneQueues, Work
 from .lifecycle import Job, JobSpec, JobState, Priority, Registry, Request
+from .logcontext import in_context, serving
 from .memory import HeapTrimmer
 from .parse_process import ChildTask, run_in_child
 from .series import CgmSeries
@@ -64,6 +67,19 @@ class ForecastPayload:
 
     series: CgmSeries
     index: int
+
+    @property
+    def indices(self) -> tuple[int, ...]:
+        return (self.index,)
+
+
+@dataclass(frozen=True)
+class ForecastSetPayload:
+    """A model-lane job: many windows of one series for one request; they fill
+    whole model batches, and the job's result is {index: forecast}."""
+
+    series: CgmSeries
+    indices: tuple[int, ...]
 
 
 class Engine:
@@ -120,7 +136,7 @@ class Engine:
         request: Request,
         spec: JobSpec,
         lane: Lane,
-        payload: CpuTask | RenderTask | ForecastPayload,
+        payload: CpuTask | RenderTask | ForecastPayload | ForecastSetPayload,
         store: Callable[[Any], None] = lambda result: None,
     ) -> Any:
         """Attach `request` to the job for `spec` (scheduling it when new) and
@@ -136,10 +152,12 @@ class Engine:
             queue.reprioritize(job)  # a key's jobs always run in one lane
         if job.state is JobState.QUEUED and request.notify is not None:
             request.notify(Stage.QUEUED, position=queue.position(job))
+        attached_at = time.monotonic()
         try:
             return await asyncio.shield(job.future)
         finally:
             self.registry.detach(request)
+            request.trace.waited(attached_at, job.started_at, time.monotonic())
 
     def schedule_background(
         self,
@@ -176,6 +194,7 @@ class Engine:
             self.registry.job_stopped(work.job)
             return False
         self.registry.job_started(work.job)
+        work.job.started_at = time.monotonic()
         return True
 
     def _finish(self, work: Work, result: Any = None, error: BaseException | None = None) -> None:
@@ -191,12 +210,14 @@ class Engine:
             if not self._begin(work):
                 continue
             try:
-                if lane is Lane.CPU:
-                    self._broadcast(work.job, Stage.PARSING)
-                    result = await self._run_cpu(loop, work)
-                else:
-                    self._broadcast(work.job, Stage.RENDERING)
-                    result = await work.payload()
+                # Its log lines, a library's warnings included, name who it serves.
+                with serving(work.job.requests):
+                    if lane is Lane.CPU:
+                        self._broadcast(work.job, Stage.PARSING)
+                        result = await self._run_cpu(loop, work)
+                    else:
+                        self._broadcast(work.job, Stage.RENDERING)
+                        result = await work.payload()
             except Exception as exc:  # reported to every attached request
                 self._finish(work, error=_job_error(exc, work.job))
             else:
@@ -206,7 +227,7 @@ class Engine:
         task = work.payload
         if isinstance(task, ChildTask):
             return await run_in_child(task, wanted=lambda: work.job.wanted)
-        return await loop.run_in_executor(self._cpu_pool, task)
+        return await loop.run_in_executor(self._cpu_pool, in_context(task))
 
     async def _model_worker(self) -> None:
         queue = self.queues[Lane.MODEL]
@@ -226,29 +247,44 @@ class Engine:
             await self._run_forecasts(loop, batch)
 
     async def _run_forecasts(self, loop: asyncio.AbstractEventLoop, batch: list[Work]) -> None:
-        by_index = {work.payload.index: work for work in batch}
+        by_index: dict[int, list[Work]] = {}
+        for work in batch:
+            for index in work.payload.indices:
+                by_index.setdefault(index, []).append(work)
         series = batch[0].payload.series
 
-        def skip(index: int) -> bool:  # model thread: reads a flag only
-            return not by_index[index].job.wanted
+        def skip(index: int) -> bool:  # model thread: reads flags only
+            return not any(work.job.wanted for work in by_index[index])
 
         def on_batch(done: int, total: int) -> None:
             loop.call_soon_threadsafe(self._inference_progress, batch, done, total)
 
         for work in batch:
             self._broadcast(work.job, Stage.INFERENCE, done=0, total=1)
+        serves = [request_id for work in batch for request_id in work.job.requests]
         try:
-            results = await loop.run_in_executor(
-                self._model_thread,
-                lambda: self.model.forecast(series, list(by_index), skip=skip, on_batch=on_batch),
-            )
+            with serving(serves):
+                results = await loop.run_in_executor(
+                    self._model_thread,
+                    in_context(
+                        self.model.forecast,
+                        series,
+                        list(by_index),
+                        skip=skip,
+                        on_batch=on_batch,
+                    ),
+                )
         except Exception as exc:
             for work in batch:
                 self._finish(work, error=_job_error(exc, work.job))
             return
-        for index, work in by_index.items():
-            if index in results and work.job.wanted:
-                self._finish(work, results[index])
+        for work in batch:
+            indices = work.payload.indices
+            if work.job.wanted and all(index in results for index in indices):
+                if isinstance(work.payload, ForecastSetPayload):
+                    self._finish(work, {index: results[index] for index in indices})
+                else:
+                    self._finish(work, results[work.payload.index])
             else:
                 self.registry.job_stopped(work.job)
 
@@ -278,4 +314,7 @@ def _job_error(exc: BaseException, job: Job) -> CodedError:
     return OpError(ErrorCode.INTERNAL, f"internal error while computing {job.spec.kind}")
 
 
-__all__ = ["CpuTask", "Engine", "ForecastPayload", "Lane", "LaneQueues", "Priority", "RenderTask"]
+__all__ = [
+    "CpuTask", "Engine", "ForecastPayload", "ForecastSetPayload", "Lane", "LaneQueues",
+    "Priority", "RenderTask",
+]  # fmt: skip

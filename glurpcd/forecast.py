@@ -22,7 +22,9 @@ class WindowForecast:
     future_times: np.ndarray  # datetime64[s] [12]
     truth: np.ndarray  # float32 [12], NaN where the data ends
     sample_means: np.ndarray  # float32 [12, S]: each MC-dropout sample's mean
-    sample_stds: np.ndarray  # float32 [S]: each sample's predictive std (exp(logvar)/2)
+    # float32 [12, S]: each sample's predictive std per step, calibrated (older
+    # cache entries and tests may hold [S], one per sample)
+    sample_stds: np.ndarray
     median: np.ndarray  # float32 [12], of the Gaussian mixture
     quantiles: np.ndarray  # float32 [5, 12], rows follow QUANTILE_LEVELS
 

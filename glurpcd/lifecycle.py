@@ -7,7 +7,7 @@ on the event loop thread and never awaits, so each method is atomic with
 respect to other coroutines: a result landing and a request attaching can
 never interleave (no lost wake-ups). Worker threads only read `Job.wanted`.
 
-Rules this module owns (PROTOCOL.md "Cancellation and disconnect"):
+Rules this module owns (docs/PROTOCOL.md "Cancellation and disconnect"):
 - a request attaches to the one job keyed by what it needs; identical
   requests share it, and `attachments` counts them;
 - `cancel()` is the single entry point that ends one request early (cancel
@@ -30,7 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .metrics import LatencyWindow
+from .lifecycle_status import LifecycleCounters, status_snapshot
+from .trace import RequestTrace
 
 
 class Priority(enum.IntEnum):
@@ -80,6 +81,7 @@ class Request:
     uid: int | None = None
     # Sends a progress frame to this request's client: (stage, fields).
     notify: Callable[..., None] | None = None
+    trace: RequestTrace = field(default_factory=RequestTrace)
 
 
 @dataclass(eq=False)
@@ -92,6 +94,7 @@ class Job:
     requests: dict[int, Request] = field(default_factory=dict)
     peak_attachments: int = 0
     orphaned_at: float | None = None
+    started_at: float | None = None  # monotonic; for the requests' queue/compute split
     stale: bool = False
     # Read by worker threads between batches; written only on the loop.
     wanted: bool = True
@@ -122,16 +125,7 @@ class Registry:
         # stopped; the running ones report back through `job_stopped`.
         self._orphans: dict[int, Job] = {}
         self._latest_request: dict[str, int] = {}
-        self.requests_by_outcome = dict.fromkeys(Outcome, 0)
-        self.jobs_completed: dict[str, int] = {}
-        self.jobs_failed = 0
-        self.jobs_abandoned = 0
-        self.stale_discarded = 0
-        self.stale_checks = 0
-        self.stale_hits = 0
-        self._attachment_sum = 0
-        self._attachment_jobs = 0
-        self.abandon_latency = LatencyWindow()
+        self.counters = LifecycleCounters()
 
     # -- requests ---------------------------------------------------------
 
@@ -147,7 +141,7 @@ class Registry:
         self._detach(request)
         if request.outcome is None:
             request.outcome = outcome
-            self.requests_by_outcome[outcome] += 1
+            self.counters.request_ended(outcome)
         self._requests.pop(request.request_id, None)
 
     def cancel(self, request: Request, outcome: Outcome = Outcome.CANCELLED) -> None:
@@ -241,19 +235,13 @@ class Registry:
         self._forget(job)
         if job.state is JobState.QUEUED:
             # Dropped before it starts: no compute at all.
-            self._count_stop(job)
-            self.abandon_latency.add(0.0)
+            self.counters.job_stopped(job)
+            self.counters.abandon_latency.add(0.0)
         else:
             self._orphans[id(job)] = job
         self._on_abandon(job)
         if not job.future.done():
             job.future.cancel()
-
-    def _count_stop(self, job: Job) -> None:
-        if job.stale:
-            self.stale_discarded += 1
-        else:
-            self.jobs_abandoned += 1
 
     def _forget(self, job: Job) -> None:
         if self._jobs.get(job.key) is job:
@@ -265,11 +253,8 @@ class Registry:
     def should_run(self, job: Job) -> bool:
         """The staleness/abandonment check workers make before each expensive
         step (counted for the stale-check hit rate)."""
-        self.stale_checks += 1
-        if job.wanted:
-            return True
-        self.stale_hits += 1
-        return False
+        self.counters.job_checked(job.wanted)
+        return job.wanted
 
     def job_started(self, job: Job) -> None:
         job.state = JobState.RUNNING
@@ -279,9 +264,9 @@ class Registry:
         if self._orphans.pop(id(job), None) is None:
             return
         job.state = JobState.DONE
-        self._count_stop(job)
+        self.counters.job_stopped(job)
         if job.orphaned_at is not None:
-            self.abandon_latency.add(self._clock() - job.orphaned_at)
+            self.counters.abandon_latency.add(self._clock() - job.orphaned_at)
 
     def job_finished(
         self, job: Job, result: Any = None, error: BaseException | None = None
@@ -297,17 +282,13 @@ class Registry:
             return
         job.state = JobState.DONE
         self._forget(job)
+        self.counters.job_finished(job, failed=error is not None)
         if error is not None:
-            self.jobs_failed += 1
             job.future.set_exception(error)
             # Nobody may be waiting (background work); mark it retrieved.
             job.future.exception()
         else:
-            self.jobs_completed[job.spec.kind] = self.jobs_completed.get(job.spec.kind, 0) + 1
             job.future.set_result(result)
-        if job.peak_attachments:
-            self._attachment_sum += job.peak_attachments
-            self._attachment_jobs += 1
 
     # -- observation ------------------------------------------------------
 
@@ -332,67 +313,5 @@ class Registry:
         return list(self._jobs.values())
 
     def snapshot(self, visible: Callable[[Request], bool] | None = None) -> dict[str, Any]:
-        """The lifecycle part of the `status` reply (PROTOCOL.md keys).
-
-        With `visible`, `attached` lists only the jobs a visible request waits
-        on, naming only visible peers; the rest show as counts in
-        `attached_others` (another user's handle is that user's data)."""
-        states = [job.state for job in self._jobs.values()]
-        waited_on = [job for job in self._jobs.values() if job.requests]
-        shown = [
-            job
-            for job in waited_on
-            if visible is None or any(visible(r) for r in job.requests.values())
-        ]
-        hidden = [job for job in waited_on if job not in shown]
-        by_outcome = {o.value: n for o, n in self.requests_by_outcome.items()}
-        checks = self.stale_checks
-        return {
-            "requests": {
-                "active": len(self._requests),
-                "total": self._last_request_id,
-                **by_outcome,
-            },
-            "jobs": {
-                "queued": states.count(JobState.QUEUED),
-                "running": states.count(JobState.RUNNING) + len(self._orphans),
-                "completed": sum(self.jobs_completed.values()),
-                "abandoned": self.jobs_abandoned,
-                "stale_discarded": self.stale_discarded,
-                "failed": self.jobs_failed,
-                "completed_by_kind": dict(self.jobs_completed),
-                "average_attachments": (
-                    self._attachment_sum / self._attachment_jobs if self._attachment_jobs else None
-                ),
-                "stale_check_hit_rate": self.stale_hits / checks if checks else None,
-            },
-            "attached": [
-                {
-                    "key": job.key,
-                    "kind": job.spec.kind,
-                    "handle": job.spec.handle,
-                    "index": job.spec.index,
-                    "requests": len(job.requests),
-                    "priority": int(job.priority),
-                    "state": job.state.value,
-                    # For whom: an operator's `glurpc status` names the waiting clients.
-                    "peers": sorted(
-                        {
-                            request.peer
-                            for request in job.requests.values()
-                            if visible is None or visible(request)
-                        }
-                    ),
-                }
-                for job in shown
-            ],
-            "attached_others": {
-                "jobs": len(hidden),
-                "requests": sum(len(job.requests) for job in hidden),
-            },
-            "tables": self.table_sizes(),
-            "latency_ms": {
-                "disconnect_to_abandon_p50": self.abandon_latency.percentile_ms(50),
-                "disconnect_to_abandon_p99": self.abandon_latency.percentile_ms(99),
-            },
-        }
+        """The lifecycle part of the `status` reply (lifecycle_status.py)."""
+        return status_snapshot(self, visible)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import platform
 from dataclasses import dataclass
 from typing import Any
 
+from . import systemd
 from .admission import ConnectionBounds
 from .background import BackgroundBudget
 from .cache import CacheStore
-from .config import DaemonConfig
+from .config import CurrentConfig, DaemonConfig
 from .connection import Connection
 from .engine import Engine
 from .jobqueue import LaneQueues
@@ -31,7 +33,7 @@ MIB = 1024 * 1024
 
 @dataclass
 class Services:
-    config: DaemonConfig
+    current: CurrentConfig
     forecaster: Any
     device: str
     registry: Registry
@@ -39,10 +41,15 @@ class Services:
     cache: CacheStore
     results: ResultStore
     renderer: RenderPool
+    forecasts: ForecastOps
     admin: AdminOps
     ops: Ops
     connections: set[Connection]  # the daemon's open connections, counted in `status`
     bounds: ConnectionBounds  # their number, buffers and flow rules
+
+    @property
+    def config(self) -> DaemonConfig:
+        return self.current.value
 
     def model_info(self) -> dict[str, Any]:
         return model_info(self.forecaster)
@@ -61,6 +68,31 @@ def model_info(forecaster: Any) -> dict[str, Any]:
         "samples": forecaster.samples,
         "seed": forecaster.seed,
         "scaling": forecaster.scaling,
+        "calibration": forecaster.calibration_name,
+        "precision": forecaster.precision,
+    }
+
+
+def torch_info(device: str) -> dict[str, Any]:
+    """Which torch build serves, and on what: logged at start and in `status`."""
+    import torch
+
+    if torch.version.cuda:
+        build = f"cuda {torch.version.cuda}"
+    elif getattr(torch.version, "hip", None):
+        build = f"rocm {torch.version.hip}"
+    else:
+        build = "cpu"
+    if device.startswith("cuda"):
+        name = torch.cuda.get_device_name(torch.device(device))
+    else:
+        name = platform.processor() or platform.machine()
+    return {
+        "version": torch.__version__,
+        "build": build,
+        "device": device,
+        "device_name": name,
+        "threads": torch.get_num_threads(),
     }
 
 
@@ -78,6 +110,7 @@ def _load_forecaster(config: DaemonConfig) -> Any:
         samples=config.samples,
         seed=config.seed,
         batch_rows=config.batch_rows,
+        precision=config.precision,
     )
 
 
@@ -85,12 +118,7 @@ async def build_services(config: DaemonConfig) -> Services:
     forecaster = await asyncio.to_thread(_load_forecaster, config)
     device = forecaster.device
     # Opening scans the cache directory: keep it off the event loop.
-    cache = await asyncio.to_thread(
-        CacheStore,
-        config.state_dir / "cache",
-        memory_bytes=config.cache_mb * MIB,
-        disk_bytes=config.disk_cache_mb * MIB,
-    )
+    cache = await asyncio.to_thread(_open_cache, config)
     renderer = RenderPool(config.render_workers)
     renderer.start()  # spawn the workers now: the first plot should not wait ~2 s
     queues = LaneQueues(config.queue_size)
@@ -107,17 +135,13 @@ async def build_services(config: DaemonConfig) -> Services:
     )
     results = ResultStore(cache)
     tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
+    if forecaster.precision != "float32":  # other numbers: never served from float32's cache
+        tag += f"|precision={forecaster.precision}"
     uploads = UploadResolver(results, engine, tag, max_upload=config.max_upload_mb * MIB)
     bounds = ConnectionBounds.from_config(config)
     connections: set[Connection] = set()  # the daemon adds and removes them
-    forecasts = ForecastOps(
-        results,
-        engine,
-        uploads,
-        render=renderer.submit,
-        model_id=forecaster.model_id,
-        precompute_windows=config.precompute_windows(device),
-    )
+    current = CurrentConfig(config)
+    forecasts = _forecast_ops(config, device, forecaster, results, engine, uploads, renderer)
     admin = AdminOps(
         registry,
         results,
@@ -127,10 +151,13 @@ async def build_services(config: DaemonConfig) -> Services:
         engine_info=functools.partial(_engine_info, engine),
         connections=connections.__len__,
         flow=bounds.info,
+        runtime=torch_info(device),
+        settings=current.runtime,
+        systemd=systemd.under_systemd(),
     )
     ops = Ops(engine, uploads, forecasts, admin)
     return Services(
-        config,
+        current,
         forecaster,
         device,
         registry,
@@ -138,10 +165,39 @@ async def build_services(config: DaemonConfig) -> Services:
         cache,
         results,
         renderer,
+        forecasts,
         admin,
         ops,
         connections,
         bounds,
+    )
+
+
+def _forecast_ops(
+    config: DaemonConfig,
+    device: str,
+    forecaster: Any,
+    results: ResultStore,
+    engine: Engine,
+    uploads: UploadResolver,
+    renderer: RenderPool,
+) -> ForecastOps:
+    return ForecastOps(
+        results,
+        engine,
+        uploads,
+        render=renderer.submit,
+        model_id=forecaster.model_id,
+        precompute_windows=config.precompute_windows(device),
+        model_facts=forecaster.facts(),
+    )
+
+
+def _open_cache(config: DaemonConfig) -> CacheStore:
+    return CacheStore(
+        config.state_dir / "cache",
+        memory_bytes=config.cache_mb * MIB,
+        disk_bytes=config.disk_cache_mb * MIB,
     )
 
 

@@ -61,3 +61,11 @@ def test_the_wire_package_is_standard_library_and_msgpack():
         if not root.startswith(("__editable__", "_distutils", "cython_runtime", "_cython_"))
     }
     assert roots <= {"glurpc_wire", "msgpack", "__main__"}
+
+
+def test_the_cli_loads_no_compute_stack_and_no_ray_until_asked():
+    """Every CLI module imported: the Ray engine (and its torch, numpy, ray) stays
+    behind `--engine ray`, imported inside the call that needs it."""
+    roots = _roots(_loaded_by("glurpc_cli"))
+    heavy = {"glurpc_ray", "glurpcd", "ray", "torch", "numpy", "polars", "matplotlib", "pyarrow"}
+    assert roots & heavy == set()

@@ -69,6 +69,13 @@ class SizedLRU(Generic[K, V]):
             return []
         self._items[key] = (value, size)
         self.total_bytes += size
+        return self.resize(self.limit_bytes)
+
+    def resize(self, limit_bytes: int) -> list[tuple[K, V]]:
+        """A new budget; returns what was evicted (oldest first) to fit it."""
+        if limit_bytes < 0:
+            raise ValueError("an LRU byte limit cannot be negative")
+        self.limit_bytes = limit_bytes
         evicted: list[tuple[K, V]] = []
         while self.total_bytes > self.limit_bytes:
             victim, (victim_value, victim_size) = self._items.popitem(last=False)

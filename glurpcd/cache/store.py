@@ -266,6 +266,22 @@ class CacheStore:
                     _discard(self._root, found.key.relative_path())
         return len(keys)
 
+    def set_limits(self, *, memory_bytes: int, disk_bytes: int) -> int:
+        """New bounds for a running daemon (SIGHUP); returns how many entries
+        were evicted to fit them, oldest first, files included."""
+        with self._io_lock:  # no disk write may land between the trim and its files
+            with self._lock:
+                dropped = len(self._memory.resize(memory_bytes))
+                disk_victims = [
+                    key for key, _ in self._disk.resize(disk_bytes if self._root else 0)
+                ]
+                for key in disk_victims:
+                    self._mark_unpersisted(key)
+            if self._root is not None:
+                for key in disk_victims:
+                    _discard(self._root, key.relative_path())
+        return dropped + len(disk_victims)
+
     # -- reporting -------------------------------------------------------------
 
     def info(self) -> dict[str, Any]:

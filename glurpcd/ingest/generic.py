@@ -3,9 +3,10 @@
 Public CGM data sets (iglu's example data, many cohort studies) ship a plain
 table: a time column, a glucose column and often a subject id column
 (`id,time,gl`, `timestamp,glucose`). This parser finds those columns by name,
-reads mmol/L (by column name, or when every value is below 35) as mg/dL, keeps
-one subject, and returns rows in cgm-format's unified schema so the rest of
-the pipeline cannot tell where they came from. It never guesses a column it
+reads mmol/L (by column name, or when every value is below 35) as mg/dL, reads
+decimal commas, keeps sensor High/Low at 400/40 mg/dL (flagged), keeps one
+subject, and returns rows in cgm-format's unified schema so the rest of the
+pipeline cannot tell where they came from. It never guesses a column it
 cannot name: unknown headers are `invalid_data`.
 """
 
@@ -15,8 +16,9 @@ import re
 from io import StringIO
 
 import polars as pl
-from cgm_format import CGM_SCHEMA, MMOL_TO_MGDL
+from cgm_format import CGM_SCHEMA
 
+from ..series import MGDL_PER_MMOL
 from .errors import IngestError
 from .stamps import parse_column
 
@@ -46,13 +48,34 @@ def looks_generic(text: str) -> bool:
     return _find(columns, TIME_NAMES) is not None and _find(columns, GLUCOSE_NAMES) is not None
 
 
-def parse_generic(text: str, subject: str | None) -> pl.DataFrame:
-    """Unified frame of one subject's readings; raises IngestError(invalid_data)."""
+def _read(text: str) -> tuple[pl.DataFrame, str]:
     header = text.split("\n", 1)[0]
     separator = max((",", ";", "\t"), key=header.count)
     frame = pl.read_csv(
         StringIO(text), separator=separator, infer_schema=False, truncate_ragged_lines=True
     )
+    return frame, separator
+
+
+def list_subjects(text: str) -> list[str]:
+    """Subject ids of a generic table in file order; [] when it has no id column
+    (or is not a generic table)."""
+    if not looks_generic(text):
+        return []
+    try:
+        frame, _ = _read(text)
+    except (pl.exceptions.PolarsError, ValueError):
+        return []
+    column = _find(frame.columns, SUBJECT_NAMES)
+    if column is None:
+        return []
+    ids = frame[column].cast(pl.Utf8).str.strip_chars()
+    return [str(v) for v in ids.unique(maintain_order=True).drop_nulls().to_list() if v != ""]
+
+
+def parse_generic(text: str, subject: str | None) -> pl.DataFrame:
+    """Unified frame of one subject's readings; raises IngestError(invalid_data)."""
+    frame, separator = _read(text)
     columns = frame.columns
     time_col, glucose_col = _find(columns, TIME_NAMES), _find(columns, GLUCOSE_NAMES)
     if time_col is None or glucose_col is None:
@@ -90,9 +113,15 @@ def _one_subject(frame: pl.DataFrame, subject_col: str | None, subject: str | No
     if subject is None:
         if len(subjects) <= 1:
             return frame
+        listed = ", ".join(subjects[:MAX_LISTED_SUBJECTS])
+        more = (
+            f" and {len(subjects) - MAX_LISTED_SUBJECTS} more"
+            if len(subjects) > MAX_LISTED_SUBJECTS
+            else ""
+        )
         raise IngestError.invalid(
-            f"the file holds {len(subjects)} subjects in column {subject_col!r}; "
-            "choose one with --subject",
+            f"the file holds {len(subjects)} subjects in column {subject_col!r} ({listed}{more}); "
+            "choose one with --subject ID, or --subject all for each in turn",
             reason="several_subjects",
             column=subject_col,
             subjects=subjects[:MAX_LISTED_SUBJECTS],
@@ -108,17 +137,18 @@ def _one_subject(frame: pl.DataFrame, subject_col: str | None, subject: str | No
 
 
 def _glucose(column: pl.Series, separator: str, named_mmol: bool) -> tuple[pl.Series, pl.Series]:
+    # A glucose value never has a thousands separator: a comma in it is a decimal comma
+    # (semicolon tables, or a quoted "5,6" in a comma table).
     text = column.cast(pl.Utf8).str.strip_chars().str.to_lowercase()
-    if separator == ";":  # a semicolon table is a comma-decimal locale
-        text = text.str.replace(",", ".", literal=True)
+    text = text.str.replace(",", ".", literal=True)
     values = text.cast(pl.Float64, strict=False)
     high, low = text.is_in(list(HIGH_WORDS)), text.is_in(list(LOW_WORDS))
     numeric = values.drop_nulls()
     if named_mmol or (len(numeric) and float(numeric.max()) <= MMOL_CEILING):  # type: ignore[arg-type]
-        values = values * MMOL_TO_MGDL
+        values = values * MGDL_PER_MMOL
     frame = pl.DataFrame({"v": values, "h": high, "l": low})
     values = frame.select(
-        pl.when(pl.col("h")).then(401.0).when(pl.col("l")).then(39.0).otherwise(pl.col("v"))
+        pl.when(pl.col("h")).then(400.0).when(pl.col("l")).then(40.0).otherwise(pl.col("v"))
     ).to_series()
     quality = (high | low).cast(pl.Int64)
     return values.alias("glucose"), quality.alias("quality")

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
-from cgm_format import CGM_SCHEMA, MMOL_TO_MGDL, FormatParser, SupportedCGMFormat
+from cgm_format import CGM_SCHEMA, FormatParser, SupportedCGMFormat
 from cgm_format import UnknownFormatError as _UnknownFormat
 
+from ..series import MGDL_PER_MMOL
 from .errors import IngestError
 from .generic import looks_generic, parse_generic
 from .libre import canonical_libre, find_libre_header
+from .screen import DELIMITERS, Screened, screen_rows
 from .text import decode_export
 
 _F = SupportedCGMFormat
@@ -49,28 +51,53 @@ _DEXCOM_CALIBRATION = re.compile(r"^[^\n]*,Calibration,[^\n]*$", re.MULTILINE)
 class ParsedExport:
     frame: pl.DataFrame  # cgm-format's unified schema, sorted by datetime
     source_format: str
+    screened: Screened | None = None  # rows dropped before parsing; None for JSON
+
+    @property
+    def unit(self) -> str:
+        """The unit the file was recorded in."""
+        return (self.screened.unit if self.screened else None) or "mg/dL"
 
 
 def parse_export(raw: bytes, subject: str | None = None) -> ParsedExport:
     """Detect and parse; raises IngestError(invalid_data) for anything unreadable."""
     text = decode_export(raw)
+    if text.lstrip().startswith(("[", "{")):
+        screened = None
+    else:
+        screened = screen_rows(text)
+        text = screened.text
     try:
-        return _parse_text(text, subject)
+        frame, name = _parse_text(text, subject, screened)
     except IngestError:
         raise
     except _READ_ERRORS as exc:
-        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-        raise IngestError.invalid(
-            f"the file could not be read as CGM data: {reason}",
-            reason="unreadable",
-            error=type(exc).__name__,
-        ) from exc
+        raise _unreadable(exc, screened) from exc
+    return ParsedExport(frame, name, screened)
 
 
-def _parse_text(text: str, subject: str | None) -> ParsedExport:
-    if text.lstrip().startswith(("[", "{")):
+def _unreadable(exc: BaseException, screened: Screened | None) -> IngestError:
+    """One whole sentence; the parser's own words go to `details`, never cut mid-text."""
+    layout = ""
+    if screened is not None:
+        layout = f" ({DELIMITERS[screened.delimiter]}-delimited"
+        layout += ")" if screened.delimiter == "," else "; decimal commas are read)"
+    return IngestError.invalid(
+        f"the file could not be read as CGM data{layout}: its rows do not match a supported "
+        "export layout",
+        reason="unreadable",
+        error=type(exc).__name__,
+        parser_message=" ".join(str(exc).split())[:1000],
+        delimiter=screened.delimiter if screened else None,
+    )
+
+
+def _parse_text(
+    text: str, subject: str | None, screened: Screened | None
+) -> tuple[pl.DataFrame, str]:
+    if screened is None:
         # Nightscout's REST API answers JSON; cgm-format reads it but does not detect it.
-        return ParsedExport(FormatParser.parse_nightscout(text), "nightscout")
+        return FormatParser.parse_nightscout(text), "nightscout"
     libre_header = find_libre_header(text)
     if libre_header is not None:
         text = canonical_libre(text, libre_header)
@@ -78,12 +105,15 @@ def _parse_text(text: str, subject: str | None) -> ParsedExport:
         detected = FormatParser.detect_format(text)
     except _UnknownFormat:
         if looks_generic(text):
-            return ParsedExport(parse_generic(text, subject), "generic")
+            return parse_generic(text, subject), "generic"
         first = next((line for line in text.split("\n", 50) if line.strip()), "")[:120]
+        delimiter = screened.delimiter
         raise IngestError.invalid(
-            f"not a recognised CGM export: no known header (first line: {first!r})",
+            f"not a recognised CGM export: no known header in this "
+            f"{DELIMITERS[delimiter]}-delimited ({delimiter!r}) file (first line: {first!r})",
             reason="unknown_format",
             line=1,
+            delimiter=delimiter,
         ) from None
     name = FORMAT_NAMES.get(detected)
     if name is None:
@@ -94,7 +124,7 @@ def _parse_text(text: str, subject: str | None) -> ParsedExport:
     frame = FormatParser.parse_to_unified(text, detected)
     if name == "dexcom":
         frame = _with_dexcom_calibrations(text, frame)
-    return ParsedExport(frame, name)
+    return frame, name
 
 
 def _with_dexcom_calibrations(text: str, frame: pl.DataFrame) -> pl.DataFrame:
@@ -107,7 +137,7 @@ def _with_dexcom_calibrations(text: str, frame: pl.DataFrame) -> pl.DataFrame:
     stamp_at = next(i for i, n in enumerate(names) if n.startswith("Timestamp"))
     kind_at = names.index("Event Type")
     value_at = next(i for i, n in enumerate(names) if n.startswith("Glucose Value"))
-    factor = MMOL_TO_MGDL if "mmol" in names[value_at] else 1.0
+    factor = MGDL_PER_MMOL if "mmol" in names[value_at] else 1.0
     times, values = [], []
     for row in csv.reader(matches):
         if len(row) <= max(stamp_at, kind_at, value_at) or row[kind_at] != "Calibration":

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -128,31 +128,49 @@ def build_model(
     return model.to(device).eval()
 
 
-def open_checkpoint(
-    path: str | Path, device: str = "cpu"
-) -> tuple[Gluformer, GluformerConfig, dict[str, list[float]] | None]:
-    """Model (eval mode, on `device`), configuration, and the bundle's scaler (None
-    for a bare state dict, whose scaler is fitted on each upload)."""
+@dataclass(frozen=True)
+class Opened:
+    model: Gluformer  # eval mode, on the requested device
+    config: GluformerConfig
+    scaling: dict[str, Any] | None  # a bundle's scaler; None for a bare state dict
+    calibration: Mapping[str, Any] | None  # a bundle's calibration, unchecked
+
+
+def open_weights(path: str | Path, device: str = "cpu") -> Opened:
+    """Everything a weights file holds (see `open_checkpoint`)."""
     path = Path(path)
     raw = read_weights_file(path)
     if raw.get("format") == BUNDLE_FORMAT:
         config = bundle_config(raw)
         state = raw.get("state_dict")
         scaling = raw.get("scaling")
+        calibration = raw.get("calibration")
         if not isinstance(state, Mapping) or not isinstance(scaling, Mapping):
             raise ModelError(
                 ErrorCode.MODEL_INVALID, f"{path} bundle lacks its state_dict or scaling"
             )
+        if calibration is not None and not isinstance(calibration, Mapping):
+            raise ModelError(ErrorCode.MODEL_INVALID, f"{path} bundle calibration is not a map")
         state = dict(state)
         for key in POSITION_TABLES:  # left out of bundles: they are a fixed function
             state.setdefault(key, sinusoid_table(config.d_model))
-        return build_model(state, config, str(path), device), config, dict(scaling)
+        model = build_model(state, config, str(path), device)
+        return Opened(model, config, dict(scaling), calibration)
     if not all(isinstance(value, torch.Tensor) for value in raw.values()):
         raise ModelError(
             ErrorCode.MODEL_INVALID, f"{path} is neither a state dict nor a glurpc bundle"
         )
     config = infer_config(raw, path.name)
-    return build_model(raw, config, str(path), device), config, None
+    return Opened(build_model(raw, config, str(path), device), config, None, None)
+
+
+def open_checkpoint(
+    path: str | Path, device: str = "cpu"
+) -> tuple[Gluformer, GluformerConfig, dict[str, list[float]] | None]:
+    """Model (eval mode, on `device`), configuration, and the bundle's scaler (None
+    for a bare state dict, whose scaler is fitted on each upload)."""
+    opened = open_weights(path, device)
+    return opened.model, opened.config, opened.scaling
 
 
 def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[Gluformer, GluformerConfig]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import math
 import resource
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,7 +22,8 @@ import torch
 from ..errors import ErrorCode
 from ..forecast import QUANTILE_LEVELS, WindowForecast
 from ..series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
-from .checkpoint import open_checkpoint
+from .calibration import Calibration
+from .checkpoint import open_weights
 from .dropout import RowStreams
 from .errors import ModelError
 from .inputs import Scaling, WindowInputs, window_inputs
@@ -37,6 +39,9 @@ from .rows import RowPlan, RowRun
 # wants large batches.
 CPU_ROWS = 80
 CUDA_ROWS = 4000
+# "bf16" runs the forward pass under bfloat16 autocast (docs/MODEL.md has its
+# speed and how far it moves forecasts); float32 is exact and the default.
+PRECISIONS = ("float32", "bf16")
 
 
 def weights_digest(path: Path) -> str:
@@ -58,13 +63,18 @@ class Forecaster:
         seed: int = 0,
         batch_rows: int | None = None,
         threads: int | None = None,
+        precision: str = "float32",
     ) -> None:
         path = Path(path)
         if threads:  # only when asked: torch's default suits a machine of its own
             torch.set_num_threads(threads)
         if samples < 1:
             raise ValueError("samples must be at least 1")
-        self.model, self.config, saved_scaling = open_checkpoint(path, device)
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}")
+        opened = open_weights(path, device)
+        self.model, self.config, saved_scaling = opened.model, opened.config, opened.scaling
+        self.calibration = checked_calibration(path, opened.calibration, self.config.len_pred)
         if (self.config.len_seq, self.config.len_pred) != (INPUT_STEPS, OUTPUT_STEPS):
             raise ModelError(
                 ErrorCode.MODEL_INVALID,
@@ -80,7 +90,7 @@ class Forecaster:
         self.scaling = "bundle" if saved_scaling else "fitted_on_upload"
         self.model_id = f"{path.stem}-{weights_digest(path)[:12]}"
         self.path, self.source, self.device = path, source, device
-        self.samples, self.seed = samples, seed
+        self.samples, self.seed, self.precision = samples, seed, precision
         self.parameters = self.model.parameter_count()
         default_rows = CUDA_ROWS if device.startswith("cuda") else CPU_ROWS
         self.batch_rows = batch_rows or max(samples, default_rows)
@@ -149,13 +159,18 @@ class Forecaster:
         rows = [(run.index, sample) for run in runs for sample in run.samples()]
         streams = RowStreams.for_rows(self.seed, rows, self.device)
         counts = torch.tensor([run.count for run in runs], device=self.device)
-        with torch.inference_mode(), self.model.sampling(streams):
+        with torch.inference_mode(), self.model.sampling(streams), self.autocast():
             mean, logvar = self.model(*self.row_tensors(arrays, counts))
-        means = mean.reshape(len(rows), OUTPUT_STEPS).cpu().numpy()
+        means = mean.float().reshape(len(rows), OUTPUT_STEPS).cpu().numpy()
         if scaling.anchor == "last_input":
             last = np.repeat(arrays.x_enc[:, -1, 0], [run.count for run in runs])
             means = means + last[:, None]
-        return means, logvar.reshape(len(rows)).cpu().numpy()
+        return means, logvar.float().reshape(len(rows)).cpu().numpy()
+
+    def autocast(self) -> torch.autocast:
+        """bfloat16 autocast when asked: matrix products in bf16, the rest float32."""
+        device_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        return torch.autocast(device_type, torch.bfloat16, enabled=self.precision == "bf16")
 
     def row_tensors(self, arrays: WindowInputs, counts: torch.Tensor) -> list[torch.Tensor]:
         """Each window repeated once per row it has in the batch, consecutively."""
@@ -178,7 +193,12 @@ class Forecaster:
         target = scaling.target
         scale = float(target.scale[0])
         sample_means = target.inverse(means.astype(np.float64)).transpose(0, 2, 1)  # [W,12,S]
-        sample_stds = np.exp(logvars.astype(np.float64) / 2) / scale  # [W, S]
+        raw_stds = np.exp(logvars.astype(np.float64) / 2) / scale  # [W, S]
+        if self.calibration is None:
+            sample_stds = np.repeat(raw_stds[:, None, :], OUTPUT_STEPS, axis=1)
+        else:
+            centre = mixture_quantiles(sample_means, raw_stds, (0.5,))[:, 0]
+            sample_means, sample_stds = self.calibration.apply(centre, sample_means, raw_stds)
         quantiles = mixture_quantiles(sample_means, sample_stds, QUANTILE_LEVELS)
         middle = QUANTILE_LEVELS.index(0.5)
         out = {}
@@ -190,7 +210,7 @@ class Forecaster:
             out[index] = WindowForecast(
                 index=index,
                 history_times=series.times[start : start + INPUT_STEPS],
-                history=series.glucose[start : start + INPUT_STEPS].astype(np.float32),
+                history=series.history(np.array([start]))[0],
                 future_times=series.future_times(index),
                 truth=truth,
                 sample_means=sample_means[row].astype(np.float32),
@@ -199,3 +219,29 @@ class Forecaster:
                 quantiles=quantiles[row].astype(np.float32),
             )
         return out
+
+    @property
+    def calibration_name(self) -> str:
+        return self.calibration.name if self.calibration else "none"
+
+    def facts(self) -> dict[str, Any]:
+        """Which model made a forecast, as every forecast and plot reply says it
+        (the daemon and the Ray path alike, in this key order)."""
+        return {
+            "model": self.model_id,
+            "seed": self.seed,
+            "samples": self.samples,
+            "calibration": self.calibration_name,
+        }
+
+
+def checked_calibration(
+    path: Path, saved: Mapping[str, Any] | None, steps: int
+) -> Calibration | None:
+    """The calibration a bundle carries (None for bare checkpoints and older bundles)."""
+    if saved is None:
+        return None
+    try:
+        return Calibration.from_bundle(saved, steps)
+    except (TypeError, ValueError) as error:
+        raise ModelError(ErrorCode.MODEL_INVALID, f"{path}: bad calibration: {error}") from None

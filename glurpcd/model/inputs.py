@@ -1,6 +1,6 @@
 """Model inputs from a prepared series (pure compute: numpy only, no I/O, no torch).
 
-Follows the reference preparation (GLUFORMER_FACTS.md section 4): min-max scaled
+Follows the reference preparation (docs/REFERENCE.md, "Preparation"): min-max scaled
 glucose in float32, six calendar covariates (day of month, month, year, hour,
 minute, second of the naive timestamps) min-max scaled, a static subject id of 0,
 the decoder fed the last `label_len` scaled values followed by zeros. Scalers come
@@ -127,11 +127,11 @@ def window_inputs(
     steps = np.arange(1, OUTPUT_STEPS + 1) * np.timedelta64(STEP_SECONDS, "s")
     extended_times = np.concatenate([series.times, series.times[-1] + steps])
     marks = scaling.covariates.transform(calendar_features(extended_times))
-    glucose = scaling.target.transform(series.glucose)
     starts = np.array([series.input_start(index) for index in indices], dtype=np.int64)
     history = starts[:, None] + np.arange(INPUT_STEPS)
     decoder = starts[:, None] + np.arange(INPUT_STEPS - label_len, INPUT_STEPS + OUTPUT_STEPS)
-    x_enc = glucose[history][..., None]
+    # Each window sees only readings at or before its forecast start (CgmSeries.history).
+    x_enc = scaling.target.transform(series.history(starts))[..., None]
     zeros = np.zeros((len(starts), OUTPUT_STEPS, 1), dtype=np.float32)
     return WindowInputs(
         x_enc=x_enc,

@@ -2,7 +2,7 @@
 
 Module and parameter names follow GlucoBench 0.4.1's `lib/gluformer` exactly, so a
 GlucoBench state dict loads with `strict=True`; the arithmetic follows it op by op
-(see GLUFORMER_FACTS.md section 2). Two choices of our own that do not change the
+(docs/REFERENCE.md, "Architecture"). Two choices of our own that do not change the
 numbers: kernel-size-1 "convs" run as matrix products on [B, L, C] (no transposes),
 and the decoder's last layer may compute only the query rows that reach the output.
 """

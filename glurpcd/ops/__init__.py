@@ -1,4 +1,4 @@
-"""Operations: what each `op` of PROTOCOL.md does, given a request and its args.
+"""Operations: what each `op` of docs/PROTOCOL.md does, given a request and its args.
 
 Layer: between the connection (which calls `Ops.handler(op)`) and the engine.
 """
@@ -12,9 +12,9 @@ from typing import Any
 from ..engine import Engine
 from ..lifecycle import Request
 from .admin import AdminOps
-from .args import optional_bool
 from .data import UploadResolver, convert
 from .forecasts import ForecastOps
+from .process import process
 from .results import ResultStore
 
 Handler = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -29,7 +29,7 @@ class Ops:
             "status": admin.status,
             "cache": admin.cache,
             "convert": functools.partial(convert, engine, uploads.max_upload),
-            "process": functools.partial(_process, uploads, forecasts),
+            "process": functools.partial(process, uploads, forecasts),
             "plot": forecasts.plot,
             "quick_plot": forecasts.quick_plot,
             "forecast": forecasts.forecast,
@@ -37,25 +37,6 @@ class Ops:
 
     def handler(self, op: str) -> Handler | None:
         return self._handlers.get(op)
-
-
-async def _process(
-    uploads: UploadResolver, forecasts: ForecastOps, request: Request, args: dict[str, Any]
-) -> dict[str, Any]:
-    resolved = await uploads.resolve(
-        request, {k: v for k, v in args.items() if k != "force"}, force=optional_bool(args, "force")
-    )
-    forecasts.precompute_if_fresh(resolved, request.uid)
-    prepared = resolved.prepared
-    return {
-        "handle": resolved.handle,
-        "samples": prepared.series.windows,
-        "points": prepared.series.points,
-        "warnings": [warning.to_wire() for warning in prepared.warnings],
-        "start": prepared.start,
-        "end": prepared.end,
-        "format": prepared.source_format,
-    }
 
 
 __all__ = ["AdminOps", "ForecastOps", "Ops", "ResultStore", "UploadResolver"]

@@ -1,6 +1,6 @@
 """Administrative ops: `ping`, `status`, `cache`.
 
-Layer: ops. `status` follows PROTOCOL.md's keys exactly (more may be added,
+Layer: ops. `status` follows docs/PROTOCOL.md's keys exactly (more may be added,
 none removed) and reads state without changing it.
 """
 
@@ -37,6 +37,9 @@ class AdminOps:
         engine_info: Callable[[], dict[str, Any]],
         connections: Callable[[], int],
         flow: Callable[[], dict[str, Any]] = dict,
+        runtime: dict[str, Any] | None = None,
+        settings: Callable[[], dict[str, Any]] = dict,
+        systemd: bool = False,
     ) -> None:
         self.registry = registry
         self.results = results
@@ -45,6 +48,9 @@ class AdminOps:
         self.device = device
         self.connections = connections
         self.flow = flow
+        self.runtime = runtime or {}  # torch version, build, device
+        self.settings = settings  # the run-time settings in force (SIGHUP changes them)
+        self.systemd = systemd
         self.engine_info = engine_info
         self.started = time.monotonic()
 
@@ -72,6 +78,9 @@ class AdminOps:
                 "disk_bytes": info["disk_bytes"],
             },
             "engine": self.engine_info(),
+            "torch": self.runtime,
+            "settings": self.settings(),
+            "systemd": self.systemd,
         }
 
     def _visible_to(self, uid: int | None) -> Callable[[Request], bool] | None:

@@ -5,7 +5,9 @@ uploads in flight share one parse, and the same bytes sent again map straight
 to their handle without parsing (the `upload` cache entry). A handle is the
 SHA-256 of the prepared content, the preparation settings and everything that
 changes a forecast (model id, samples, seed), so a new model never serves
-another's results.
+another's results. Two different uploads can prepare to one series (one handle):
+what `process` reports about the bytes (warnings, row accounting, unit) is
+kept per upload, in the upload's own cache entry, never per series.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import json
 import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from glurpc_wire.handles import is_handle
 
@@ -30,7 +33,7 @@ from .args import optional_str, required_bytes
 from .owners import Owners
 from .results import ResultStore, series_key, upload_key
 
-SEQUENCE_CHOICES = ("latest", "longest")
+SEQUENCE_CHOICES = ("all", "latest", "longest")
 DEFAULT_MAX_UPLOAD = 32 * 1024 * 1024
 
 
@@ -46,6 +49,16 @@ class Resolved:
     handle: str
     prepared: ingest.PreparedData
     fresh: bool  # parsed by this request: background precompute may start
+    upload: dict[str, Any]  # this upload's warnings and report (wire form)
+
+    @property
+    def unit(self) -> str:
+        return str(self.upload.get("unit") or "mg/dL")
+
+
+def upload_facts(prepared: ingest.PreparedData) -> dict[str, Any]:
+    """What belongs to the bytes uploaded, not to the series they prepare to."""
+    return {"warnings": [w.to_wire() for w in prepared.warnings], **prepared.report}
 
 
 class UploadResolver:
@@ -66,13 +79,15 @@ class UploadResolver:
         self._decoded: OrderedDict[str, ingest.PreparedData] = OrderedDict()
         self._decoded_limit = decoded_limit
 
-    def handle_for(self, prepared: ingest.PreparedData) -> str:
-        return _handle(prepared, self.forecast_tag)
-
     async def resolve(
         self, request: Request, args: dict[str, Any], *, force: bool = False
     ) -> Resolved:
         """From `handle` or `csv` in args (exactly one)."""
+        resolved = await self._resolve(request, args, force)
+        request.trace.handle = resolved.handle  # for the request's log line
+        return resolved
+
+    async def _resolve(self, request: Request, args: dict[str, Any], force: bool) -> Resolved:
         if ("handle" in args) == ("csv" in args):
             raise OpError.bad_request("give exactly one of 'handle' or 'csv'")
         if "handle" in args:
@@ -85,11 +100,20 @@ class UploadResolver:
                 raise OpError(
                     ErrorCode.NOT_FOUND, f"unknown or evicted handle {handle}", {"handle": handle}
                 )
-            return Resolved(handle, prepared, fresh=False)
+            return Resolved(handle, prepared, fresh=False, upload=upload_facts(prepared))
         raw = checked_upload(args, self.max_upload)
-        resolved = await self.from_upload(request, raw, _settings(args), force)
+        resolved = await self.from_upload(request, raw, prepare_settings(args), force)
         self.owners.grant(resolved.handle, request.uid)
         return resolved
+
+    async def subjects(self, request: Request, raw: bytes) -> list[str]:
+        """Subject ids of a table with an id column ([] for a one-person export)."""
+        digest = hashlib.sha256(raw).hexdigest()
+        spec = JobSpec(f"subjects:{digest}", "subjects", handle=digest)
+        ids: list[str] = await self.engine.obtain(
+            request, spec, Lane.CPU, cpu_task(ingest.subjects, raw)
+        )
+        return ids
 
     async def load(self, handle: str) -> ingest.PreparedData | None:
         prepared = self._decoded.get(handle)
@@ -111,11 +135,11 @@ class UploadResolver:
     ) -> Resolved:
         digest = await asyncio.to_thread(_upload_digest, raw, settings, self.forecast_tag)
         if not force:
-            known = await self.results.get(upload_key(digest))
+            known = _upload_entry(await self.results.get(upload_key(digest)))
             if known is not None:
-                prepared = await self.load(known.decode())
+                prepared = await self.load(known["handle"])
                 if prepared is not None:
-                    return Resolved(known.decode(), prepared, fresh=False)
+                    return Resolved(known["handle"], prepared, False, known["upload"])
         spec = JobSpec(f"prepare:{digest}", "prepare", handle=digest)
         outcome: _Prepared = await self.engine.obtain(
             request,
@@ -124,13 +148,14 @@ class UploadResolver:
             cpu_task(_prepare_upload, raw, settings, self.forecast_tag),
             store=self._store_upload(digest),
         )
-        return Resolved(outcome.handle, outcome.prepared, fresh=True)
+        return Resolved(outcome.handle, outcome.prepared, True, upload_facts(outcome.prepared))
 
     def _store_upload(self, digest: str) -> Callable[[_Prepared], None]:
         def store(result: _Prepared) -> None:
             self._remember(result.handle, result.prepared)
             self.results.put(series_key(result.handle), result.encoded)
-            self.results.put(upload_key(digest), result.handle.encode())
+            entry = {"handle": result.handle, "upload": upload_facts(result.prepared)}
+            self.results.put(upload_key(digest), json.dumps(entry).encode())
 
         return store
 
@@ -148,12 +173,27 @@ class UploadResolver:
         self.owners.forget(handle)
 
 
-def _settings(args: dict[str, Any]) -> ingest.PrepareSettings:
-    sequence = optional_str(args, "sequence", SEQUENCE_CHOICES, default="latest")
+def _upload_entry(data: bytes | None) -> dict[str, Any] | None:
+    """The upload cache entry, or None when absent or unreadable (then parse again)."""
+    if data is None:
+        return None
+    try:
+        entry = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("upload"), dict):
+        return None
+    return entry if is_handle(entry.get("handle")) else None
+
+
+def prepare_settings(args: dict[str, Any]) -> ingest.PrepareSettings:
+    """How an upload is prepared, from a request's `sequence` and `subject`."""
+    sequence = optional_str(args, "sequence", SEQUENCE_CHOICES, default="all")
     subject = optional_str(args, "subject")
-    return ingest.PrepareSettings(
-        sequence="longest" if sequence == "longest" else "latest", subject=subject
+    choice: Literal["all", "latest", "longest"] = (
+        "latest" if sequence == "latest" else "longest" if sequence == "longest" else "all"
     )
+    return ingest.PrepareSettings(sequence=choice, subject=subject)
 
 
 def checked_upload(args: dict[str, Any], limit: int) -> bytes:

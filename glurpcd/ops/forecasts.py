@@ -1,32 +1,37 @@
 """The forecasting ops: `forecast`, `plot`, `quick_plot`.
 
-Layer: ops. A request first obtains the window's forecast (cache, or the
-`forecast` job on the model lane), then, for plots, the image (cache, or the
-`image` job on the render lane). It holds at most one attachment at a time,
-so a disconnect detaches it from exactly the job it waits on. A freshly
-parsed upload also queues the forecasts of its newest windows as background
-work.
+Layer: ops. A request names its windows (`index`, `indices` or `at`,
+selection.py), obtains their forecasts (cache, or ONE model-lane job for all
+the missing windows, so they fill whole model batches) and, for plots, the
+images (cache, or one render-lane job that renders the missing ones across the
+render pool). It holds at most one attachment at a time, so a disconnect
+detaches it from exactly the job it waits on, and that job stops within one
+model batch. A freshly parsed upload also queues the forecasts of its newest
+windows as background work.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-import numpy as np
-
 from ..cache import CacheKey
-from ..engine import Engine, ForecastPayload, Lane, RenderTask
-from ..errors import ErrorCode, OpError
-from ..forecast import QUANTILE_LEVELS, WindowForecast
+from ..engine import Engine, ForecastPayload, ForecastSetPayload, Lane, RenderTask
+from ..errors import OpError
+from ..forecast import WindowForecast
 from ..lifecycle import JobSpec, Request
-from ..series import INPUT_STEPS, CgmSeries
-from .args import optional_int, optional_str
+from ..render.style import PlotStyle
+from ..series import UNITS
+from .args import optional_str
 from .data import Resolved, UploadResolver
 from .results import ResultStore, decode_forecast, encode_forecast, forecast_key, image_key
+from .selection import check_selection, selected_indices
+from .styles import plot_style, window_times
+from .wire import forecast_to_wire
 
 IMAGE_FORMATS = ("png", "svg", "pdf")
 
@@ -43,50 +48,126 @@ class ForecastOps:
         render: Renderer,
         model_id: str,
         precompute_windows: int,
+        model_facts: dict[str, Any] | None = None,
     ) -> None:
         self.results = results
         self.engine = engine
         self.uploads = uploads
         self.render = render
         self.model_id = model_id
+        # May change at run time (SIGHUP): read at each upload.
         self.precompute_windows = precompute_windows
+        # What every forecast result names: model id, seed, samples.
+        self.model_facts = {"model": model_id, **(model_facts or {})}
 
     async def forecast(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
-        requested = optional_int(args, "index", 0)
-        resolved = await self.uploads.resolve(request, args)
-        index = _checked_index(resolved.prepared.series, requested)
-        window = await self._window(request, resolved, index)
+        check_selection(args)
+        optional_str(args, "units", UNITS)
+        resolved = await self.uploads.resolve(request, _upload_args(args))
+        unit = _unit(args, resolved)
+        indices, several = selected_indices(resolved.prepared.series, args)
+        windows = await self.windows(request, resolved, indices)
         self.precompute_if_fresh(resolved, request.uid)
-        return forecast_to_wire(window)
+        facts = {**self.model_facts, "subject": resolved.upload.get("subject")}
+        results = [
+            forecast_to_wire(windows[i], resolved.prepared.series, unit, facts) for i in indices
+        ]
+        if several:
+            return {"forecasts": results, "handle": resolved.handle, "unit": unit}
+        return {**results[0], "handle": resolved.handle}
 
     async def plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         fmt = optional_str(args, "format", IMAGE_FORMATS, default="png") or "png"
-        requested = optional_int(args, "index", 0)
-        resolved = await self.uploads.resolve(request, args)
-        index = _checked_index(resolved.prepared.series, requested)
-        image = await self._image(request, resolved, index, fmt)
+        check_selection(args)
+        resolved = await self.uploads.resolve(request, _upload_args(args))
+        indices, several = selected_indices(resolved.prepared.series, args)
+        styles = {i: plot_style(args, resolved, i, self.model_id) for i in indices}
+        images = await self.images(request, resolved, styles, fmt)
         self.precompute_if_fresh(resolved, request.uid)
         series = resolved.prepared.series
-        start = series.input_start(index)
-        return {
-            "image": image,
+        entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
+        common = {
             "format": fmt,
             "handle": resolved.handle,
-            "index": index,
-            "window_start": _iso(series.times[start]),
-            # The last observed reading, where the median is anchored.
-            "forecast_start": _iso(series.times[start + INPUT_STEPS - 1]),
+            "subject": resolved.upload.get("subject"),
+            **self.model_facts,  # which model and calibration made the image
         }
+        if several:
+            return {"images": entries, **common}
+        return {**entries[0], **common}
 
     async def quick_plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         if "csv" not in args:
             raise OpError.bad_request("quick_plot needs 'csv'")
-        data = await self.plot(
-            request, {"csv": args["csv"], "format": args.get("format", "png"), "index": 0}
-        )
-        prepared = await self.uploads.load(data["handle"])
-        data["warnings"] = [w.to_wire() for w in prepared.warnings] if prepared else []
+        passed = {k: v for k, v in args.items() if k not in ("index", "indices", "at")}
+        data = await self.plot(request, {**passed, "index": 0})
+        resolved = await self.uploads.resolve(request, _upload_args(args))
+        data["warnings"] = resolved.upload.get("warnings", [])
         return data
+
+    async def windows(
+        self, request: Request, resolved: Resolved, indices: list[int]
+    ) -> dict[int, WindowForecast]:
+        """Forecasts of `indices`: cached ones, and one job computing the rest."""
+        request.trace.windows.extend(indices)  # for the request's log line
+        found: dict[int, WindowForecast] = {}
+        for index in indices:
+            data = await self.results.get(forecast_key(resolved.handle, index))
+            if data is not None:
+                found[index] = decode_forecast(data)
+        missing = tuple(i for i in indices if i not in found)
+        if len(missing) == 1:
+            found[missing[0]] = await self._window(request, resolved, missing[0])
+        elif missing:
+            digest = hashlib.sha256(repr(missing).encode()).hexdigest()[:16]
+            spec = JobSpec(f"forecasts:{resolved.handle}:{digest}", "forecast", resolved.handle)
+            payload = ForecastSetPayload(resolved.prepared.series, missing)
+            computed = await self.engine.obtain(
+                request,
+                spec,
+                Lane.MODEL,
+                payload,
+                store=functools.partial(self._store_set, resolved.handle),
+            )
+            found.update(computed)
+        return found
+
+    async def images(
+        self, request: Request, resolved: Resolved, styles: dict[int, PlotStyle], fmt: str
+    ) -> dict[int, bytes]:
+        keys = {
+            i: image_key(resolved.handle, i, f"{style.cache_tag()}.{fmt}")
+            for i, style in styles.items()
+        }
+        found: dict[int, bytes] = {}
+        for index, key in keys.items():
+            cached = await self.results.get(key)
+            if cached is not None:
+                found[index] = cached
+        missing = [i for i in styles if i not in found]
+        if not missing:
+            return found
+        windows = await self.windows(request, resolved, missing)
+        digest = hashlib.sha256(repr((missing, fmt, [keys[i] for i in missing])).encode())
+        spec = JobSpec(
+            f"images:{resolved.handle}:{digest.hexdigest()[:16]}", "image", resolved.handle
+        )
+
+        async def render() -> dict[int, bytes]:
+            futures = [
+                asyncio.wrap_future(
+                    self.render(windows[i], fmt=fmt, model_id=self.model_id, style=styles[i])
+                )
+                for i in missing
+            ]
+            return dict(zip(missing, await asyncio.gather(*futures), strict=True))
+
+        def store(rendered: dict[int, bytes]) -> None:
+            for index, image in rendered.items():
+                self.results.put(keys[index], image)
+
+        found.update(await self.engine.obtain(request, spec, Lane.RENDER, render, store=store))
+        return found
 
     async def _window(self, request: Request, resolved: Resolved, index: int) -> WindowForecast:
         spec = JobSpec(f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index)
@@ -102,28 +183,9 @@ class ForecastOps:
             decode=decode_forecast,
         )
 
-    async def _image(self, request: Request, resolved: Resolved, index: int, fmt: str) -> bytes:
-        key = image_key(resolved.handle, index, fmt)
-        cached = await self.results.get(key)
-        if cached is not None:
-            return cached
-        window = await self._window(request, resolved, index)
-        spec = JobSpec(f"image:{resolved.handle}:{index}:{fmt}", "image", resolved.handle, index)
-
-        def render() -> asyncio.Future[bytes]:
-            return asyncio.wrap_future(self.render(window, fmt=fmt, model_id=self.model_id))
-
-        return await cached_or_computed(
-            self.results,
-            self.engine,
-            request,
-            spec,
-            key=key,
-            lane=Lane.RENDER,
-            payload=render,
-            encode=bytes,
-            decode=bytes,
-        )
+    def _store_set(self, handle: str, forecasts: dict[int, WindowForecast]) -> None:
+        for index, forecast in forecasts.items():
+            self.results.put(forecast_key(handle, index), encode_forecast(forecast))
 
     def precompute_if_fresh(self, resolved: Resolved, uid: int | None) -> None:
         """Newest windows first, lowest priority, skipping what is cached;
@@ -175,36 +237,10 @@ async def cached_or_computed(
     )
 
 
-def _checked_index(series: CgmSeries, index: int) -> int:
-    low, high = series.index_range()
-    if series.windows == 0 or not low <= index <= high:
-        raise OpError(
-            ErrorCode.INDEX_OUT_OF_RANGE,
-            f"index {index} is outside {low}..{high} for this series of {series.windows} windows",
-            {"samples": series.windows, "min": low, "max": high, "index": index},
-        )
-    return index
+def _upload_args(args: dict[str, Any]) -> dict[str, Any]:
+    """The args that name the upload (and how it is prepared)."""
+    return {k: v for k, v in args.items() if k in ("csv", "handle", "subject", "sequence")}
 
 
-def _iso(value: np.datetime64) -> str:
-    return str(np.datetime_as_string(value, unit="s"))
-
-
-def _floats(values: np.ndarray) -> list[float | None]:
-    return [None if np.isnan(v) else round(float(v), 3) for v in values]
-
-
-def forecast_to_wire(window: WindowForecast) -> dict[str, Any]:
-    return {
-        "index": window.index,
-        "times": [_iso(t) for t in window.future_times],
-        "history_times": [_iso(t) for t in window.history_times],
-        "history": _floats(window.history),
-        "truth": _floats(window.truth),
-        "median": _floats(window.median),
-        "quantiles": {
-            f"{level:g}": _floats(row)
-            for level, row in zip(QUANTILE_LEVELS, window.quantiles, strict=True)
-        },
-        "unit": "mg/dL",
-    }
+def _unit(args: dict[str, Any], resolved: Resolved) -> str:
+    return optional_str(args, "units", UNITS) or resolved.unit

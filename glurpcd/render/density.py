@@ -1,8 +1,9 @@
 """Predictive density per forecast step and the fan outline drawn for it (pure numpy).
 
-Each Monte Carlo sample s of step h is a Gaussian N(mean[h, s], std[s]^2); the
-predictive density of step h is their equal-weight mixture. This module turns it
-into polygons; it must never import matplotlib, asyncio or torch.
+Each Monte Carlo sample s of step h is a Gaussian N(mean[h, s], std^2), with std[s]
+or, once calibrated, std[h, s]; the predictive density of step h is their
+equal-weight mixture. This module turns it into polygons; it must never import
+matplotlib, asyncio or torch.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def mixture_density(
     grid points.
     """
     means = np.asarray(sample_means, dtype=np.float64)[:, :, None]
-    stds = np.maximum(np.asarray(sample_stds, dtype=np.float64), min_std)[None, :, None]
+    stds = np.maximum(np.asarray(sample_stds, dtype=np.float64), min_std)
+    stds = stds[None, :, None] if stds.ndim == 1 else stds[:, :, None]  # [1|H, S, 1]
     z = (np.asarray(grid, dtype=np.float64)[None, None, :] - means) / stds
     pdf = np.exp(-0.5 * z * z) * (_INV_SQRT_2PI / stds)
     return pdf.mean(axis=1)

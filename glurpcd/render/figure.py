@@ -19,7 +19,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedFormatter, FixedLocator
 from PIL import Image
 
@@ -29,6 +31,7 @@ FIGURE_INCHES = (10.0, 6.0)
 DPI = 100  # 1000 x 600 pixels
 OBSERVED_RGB = (0.12, 0.38, 0.80)  # history and truth
 MEDIAN_RGB = (0.84, 0.12, 0.12)
+CLIPPED_RGB = (0.05, 0.05, 0.05)
 TARGET_RGB = (0.30, 0.70, 0.35)
 FAN_NEAR_RGBA = (0.33, 0.13, 0.50, 0.80)  # first forecast step: darkest
 FAN_FAR_RGBA = (0.78, 0.68, 0.90, 0.50)  # last forecast step: lightest
@@ -42,7 +45,7 @@ def house_style() -> Iterator[None]:
     with mpl.rc_context():
         mpl.rcdefaults()
         mpl.rcParams["svg.hashsalt"] = "glurpc"  # stable element ids in SVG output
-        mpl.rcParams["svg.fonttype"] = "path"
+        mpl.rcParams["svg.fonttype"] = "none"  # text stays text: searchable, editable
         yield
 
 
@@ -65,12 +68,25 @@ class ForecastFigure:
     def _build(self) -> None:
         figure = self._figure
         axes = figure.add_axes((0.075, 0.17, 0.905, 0.71))
-        axes.axhspan(*TARGET_RANGE, color=TARGET_RGB, alpha=0.13, lw=0, zorder=0)
+        low, high = TARGET_RANGE
+        self._target = Rectangle(
+            (0, low), 1, high - low, transform=axes.get_yaxis_transform(),
+            color=TARGET_RGB, alpha=0.13, lw=0, zorder=0,
+        )  # fmt: skip
+        axes.add_patch(self._target)
         axes.axvline(0.0, color="0.45", lw=1.0, ls="--", zorder=1)
         self._fans = PolyCollection([], edgecolors="none", zorder=2)
         axes.add_collection(self._fans, autolim=False)
-        (self._observed,) = axes.plot(
-            [], [], color=OBSERVED_RGB, lw=1.8, marker="o", ms=4.5, zorder=4
+        (self._observed,) = axes.plot([], [], color=OBSERVED_RGB, lw=1.8, zorder=4)
+        # Readings filled; interpolated points hollow; High/Low at the limit as triangles.
+        (self._filled,) = axes.plot(
+            [], [], ls="none", marker="o", ms=4.5, color=OBSERVED_RGB, zorder=4
+        )
+        (self._hollow,) = axes.plot(
+            [], [], ls="none", marker="o", ms=4.5, mfc="white", mec=OBSERVED_RGB, zorder=4
+        )
+        (self._clipped,) = axes.plot(
+            [], [], ls="none", marker="^", ms=7, mfc="white", mec=CLIPPED_RGB, mew=1.5, zorder=6
         )
         (self._median,) = axes.plot([], [], color=MEDIAN_RGB, lw=2.4, zorder=5)
         axes.set_ylabel("Glucose (mg/dL)")
@@ -79,27 +95,39 @@ class ForecastFigure:
         axes.set_axisbelow(True)
         self._title = figure.text(0.075, 0.945, "", fontsize=14, weight="bold")
         self._subtitle = figure.text(0.075, 0.902, "", fontsize=10, color="0.3")
-        self._legend = figure.legend(
+        self._legend = self._make_legend(figure)
+        self._axes = axes
+        self._legend_pixels: tuple[slice, slice, np.ndarray] | None = None
+        self._legend_cached = False
+
+    def _make_legend(self, figure: Figure) -> Legend:
+        """One entry per kind of mark; drawn once and cached for PNGs (`_png`)."""
+        reading = Line2D([], [], color=OBSERVED_RGB, lw=1.8, marker="o", ms=4.5)
+        hollow = Line2D([], [], ls="none", marker="o", ms=4.5, mfc="white", mec=OBSERVED_RGB)
+        clipped = Line2D([], [], ls="none", marker="^", ms=7, mfc="white", mec=CLIPPED_RGB)
+        return figure.legend(
             handles=[
-                self._observed,
+                reading,
+                hollow,
+                clipped,
                 self._median,
                 Patch(color=FAN_NEAR_RGBA, lw=0),
                 Patch(color=TARGET_RGB, alpha=0.25, lw=0),
             ],
             labels=[
-                "observed (history, truth)",
+                "observed",
+                "interpolated",
+                "High/Low (clipped)",
                 "median forecast",
                 "predictive density",
-                "target range 70-180",
+                "target 70-180 mg/dL",
             ],
             loc="lower center",
-            ncols=4,
+            ncols=6,
             frameon=False,
-            fontsize=10,
+            fontsize=9,
+            columnspacing=1.2,
         )
-        self._axes = axes
-        self._legend_pixels: tuple[slice, slice, np.ndarray] | None = None
-        self._legend_cached = False
 
     def warm_up(self) -> None:
         """Load fonts and cache the legend now, so the first real plot is not slower."""
@@ -109,6 +137,14 @@ class ForecastFigure:
 
     def _update(self, content: PlotContent) -> None:
         self._observed.set_data(content.observed_minutes, content.observed)
+        solid = ~content.hollow
+        self._filled.set_data(content.observed_minutes[solid], content.observed[solid])
+        self._hollow.set_data(
+            content.observed_minutes[content.hollow], content.observed[content.hollow]
+        )
+        self._clipped.set_data(
+            content.observed_minutes[content.clipped], content.observed[content.clipped]
+        )
         self._median.set_data(content.median_minutes, content.median)
         self._fans.set_verts(list(content.fans))
         self._fans.set_facecolor(fan_colours(len(content.fans)).tolist())
@@ -117,17 +153,23 @@ class ForecastFigure:
         axes.set_ylim(*content.y_limits)
         axes.xaxis.set_major_locator(FixedLocator(content.tick_minutes.tolist()))
         axes.xaxis.set_major_formatter(FixedFormatter(content.tick_labels))
+        axes.set_ylabel(f"Glucose ({content.unit})")
+        low, high = content.target_range
+        self._target.set_y(low)
+        self._target.set_height(high - low)
         self._title.set_text(content.title)
         self._subtitle.set_text(content.subtitle)
 
-    def render(self, content: PlotContent, fmt: str) -> bytes:
-        """Image bytes of `content` in `fmt` (one of FORMATS, already checked)."""
+    def render(self, content: PlotContent, fmt: str, dpi: int = DPI) -> bytes:
+        """Image bytes of `content` in `fmt` (one of FORMATS, already checked); PNGs at
+        another resolution than DPI take the slower full draw."""
         with house_style():
             self._update(content)
-            if fmt == "png":
+            if fmt == "png" and dpi == DPI:
                 return self._png()
             out = io.BytesIO()
-            self._figure.savefig(out, format=fmt, dpi=DPI, metadata=_VECTOR_METADATA[fmt])
+            metadata = _VECTOR_METADATA.get(fmt, {"Software": None})
+            self._figure.savefig(out, format=fmt, dpi=dpi, metadata=metadata)
             return out.getvalue()
 
     def _png(self) -> bytes:

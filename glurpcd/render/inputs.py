@@ -2,7 +2,7 @@
 
 Everything that can be wrong with a render request is found here, before any
 matplotlib work starts, and reported as a `RenderError` with a stable code from
-PROTOCOL.md. This module must never import matplotlib, asyncio or torch.
+docs/PROTOCOL.md. This module must never import matplotlib, asyncio or torch.
 """
 
 from __future__ import annotations
@@ -68,8 +68,8 @@ def check_forecast(forecast: WindowForecast) -> None:
     if len(means) != 2 or means[0] != horizon or means[1] < 1:
         raise _shape_error("sample_means", means, f"[{horizon}, S] with S >= 1")
     stds = np.shape(forecast.sample_stds)
-    if stds != (means[1],):
-        raise _shape_error("sample_stds", stds, f"[{means[1]}]")
+    if stds not in ((means[1],), means):  # one std per sample, or per step and sample
+        raise _shape_error("sample_stds", stds, f"[{means[1]}] or [{horizon}, {means[1]}]")
     for name in ("history", "sample_means", "sample_stds", "median", "quantiles"):
         if not np.all(np.isfinite(getattr(forecast, name))):
             raise RenderError(

@@ -13,6 +13,7 @@ from glurpcd.forecast import WindowForecast
 from glurpcd.render.figure import ForecastFigure
 from glurpcd.render.inputs import check_forecast, check_format
 from glurpcd.render.layout import plot_content
+from glurpcd.render.style import PlotStyle
 
 
 def render_forecast(
@@ -21,6 +22,7 @@ def render_forecast(
     fmt: str = "png",
     model_id: str,
     figure: ForecastFigure | None = None,
+    style: PlotStyle | None = None,
 ) -> bytes:
     """The plot of `forecast` as PNG, SVG or PDF bytes; the same input gives the same bytes.
 
@@ -29,5 +31,6 @@ def render_forecast(
     """
     fmt = check_format(fmt)
     check_forecast(forecast)
-    content = plot_content(forecast, str(model_id))
-    return (figure or ForecastFigure()).render(content, fmt)
+    style = style or PlotStyle(model_id=str(model_id))
+    content = plot_content(forecast, str(model_id), style)
+    return (figure or ForecastFigure()).render(content, fmt, dpi=style.dpi)

@@ -24,6 +24,7 @@ from glurpcd.forecast import WindowForecast
 from glurpcd.render.figure import ForecastFigure
 from glurpcd.render.inputs import RenderError, check_forecast, check_format
 from glurpcd.render.plot import render_forecast
+from glurpcd.render.style import PlotStyle
 from glurpcd.render.worker import describe_worker, prepare_worker, render_in_worker
 
 MAX_DEFAULT_WORKERS = 4
@@ -94,7 +95,9 @@ class RenderPool:
             return []
         return [self._submit_call(describe_worker) for _ in range(self.workers)]
 
-    def submit(self, forecast: WindowForecast, *, fmt: str, model_id: str) -> Future[bytes]:
+    def submit(
+        self, forecast: WindowForecast, *, fmt: str, model_id: str, style: PlotStyle | None = None
+    ) -> Future[bytes]:
         """A future of the image bytes; failures arrive through it as `RenderError`.
 
         Bad requests (unknown format, malformed arrays) are found here, without a
@@ -110,16 +113,20 @@ class RenderPool:
             failed.set_exception(exc)
             return failed
         if self.workers == 0:
-            return _finished(lambda: self._render_inline(forecast, fmt, model_id))
-        return self._submit_call(render_in_worker, forecast, fmt, model_id)
+            return _finished(lambda: self._render_inline(forecast, fmt, model_id, style))
+        return self._submit_call(render_in_worker, forecast, fmt, model_id, style)
 
-    def _render_inline(self, forecast: WindowForecast, fmt: str, model_id: str) -> bytes:
+    def _render_inline(
+        self, forecast: WindowForecast, fmt: str, model_id: str, style: PlotStyle | None
+    ) -> bytes:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the render pool is closed")
             if self._inline_figure is None:
                 self._inline_figure = ForecastFigure()
-            return render_forecast(forecast, fmt=fmt, model_id=model_id, figure=self._inline_figure)
+            return render_forecast(
+                forecast, fmt=fmt, model_id=model_id, figure=self._inline_figure, style=style
+            )
 
     def _submit_call(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         """Run `fn(*args)` in a worker, replacing a broken executor first."""

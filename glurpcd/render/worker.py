@@ -20,6 +20,7 @@ from typing import Any
 from glurpcd.forecast import WindowForecast
 from glurpcd.render.figure import ForecastFigure
 from glurpcd.render.plot import render_forecast
+from glurpcd.render.style import PlotStyle
 
 _PREPARED: dict[str, ForecastFigure] = {}
 
@@ -55,12 +56,14 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-def render_in_worker(forecast: WindowForecast, fmt: str, model_id: str) -> bytes:
+def render_in_worker(
+    forecast: WindowForecast, fmt: str, model_id: str, style: PlotStyle | None = None
+) -> bytes:
     """One plot on this process's prepared figure (built here if the initializer did not)."""
     figure = _PREPARED.get("figure")
     if figure is None:
         figure = _PREPARED.setdefault("figure", ForecastFigure())
-    return render_forecast(forecast, fmt=fmt, model_id=model_id, figure=figure)
+    return render_forecast(forecast, fmt=fmt, model_id=model_id, figure=figure, style=style)
 
 
 def describe_worker() -> dict[str, Any]:

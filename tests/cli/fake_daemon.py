@@ -73,11 +73,14 @@ class ScriptedDaemon:
 
     def _plot(self, args: dict[str, Any]) -> dict[str, Any]:
         handle = args.get("handle") or handle_of(args["csv"])
-        index = args.get("index", 0)
+        common = {"format": args.get("format", "png"), "handle": handle}
+        if "indices" in args:  # several windows: one image entry each
+            return {"images": [self._image(handle, i) for i in args["indices"]], **common}
+        return {**self._image(handle, args.get("index", 0)), **common}
+
+    def _image(self, handle: str, index: int) -> dict[str, Any]:
         return {
             "image": fake_image({"handle": handle, "index": index}),
-            "format": args.get("format", "png"),
-            "handle": handle,
             "index": index,
             "window_start": "2024-01-01T16:00:00",
             "forecast_start": "2024-01-02T00:00:00",
@@ -97,7 +100,7 @@ class ScriptedDaemon:
             request_id = self._request_id
         self.received.set()
         msg_id = message["id"]
-        outcome = self.handlers[message["op"]](message.get("args") or {})
+        outcome = self._outcome(message["op"], message.get("args") or {})
         if outcome is CLOSE:
             return None
         frames = []
@@ -116,6 +119,21 @@ class ScriptedDaemon:
         if message.get("type") == "hello":
             return [self.greet(message)]
         return self.answer(message) or []
+
+    def _outcome(self, op: str, args: dict[str, Any]) -> Any:
+        """A scripted one-window plot handler answers a several-window request window
+        by window, as the daemon would: the first failure fails the whole request."""
+        handler = self.handlers[op]
+        if op != "plot" or "indices" not in args or handler == self._plot:
+            return handler(args)
+        images = []
+        for index in args["indices"]:
+            one = {k: v for k, v in args.items() if k != "indices"}
+            outcome = handler({**one, "index": index})
+            if outcome is CLOSE or isinstance(outcome, list) or "type" in outcome:
+                return outcome
+            images.append(outcome)
+        return {"images": images, "format": args.get("format", "png")}
 
     def ops(self, name: str) -> list[dict[str, Any]]:
         """The requests received for one op."""

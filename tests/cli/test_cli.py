@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -110,9 +112,10 @@ def test_plot_to_stdout(fake: FakeDaemon, workdir: Path) -> None:
 def test_plot_a_range_processes_once_then_plots_by_handle(fake: FakeDaemon, workdir: Path) -> None:
     result = glurpc(fake, "plot", "cgm.csv", "--index", "0..2", "-o", "out/", "--json")
     assert result.exit_code == 0, result.output
-    assert [r["op"] for r in fake.requests] == ["process", "plot", "plot", "plot"]
+    # One request for the three windows: the daemon forecasts them in one model batch.
+    assert [r["op"] for r in fake.requests] == ["process", "plot"]
     plots = fake.ops("plot")
-    assert sorted(p["args"]["index"] for p in plots) == [-2, -1, 0]
+    assert plots[0]["args"]["indices"] == [0, -1, -2]
     assert all(p["args"] == {**p["args"], "handle": handle_of(CSV)} for p in plots)
     assert all("csv" not in p["args"] for p in plots)
     assert sorted(path.name for path in (workdir / "out").iterdir()) == [
@@ -133,7 +136,7 @@ def test_plot_all_uses_the_samples_from_process(fake: FakeDaemon, workdir: Path)
     result = glurpc(fake, "plot", "cgm.csv", "other.csv", "--all", "--ahead", "-o", "o/", "-j", "2")
     assert result.exit_code == 0, result.output
     assert len(fake.ops("process")) == 2
-    assert len(fake.ops("plot")) == 2 * 5
+    assert len(fake.ops("plot")) == 2  # one several-window request per file
     names = sorted(path.name for path in (workdir / "o").iterdir())
     assert names[:5] == [f"cgm_{label}.png" for label in ("ahead", "i0", "i1", "i2", "i3")]
     assert len(names) == 10
@@ -165,29 +168,24 @@ def test_without_skip_existing_outputs_are_overwritten(fake: FakeDaemon, workdir
     assert (workdir / "cgm_i0.png").read_bytes() != b"old"
 
 
-def test_a_failing_window_does_not_stop_the_batch(fake: FakeDaemon, workdir: Path) -> None:
+def test_a_failing_file_does_not_stop_the_batch(fake: FakeDaemon, workdir: Path) -> None:
     def plot(args: dict) -> dict:
-        if args["index"] == -1:
+        if args["handle"] == handle_of(CSV) and args["index"] == -1:
             return error_frame("index_out_of_range", "no window -1", samples=1)
         return {"image": b"img", "index": args["index"]}
 
     fake.handlers["plot"] = plot
-    result = glurpc(fake, "plot", "cgm.csv", "-i", "0..2", "-o", "out/", "--json")
+    result = glurpc(fake, "plot", "cgm.csv", "other.csv", "-i", "0,1", "-o", "out/", "--json")
     assert result.exit_code == 1
     failed = [r for r in json_lines(result) if r["status"] == "failed"]
-    assert failed == [
-        {
-            "file": "cgm.csv",
-            "index": 1,
-            "wire_index": -1,
-            "output": str(Path("out") / "cgm_i1.png"),
-            "status": "failed",
-            "code": "index_out_of_range",
-            "message": "no window -1",
-        }
+    # A several-window request is checked whole: both windows of cgm.csv fail together.
+    assert [(r["file"], r["index"], r["code"]) for r in failed] == [
+        ("cgm.csv", 0, "index_out_of_range"),
+        ("cgm.csv", 1, "index_out_of_range"),
     ]
+    assert failed[1]["output"] == str(Path("out") / "cgm_i1.png")
     assert "error: cgm.csv index 1: no window -1 [index_out_of_range]" in result.stderr
-    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["cgm_i0.png", "cgm_i2.png"]
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == ["other_i0.png", "other_i1.png"]
 
 
 def test_an_evicted_handle_is_processed_again(fake: FakeDaemon, workdir: Path) -> None:
@@ -202,7 +200,7 @@ def test_an_evicted_handle_is_processed_again(fake: FakeDaemon, workdir: Path) -
     fake.handlers["plot"] = plot
     result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out/")
     assert result.exit_code == 0, result.output
-    assert [r["op"] for r in fake.requests] == ["process", "plot", "process", "plot", "plot"]
+    assert [r["op"] for r in fake.requests] == ["process", "plot", "process", "plot"]
 
 
 def test_same_stems_would_clash(fake: FakeDaemon, workdir: Path) -> None:
@@ -213,43 +211,36 @@ def test_same_stems_would_clash(fake: FakeDaemon, workdir: Path) -> None:
     assert "clash" in result.stderr
 
 
-def test_forecast_csv_has_history_then_forecast_rows(fake: FakeDaemon, workdir: Path) -> None:
-    fake.handlers["forecast"] = lambda args: {
-        "times": ["t0", "t1", "t2", "t3"],
-        "history": [100.0, 110.0],
-        "truth": [120.0, None],
-        "median": [118.0, 125.0],
-        "quantiles": {key: [1.0, 2.0] for key in ("0.05", "0.25", "0.5", "0.75", "0.95")},
-        "unit": "mg/dL",
-    }
-    result = glurpc(fake, "forecast", "cgm.csv", "--index", "2", "--csv")
+def test_forecast_csv_is_one_row_per_window(fake: FakeDaemon, workdir: Path) -> None:
+    def forecast(args: dict) -> dict:
+        window = {
+            "times": ["t0", "t1"],
+            "history": [100.0, 110.0],
+            "truth": [120.0, None],
+            "median": [118.0, 125.0],
+            "quantiles": {key: [1.0, 2.0] for key in ("0.05", "0.25", "0.5", "0.75", "0.95")},
+            "unit": "mg/dL",
+        }
+        if "indices" in args:
+            return {"forecasts": [{**window, "index": i} for i in args["indices"]]}
+        return {**window, "index": args["index"]}
+
+    fake.handlers["forecast"] = forecast
+    result = glurpc(fake, "forecast", "cgm.csv", "--index", "2..3", "--csv")
     assert result.exit_code == 0, result.output
-    assert fake.requests[0]["args"]["index"] == -2
-    assert result.stdout.splitlines() == [
-        "time,history,truth,median,q0.05,q0.25,q0.5,q0.75,q0.95",
-        "t0,100.0,,,,,,,",
-        "t1,110.0,,,,,,,",
-        "t2,,120.0,118.0,1.0,1.0,1.0,1.0,1.0",
-        "t3,,,125.0,2.0,2.0,2.0,2.0,2.0",
-    ]
+    assert fake.requests[0]["args"]["indices"] == [-2, -3]
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["index"], r["wire_index"]) for r in table] == [("2", "-2"), ("3", "-3")]
+    assert (table[0]["median_5"], table[0]["median_10"], table[0]["median_15"]) == (
+        "118.0",
+        "125.0",
+        "",
+    )
+    assert (table[0]["truth_5"], table[0]["truth_10"], table[0]["q0.95_10"]) == ("120.0", "", "2.0")
     as_json = json.loads(glurpc(fake, "forecast", "cgm.csv", "--ahead").stdout)
     assert (as_json["index"], as_json["wire_index"]) == (None, 12)
-
-
-def test_forecast_csv_uses_history_times(fake: FakeDaemon, workdir: Path) -> None:
-    fake.handlers["forecast"] = lambda args: {
-        "index": args["index"],
-        "times": ["f0"],
-        "history_times": ["h0", "h1"],
-        "history": [100.0, 101.0],
-        "truth": [None],
-        "median": [99.0],
-        "quantiles": {},
-    }
-    result = glurpc(fake, "forecast", "cgm.csv", "--index", "1", "--csv")
-    assert [line.split(",")[0] for line in result.stdout.splitlines()[1:]] == ["h0", "h1", "f0"]
-    as_json = json.loads(glurpc(fake, "forecast", "cgm.csv", "--index", "1").stdout)
-    assert (as_json["index"], as_json["wire_index"]) == (1, -1)
+    lines = glurpc(fake, "forecast", "cgm.csv", "--index", "0,1").stdout.splitlines()
+    assert [json.loads(line)["index"] for line in lines] == [0, 1]
 
 
 def test_process_convert_cache_and_status(fake: FakeDaemon, workdir: Path) -> None:
@@ -313,7 +304,7 @@ def test_batch_retries_overloaded_after_the_hint(fake: FakeDaemon, workdir: Path
     fake.handlers["plot"] = plot
     result = glurpc(fake, "plot", "cgm.csv", "-i", "0,1", "-o", "out/")
     assert result.exit_code == 0, result.output
-    assert len(fake.ops("plot")) == 3
+    assert len(fake.ops("plot")) == 2  # refused once, then both windows in one request
 
 
 def test_batch_stops_with_exit_3_when_the_daemon_goes_away(fake: FakeDaemon, workdir: Path) -> None:
@@ -321,3 +312,34 @@ def test_batch_stops_with_exit_3_when_the_daemon_goes_away(fake: FakeDaemon, wor
     result = glurpc(fake, "plot", "cgm.csv", "other.csv", "-i", "0..3", "-o", "out/", "-j", "2")
     assert result.exit_code == 3
     assert "[connection_lost]" in result.stderr
+
+
+def test_an_overshooting_range_is_one_error_line(fake: FakeDaemon, workdir: Path) -> None:
+    fake.samples = 5
+    result = glurpc(fake, "plot", "cgm.csv", "-i", "0..1000", "-o", "out/")
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: cgm.csv: 996 of the windows asked do not exist: this data has 5 windows "
+        "(--index 0..4; --ahead for the next hour) [index_out_of_range]"
+    ]
+    assert len(list((workdir / "out").iterdir())) == 5
+    assert fake.ops("plot")[0]["args"]["indices"] == [0, -1, -2, -3, -4]
+
+
+def test_process_shows_stretches_rows_and_warning_lines(fake: FakeDaemon, workdir: Path) -> None:
+    fake.handlers["process"] = lambda args: {
+        "handle": "ab" * 32,
+        "windows": 3,
+        "samples": 3,
+        "stretches": [
+            {"start": "s0", "end": "e0", "readings": 110, "windows": 3, "used": True},
+            {"start": "s1", "end": "e1", "readings": 20, "windows": 0, "used": False},
+        ],
+        "accounting": {"rows": 135, "used": 110, "too_short": 20, "other": 5},
+        "warnings": [{"flag": "truncated_line", "message": "1 last line cut", "lines": [136]}],
+    }
+    out = glurpc(fake, "process", "cgm.csv").stdout
+    assert "rows: 135 = 110 used + 20 too_short + 5 other" in out
+    assert "s1 .. e1      20 readings       0 windows  (not used)" in out
+    assert "1 last line cut (line 136)" in out

@@ -66,14 +66,83 @@ def test_status_as_text_and_tables() -> None:
     assert "daemon: 0.1.0 pid 77" in text
     assert "device: cuda:0" in text
     assert "cache: 3 entries, 3.0 MiB, 4 hits, 2 misses" in text
-    assert "abandon latency: p50 0.8 ms, p99 - ms" in text
+    assert "abandon latency: p50 0.8 ms, p99 -" in text
+    assert "uptime: 12 s" in text
     assert "requests: active 1, total 9, completed 7, failed 1" in text
-    assert "  forecast abababababab -3 2 0 running" in text
+    assert (
+        "  kind=forecast handle=abababababab index=-3 requests=2 priority=0 state=running peers=-"
+        in text
+    )
     console, buffer = terminal()
     render_rich(STATUS, console)
     shown = buffer.getvalue()
     for expected in ("gluformer-large", "attached jobs", "running", "completed", "cuda:0"):
         assert expected in shown
+
+
+FULL_STATUS = {
+    **STATUS,
+    "uptime_s": 1610.4,
+    "torch": {"version": "2.13.0+cpu", "build": "cpu", "device": "cpu"},
+    "requests": {
+        "active": 12,
+        "total": 123456,
+        "completed": 120000,
+        "failed": 3000,
+        "cancelled": 400,
+        "superseded": 44,
+    },
+    "jobs": {
+        "queued": 30,
+        "running": 2,
+        "completed": 99999,
+        "abandoned": 12,
+        "stale_discarded": 3,
+        "failed": 1,
+        "completed_by_kind": {"prepare": 10, "forecast": 99000, "image": 989},
+        "average_attachments": 1.25,
+        "stale_check_hit_rate": 0.015,
+    },
+    "attached": [
+        {
+            "key": "k",
+            "kind": "forecast",
+            "handle": "cd" * 32,
+            "index": -287,
+            "requests": 12,
+            "priority": 1,
+            "state": "queued",
+            "peers": ["uid=1000/pid=123456", "uid=1001/pid=654321"],
+        }
+    ],
+}
+
+
+def test_status_fits_80_columns_with_nothing_cut() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=80, color_system=None)
+    render_rich(FULL_STATUS, console)
+    shown = buffer.getvalue()
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    assert "…" not in shown
+    for header in ("kind", "handle", "index", "reqs", "prio", "state", "peers"):
+        assert header in shown
+    for value in ("stale_check_hit_rate", "superseded 44", "26 min 50 s", "uid=1001/pid=654321"):
+        assert value in shown
+    text = render_text(FULL_STATUS)
+    assert "uptime: 26 min 50 s" in text and "torch: 2.13.0+cpu (cpu build)" in text
+    assert "peers=uid=1000/pid=123456,uid=1001/pid=654321" in text
+
+
+def test_durations_in_human_units() -> None:
+    from glurpc_cli.status_view import duration
+
+    assert duration(0.25) == "250 ms"
+    assert duration(4.25) == "4.2 s"
+    assert duration(42.7) == "42 s"
+    assert duration(1610.4) == "26 min 50 s"
+    assert duration(3 * 3600 + 5 * 60) == "3 h 05 min"
+    assert duration(2 * 86400 + 4 * 3600 + 7) == "2 d 4 h"
 
 
 def test_batch_reporter_counts_and_picks_the_first_failure_code() -> None:

@@ -62,7 +62,7 @@ def test_background_budget_drops_the_oldest_uploads_first():
         snapshot = budget.snapshot()
         assert snapshot["queued"] == 5 and snapshot["dropped"] == 3
         assert snapshot["by_uid"] == {"2": 2, "1": 3}
-        assert registry.jobs_abandoned == 3
+        assert registry.counters.jobs_abandoned == 3
 
     asyncio.run(scenario())
 

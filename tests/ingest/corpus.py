@@ -146,11 +146,11 @@ def _flags() -> list[CorpusCase]:
         CorpusCase("sensor_restart", to_dexcom(split, restart[1]), "calibration", "warning"),
         CorpusCase("duplicates", to_dexcom(*_day(duplicates=6)), "time_duplicates", "warning"),
         CorpusCase("fall_dst", to_dexcom(*_day(dst="fall")), "time_duplicates", "warning"),
-        CorpusCase("high_low", to_dexcom(*_day(out_of_range=3)), "out_of_range", "warning"),
+        CorpusCase("high_low", to_dexcom(*_day(out_of_range=3)), "clipped", "warning"),
         CorpusCase(
             "eu_mmol_high_low",
             to_dexcom(*_day(out_of_range=2), mmol=True),
-            "out_of_range",
+            "clipped",
             "warning",
         ),
         CorpusCase("libre_15_minutes", to_libre(*libre_15), "imputation", "warning"),

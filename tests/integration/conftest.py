@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from .daemons import DaemonProcess, launch
+from .daemons import DaemonProcess, launch_under
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -16,9 +16,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> DaemonProcess:
     """One shared daemon for tests that do not depend on its options."""
     base = tmp_path_factory.mktemp("shared-daemon")
-    process = launch(
-        base / "run" / "glurpcd.sock",
-        base / "state",
+    process = launch_under(
+        base,
         "--render-workers",
         "1",
         "--precompute-hours",

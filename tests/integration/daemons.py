@@ -151,3 +151,8 @@ class RawConnection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def launch_under(base: Path, *extra: str, **options: Any) -> DaemonProcess:
+    """`launch` with the socket and the state directory both under `base`."""
+    return launch(base / "run" / "glurpcd.sock", base / "state", *extra, **options)

@@ -16,7 +16,7 @@ import sys
 import pytest
 from PIL import Image
 
-from .daemons import launch
+from .daemons import launch_under
 from .samples import cgm_csv, cpu_seconds, published_size_checkpoint, wait_for_status
 
 SAMPLES = 120
@@ -28,9 +28,8 @@ BATCHES_PER_WINDOW = SAMPLES // BATCH_ROWS
 def slow_daemon(tmp_path_factory):
     base = tmp_path_factory.mktemp("slow")
     checkpoint = published_size_checkpoint(base / "published.pth")
-    daemon = launch(
-        base / "run" / "glurpcd.sock",
-        base / "state",
+    daemon = launch_under(
+        base,
         "--model",
         str(checkpoint),
         "--samples",

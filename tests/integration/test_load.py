@@ -14,7 +14,7 @@ import pytest
 from glurpc_wire import framing
 from glurpc_wire import messages as wire
 
-from .daemons import launch
+from .daemons import launch_under
 from .samples import cgm_csv, rss_bytes
 
 CLIENTS = 300
@@ -108,9 +108,8 @@ async def _storm(path, handles, seed):
 
 @pytest.mark.timeout(600)
 def test_storm_of_clients_leaves_nothing_behind(tmp_path):
-    daemon = launch(
-        tmp_path / "run" / "glurpcd.sock",
-        tmp_path / "state",
+    daemon = launch_under(
+        tmp_path,
         "--render-workers",
         "1",
         "--precompute-hours",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from glurpcd.model.network import GluformerConfig
 from glurpcd.series import CgmSeries
@@ -38,3 +40,11 @@ def small_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def small_bare(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("bare")
     return save_random_checkpoint(folder / "small_2heads_weights.pth", seed=6, config=SMALL)
+
+
+@pytest.fixture
+def torch_threads() -> Iterator[Callable[[int], None]]:
+    """Set torch's intra-op thread count for one test; restored afterwards."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)

@@ -12,7 +12,10 @@ from glurpcd.render import FORMATS, RenderError
 from glurpcd.render.density import fan_outline, mixture_density
 from glurpcd.render.inputs import check_forecast, check_format
 from glurpcd.render.layout import FAN_HALF_WIDTH, TARGET_RANGE, plot_content
+from glurpcd.render.style import PlotStyle
 from tests.render.forecasts import make_forecast
+
+ONE_HOUR = PlotStyle(history_hours=1.0)  # the layout these pixel checks expect
 
 
 def test_formats_are_normalised_and_unknown_ones_are_bad_requests():
@@ -70,7 +73,7 @@ def test_fan_outline_is_mirrored_and_as_wide_as_asked():
 
 def test_plot_content_anchors_the_median_and_spans_an_hour_each_side():
     forecast = make_forecast(seed=3)
-    content = plot_content(forecast, "gluformer-test")
+    content = plot_content(forecast, "gluformer-test", ONE_HOUR)
     assert content.median_minutes[0] == 0.0
     assert content.median[0] == pytest.approx(float(forecast.history[-1]))
     np.testing.assert_allclose(content.median_minutes[1:], np.arange(5, 61, 5))
@@ -83,13 +86,13 @@ def test_plot_content_anchors_the_median_and_spans_an_hour_each_side():
     assert low <= TARGET_RANGE[0] and high >= TARGET_RANGE[1]
     assert low <= np.nanmin(content.observed) and high >= np.nanmax(content.observed)
     assert content.tick_labels[0] == "12:57" and content.tick_labels[4] == "13:57"
-    assert "window 0 starting 2026-03-14 06:02" in content.subtitle
+    assert "window 0  |  input from 2026-03-14 06:02" in content.subtitle
     assert "gluformer-test" in content.subtitle
 
 
 @pytest.mark.parametrize("index", [1, 5, 12])
 def test_steps_past_the_data_have_no_truth(index):
-    content = plot_content(make_forecast(index=index), "m")
+    content = plot_content(make_forecast(index=index), "m", ONE_HOUR)
     missing = np.isnan(content.observed)
     assert missing.sum() == index
     assert np.all(content.observed_minutes[missing] > 60 - 5 * index)

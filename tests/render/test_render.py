@@ -14,7 +14,10 @@ from PIL import Image
 from glurpcd.render import RenderError, render_forecast
 from glurpcd.render.figure import DPI, MEDIAN_RGB, OBSERVED_RGB, ForecastFigure, house_style
 from glurpcd.render.layout import plot_content
+from glurpcd.render.style import PlotStyle
 from tests.render.forecasts import make_forecast
+
+ONE_HOUR = PlotStyle(history_hours=1.0)  # the layout these pixel checks expect
 
 GOLDEN = Path(__file__).parent / "golden" / "forecast_seed3_index4.png"
 # Plot area in pixels (axes at 0.075..0.98 x 0.17..0.88 of 1000 x 600) and the
@@ -36,7 +39,7 @@ def colour_mask(pixels: np.ndarray, rgb: tuple[float, float, float]) -> np.ndarr
 
 
 def test_png_has_the_size_and_the_colours_of_the_plot():
-    pixels = decode(render_forecast(make_forecast(seed=3), model_id="m"))
+    pixels = decode(render_forecast(make_forecast(seed=3), model_id="m", style=ONE_HOUR))
     assert pixels.shape == (600, 1000, 3)
     plot = pixels[PLOT_ROWS, PLOT_COLS]
     median = colour_mask(plot, MEDIAN_RGB)
@@ -49,7 +52,7 @@ def test_png_has_the_size_and_the_colours_of_the_plot():
 
 
 def test_no_truth_is_drawn_past_the_end_of_the_data():
-    pixels = decode(render_forecast(make_forecast(seed=3, index=12), model_id="m"))
+    pixels = decode(render_forecast(make_forecast(seed=3, index=12), model_id="m", style=ONE_HOUR))
     observed = colour_mask(pixels[PLOT_ROWS, PLOT_COLS], OBSERVED_RGB)
     assert observed[:, : START_COL - PLOT_COLS.start].sum() > 300
     assert not observed[:, START_COL - PLOT_COLS.start + 8 :].any()
@@ -57,48 +60,50 @@ def test_no_truth_is_drawn_past_the_end_of_the_data():
 
 def test_svg_parses_and_pdf_is_a_pdf():
     forecast = make_forecast(seed=3)
-    root = ET.fromstring(render_forecast(forecast, fmt="svg", model_id="m"))
+    root = ET.fromstring(render_forecast(forecast, fmt="svg", model_id="m", style=ONE_HOUR))
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    pdf = render_forecast(forecast, fmt="pdf", model_id="m")
+    pdf = render_forecast(forecast, fmt="pdf", model_id="m", style=ONE_HOUR)
     assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF")
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
 def test_same_forecast_gives_the_same_bytes(fmt):
     forecast = make_forecast(seed=5, index=2)
-    first = render_forecast(forecast, fmt=fmt, model_id="m")
-    assert render_forecast(forecast, fmt=fmt, model_id="m") == first
+    first = render_forecast(forecast, fmt=fmt, model_id="m", style=ONE_HOUR)
+    assert render_forecast(forecast, fmt=fmt, model_id="m", style=ONE_HOUR) == first
     assert b"Date" not in first if fmt == "svg" else True
 
 
 def test_a_reused_figure_keeps_nothing_from_earlier_plots():
     one, other = make_forecast(seed=1), make_forecast(seed=2, index=12)
-    fresh = render_forecast(one, model_id="m")
+    fresh = render_forecast(one, model_id="m", style=ONE_HOUR)
     figure = ForecastFigure()
     for fmt in ("png", "svg", "pdf"):
-        render_forecast(other, fmt=fmt, model_id="other-model", figure=figure)
-    assert render_forecast(one, model_id="m", figure=figure) == fresh
+        render_forecast(other, fmt=fmt, model_id="other-model", figure=figure, style=ONE_HOUR)
+    assert render_forecast(one, model_id="m", figure=figure, style=ONE_HOUR) == fresh
 
 
 def test_cached_legend_pixels_equal_a_full_draw():
     figure = ForecastFigure()
     forecast = make_forecast(seed=4)
-    ours = decode(render_forecast(forecast, model_id="m", figure=figure))
+    ours = decode(render_forecast(forecast, model_id="m", figure=figure, style=ONE_HOUR))
     full = io.BytesIO()
     with house_style():
-        figure._update(plot_content(forecast, "m"))
+        figure._update(plot_content(forecast, "m", ONE_HOUR))
         figure._figure.savefig(full, format="png", dpi=DPI)
     np.testing.assert_array_equal(ours, decode(full.getvalue()))
 
 
 def test_unknown_format_is_a_bad_request():
     with pytest.raises(RenderError) as info:
-        render_forecast(make_forecast(), fmt="jpeg", model_id="m")
+        render_forecast(make_forecast(), fmt="jpeg", model_id="m", style=ONE_HOUR)
     assert info.value.code == "bad_request"
 
 
 def test_golden_image():
-    png = render_forecast(make_forecast(seed=3, index=4), model_id="gluformer-golden")
+    png = render_forecast(
+        make_forecast(seed=3, index=4), model_id="gluformer-golden", style=ONE_HOUR
+    )
     if os.environ.get("GLURPC_UPDATE_GOLDEN"):
         Image.open(io.BytesIO(png)).save(GOLDEN, optimize=True)
     expected = decode(GOLDEN.read_bytes())

@@ -1,0 +1,152 @@
+"""`--engine ray`: the options that send a plot or forecast job to a Ray cluster.
+
+Layer: CLI. The options decorate `plot` and `forecast`; the job itself runs in
+`glurpc_ray`, imported only when `--engine ray` is given (it computes in this
+process's cluster driver, so it may load numpy and torch; the daemon engine
+never does). Ray is an optional dependency: without it, one line says how to
+install it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from glurpc_wire.codes import ErrorCode
+
+from .errors import GlurpcError
+
+INSTALL_HINT = "--engine ray needs Ray: pip install 'glurpc[ray]'"
+
+
+@dataclass(frozen=True)
+class EngineArgs:
+    engine: str
+    address: str | None
+    actors: int | None
+    model: str | None
+    samples: int | None
+    seed: int | None
+    device: str | None
+
+    @property
+    def ray(self) -> bool:
+        return self.engine == "ray"
+
+    def check(self) -> None:
+        """Ray-only options with the daemon engine are a usage error, not silently ignored."""
+        if self.ray:
+            return
+        given = {
+            "--ray-address": self.address,
+            "--actors": self.actors,
+            "--model": self.model,
+            "--samples": self.samples,
+            "--seed": self.seed,
+            "--device": self.device,
+        }
+        named = [name for name, value in given.items() if value is not None]
+        if named:
+            raise click.UsageError(
+                f"{', '.join(named)} only apply with --engine ray "
+                "(the daemon takes its model settings at start: see glurpcd --help)"
+            )
+
+
+_OPTIONS = (
+    click.option(
+        "--engine",
+        type=click.Choice(["daemon", "ray"]),
+        default="daemon",
+        show_default=True,
+        help="daemon: the local glurpcd. ray: a Ray cluster, same files "
+        "(pip install 'glurpc[ray]').",
+    ),
+    click.option(
+        "--ray-address",
+        metavar="ADDR",
+        help="Join this Ray cluster (host:port); default: start a local one.",
+    ),
+    click.option(
+        "--actors",
+        type=click.IntRange(min=1),
+        help="Model actors (Ray): default one per GPU, else half the cluster's CPUs.",
+    ),
+    click.option("--model", metavar="PATH", help="Checkpoint (Ray), as glurpcd --model."),
+    click.option("--samples", type=click.IntRange(min=1), help="MC-dropout samples (Ray; 10)."),
+    click.option("--seed", type=int, help="Sampling seed (Ray; 0)."),
+    click.option("--device", metavar="auto|cpu|cuda", help="Model device (Ray; auto)."),
+)
+
+
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the engine options to a command; it receives them as one `engine` argument."""
+
+    @functools.wraps(command)
+    def with_engine(*args: Any, **kwargs: Any) -> Any:
+        engine = EngineArgs(
+            kwargs.pop("engine"),
+            kwargs.pop("ray_address"),
+            kwargs.pop("actors"),
+            kwargs.pop("model"),
+            kwargs.pop("samples"),
+            kwargs.pop("seed"),
+            kwargs.pop("device"),
+        )
+        engine.check()
+        return command(*args, engine=engine, **kwargs)
+
+    decorated: Callable[..., Any] = with_engine
+    for option in reversed(_OPTIONS):
+        decorated = option(decorated)
+    return decorated
+
+
+def check_ray_selection(
+    files: tuple[str, ...], at: str | None, subject: str | None, to_stdout: bool
+) -> None:
+    """What the Ray engine does not take (yet): usage errors, before any cluster starts."""
+    if to_stdout:
+        raise click.UsageError("--engine ray writes files: give -o FILE or -o DIR/")
+    if "-" in files:
+        raise click.UsageError("--engine ray reads files on the cluster's nodes, not stdin (-)")
+    if at is not None or subject == "all":
+        raise click.UsageError("--at and --subject all are not available with --engine ray")
+
+
+def run_on_ray(
+    files: tuple[str, ...], engine: EngineArgs, wires: list[int] | None, ahead: bool, **job: Any
+) -> int:
+    """Run the job on Ray: `wires` (None for --all) and `ahead` select the windows,
+    `job` holds CohortOptions' output fields and `request`, the daemon request's
+    upload and style args."""
+    if importlib.util.find_spec("ray") is None:
+        raise GlurpcError(INSTALL_HINT, code=ErrorCode.USAGE)
+    import os
+
+    from glurpc_ray.options import CohortOptions, ModelSettings, Selection
+    from glurpc_ray.run import run_guarded
+
+    settings = ModelSettings(
+        model=engine.model,
+        samples=engine.samples if engine.samples is not None else ModelSettings.samples,
+        seed=engine.seed if engine.seed is not None else ModelSettings.seed,
+        device=engine.device or ModelSettings.device,
+    )
+    selection = Selection(None if wires is None else tuple(wires), ahead)
+    request = tuple(sorted(job.pop("request", {}).items()))
+    options = CohortOptions(
+        **job,
+        request=request,
+        selection=selection,
+        model=settings,
+        address=engine.address,
+        actors=engine.actors,
+        cwd=os.getcwd(),
+    )
+    return run_guarded(list(files), options)

@@ -1,0 +1,198 @@
+"""The pipeline's stages, as Ray Data calls them (pure compute and file writes).
+
+Layer: cohort engine, inside Ray workers. `prepare_file` (a CPU task per file)
+reads and prepares one export and cuts its pending windows into chunks;
+`ModelStage` (an actor: one Gluformer, loaded once) forecasts chunks with the
+daemon's `Forecaster`; `render_windows` / `format_windows` (CPU tasks) turn
+forecasts into images written to the output directory, or into the same JSON
+and CSV text `glurpc forecast` prints. Every per-file or per-window failure
+becomes a record row; the cohort goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from .guard import OutputGuard
+from .options import CohortOptions
+from .rows import items, meta, record_row, row, table
+from .selection import failure, plan_file, record
+from .sink import json_text
+
+
+def prepare_file(item: dict[str, Any], options: CohortOptions, chunk: int) -> list[dict[str, Any]]:
+    """flat_map: one input path -> its plan, its settled records and its window chunks."""
+    source = Path(item["file"])
+    plan = plan_file(source, options)
+    out = [row("plan", str(source), {"planned": plan.planned})]
+    out += [record_row(settled) for settled in plan.records]
+    if plan.prepared is None or not plan.pending:
+        return out
+    series = plan.prepared.to_bytes()
+    alone = _alone_in_request(len(plan.pending))
+    for start in range(0, len(plan.pending), chunk):
+        part = plan.pending[start : start + chunk]
+        info = {
+            "wires": [wire for wire, _ in part],
+            "targets": [str(target) if target is not None else None for _, target in part],
+            "alone": alone[start : start + chunk],
+        }
+        out.append(row("chunk", str(source), info, series))
+    return out
+
+
+def _alone_in_request(count: int) -> list[bool]:
+    """Which windows the local path asks for in a request of their own (its
+    forecast requests carry FORECAST_CHUNK windows): the daemon's answer to a
+    one-window request names the upload's handle."""
+    from glurpc_cli.commands_data import FORECAST_CHUNK
+
+    last = count % FORECAST_CHUNK == 1
+    return [last and position == count - 1 for position in range(count)]
+
+
+class ModelStage:
+    """map_batches callable class: each actor loads the model once, from bytes the
+    driver put in the object store (no shared file system needed). The reference
+    comes wrapped in a one-item list so Ray hands it over unresolved, and the
+    actor fetches the weights itself, once."""
+
+    def __init__(self, weights: list[Any], name: str, source: str, options: CohortOptions) -> None:
+        import ray
+
+        from glurpcd.model import Forecaster, resolve_device
+
+        folder = Path(tempfile.mkdtemp(prefix="glurpc-model-"))
+        try:
+            path = folder / name  # the same name: the model id (shown on plots) keeps its stem
+            path.write_bytes(ray.get(weights[0]))
+            self.forecaster = Forecaster(
+                path,
+                source=source,
+                device=resolve_device(options.model.device),
+                samples=options.model.samples,
+                seed=options.model.seed,
+            )
+            self.options = options
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        out: list[dict[str, Any]] = []
+        for item in items(batch):
+            out += self._forecast(item) if item["kind"] == "chunk" else [item]
+        return table(out)
+
+    def _forecast(self, item: dict[str, Any]) -> list[dict[str, Any]]:
+        from glurpcd import ingest
+
+        source, info = Path(item["file"]), meta(item)
+        pairs = list(zip(info["wires"], info["targets"], info["alone"], strict=True))
+        try:
+            prepared = ingest.PreparedData.from_bytes(item["data"])
+            forecasts = self.forecaster.forecast(prepared.series, info["wires"])
+            return [self._window(item["file"], prepared, forecasts[w], *rest) for w, *rest in pairs]
+        except Exception as exc:  # noqa: BLE001 - reported per window; the cohort goes on
+            return [record_row(failure(source, w, _path(target), exc)) for w, target, _ in pairs]
+
+    def _window(
+        self,
+        file: str,
+        prepared: Any,
+        forecast: Any,
+        target: str | None,
+        alone: bool,
+    ) -> dict[str, Any]:
+        """What the daemon adds to a window: its plot style (from the upload's
+        unit, subject and marks), or its numbers in wire form with the model facts."""
+        from glurpcd.ops.data import Resolved, upload_facts
+        from glurpcd.ops.styles import plot_style
+        from glurpcd.ops.wire import forecast_to_wire
+
+        forecaster, args = self.forecaster, self.options.args
+        tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
+        handle = hashlib.sha256(f"{prepared.digest}|{tag}".encode()).hexdigest()  # services.py
+        resolved = Resolved(handle, prepared, fresh=False, upload=upload_facts(prepared))
+        info: dict[str, Any] = {"wire": forecast.index, "target": target}
+        info["model_id"] = forecaster.model_id
+        if self.options.kind == "plot":
+            style = plot_style(args, resolved, forecast.index, forecaster.model_id)
+            return row("window", file, info, pickle.dumps((forecast, style)))
+        unit = str(args.get("units") or resolved.unit)
+        facts = forecaster.facts() | {"subject": resolved.upload.get("subject")}
+        window = forecast_to_wire(forecast, prepared.series, unit, facts)
+        if alone:
+            window["handle"] = handle
+        return row("window", file, {**info, "window": window})
+
+
+def _windows(
+    batch: pa.Table, passed_on: list[dict[str, Any]]
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """The batch's window items with their metadata; failure records and
+    anything else that is not a window go straight to `passed_on`."""
+    for item in items(batch):
+        if item["kind"] != "window":
+            passed_on.append(item)
+            continue
+        yield item, meta(item)
+
+
+def render_windows(batch: pa.Table, guard: OutputGuard, fmt: str) -> pa.Table:
+    """map_batches task: render each window with the daemon's render code and
+    write it; one prepared figure serves the whole batch."""
+    from glurpcd.render.figure import ForecastFigure
+    from glurpcd.render.plot import render_forecast
+
+    figure: ForecastFigure | None = None
+    out: list[dict[str, Any]] = []
+    for item, info in _windows(batch, out):
+        source, wire, target = Path(item["file"]), info["wire"], Path(info["target"])
+        try:
+            figure = figure or ForecastFigure()
+            forecast, style = pickle.loads(item["data"])  # written by ModelStage above
+            image = render_forecast(
+                forecast, fmt=fmt, model_id=info["model_id"], figure=figure, style=style
+            )
+            if not guard.write(guard.directory / target.name, image):
+                continue  # the run was cancelled: nobody reads this record
+        except Exception as exc:  # noqa: BLE001 - one window fails, the cohort goes on
+            out.append(record_row(failure(source, wire, target, exc)))
+            continue
+        out.append(record_row(record(source, wire, target, "written", bytes=len(image))))
+    return table(out)
+
+
+def format_windows(batch: pa.Table, fmt: str) -> pa.Table:
+    """map_batches task: each window as `glurpc forecast` prints it (JSON or CSV)."""
+    from glurpc_cli.window_rows import window_row
+
+    out: list[dict[str, Any]] = []
+    for item, info in _windows(batch, out):
+        source, wire = Path(item["file"]), info["wire"]
+        done = record(source, wire, None, "written")
+        line = {"file": item["file"], **info["window"], "index": done["index"], "wire_index": wire}
+        done["text"] = _csv_text(window_row(line)) if fmt == "csv" else json_text(line)
+        out.append(record_row(done))
+    return table(out)
+
+
+def _csv_text(values: list[Any]) -> str:
+    import csv
+
+    stream = io.StringIO()
+    csv.writer(stream, lineterminator="\n").writerow(["" if v is None else v for v in values])
+    return stream.getvalue()
+
+
+def _path(target: str | None) -> Path | None:
+    return Path(target) if target is not None else None

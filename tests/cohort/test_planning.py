@@ -1,0 +1,80 @@
+"""The cohort engine's pure parts, without Ray: which windows of a file, which
+outputs `--skip-existing` keeps, what a bad file becomes, how many actors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from glurpc_cli.targets import OutputPlan
+from glurpc_ray.cluster import ClusterError, plan_actors
+from glurpc_ray.options import CohortOptions, ModelSettings, Selection
+from glurpc_ray.selection import plan_file
+from tests.support.cohort import write_cohort
+
+
+def options(tmp_path: Path, wires: tuple[int, ...] | None, **extra: object) -> CohortOptions:
+    return CohortOptions(
+        kind="plot",
+        selection=Selection(wires, ahead=False),
+        plan=OutputPlan(directory=Path("out")),
+        cwd=str(tmp_path),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    (path,) = write_cohort(tmp_path / "in", 1, hours=10, seed=5)
+    return path.relative_to(tmp_path)  # relative: resolved against the driver's cwd
+
+
+def test_all_windows_of_a_file_latest_first(tmp_path: Path, export: Path) -> None:
+    plan = plan_file(export, options(tmp_path, None))
+    assert plan.planned == 13 and plan.records == []
+    assert [wire for wire, _ in plan.pending] == [0, *range(-1, -13, -1)]
+    assert plan.pending[3][1] == Path("out/subject000_i3.png")
+
+
+def test_skip_existing_keeps_whole_outputs_and_reports_them(tmp_path: Path, export: Path) -> None:
+    (tmp_path / "out").mkdir()
+    whole = b"\x89PNG\r\n\x1a\n" + b"pixels" + b"IEND\xaeB`\x82"
+    (tmp_path / "out" / "subject000_i1.png").write_bytes(whole)
+    (tmp_path / "out" / "subject000_i2.png").write_bytes(whole[:12])  # torn: done again
+    plan = plan_file(export, options(tmp_path, (0, -1, -2), skip_existing=True))
+    assert [wire for wire, _ in plan.pending] == [0, -2]
+    assert [(r["index"], r["status"]) for r in plan.records] == [(1, "skipped")]
+
+
+def test_an_index_past_the_data_fails_that_window_only(tmp_path: Path, export: Path) -> None:
+    plan = plan_file(export, options(tmp_path, (0, -40)))
+    assert [wire for wire, _ in plan.pending] == [0]
+    (failed,) = plan.records
+    assert (failed["index"], failed["code"]) == (40, "index_out_of_range")
+
+
+def test_a_file_that_is_not_an_export_is_one_failure(tmp_path: Path) -> None:
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    plan = plan_file(Path("bad.csv"), options(tmp_path, None))
+    assert plan.prepared is None and plan.pending == [] and plan.planned == 1
+    assert [(r["file"], r["index"], r["code"]) for r in plan.records] == [
+        ("bad.csv", None, "invalid_data")
+    ]
+
+
+def test_actors_follow_the_clusters_gpus_then_its_cpus() -> None:
+    settings = ModelSettings()
+    gpus = plan_actors({"CPU": 32, "GPU": 4}, settings, None)
+    assert (gpus.count, gpus.on_gpu, gpus.chunk) == (4, True, 400 * 8)
+    cpus = plan_actors({"CPU": 16}, settings, None)
+    assert (cpus.count, cpus.on_gpu, cpus.chunk) == (8, False, 8 * 8)
+    assert not plan_actors({"CPU": 32, "GPU": 4}, ModelSettings(device="cpu"), 3).on_gpu
+    assert plan_actors({"CPU": 2}, settings, None).count == 1
+
+
+def test_too_many_actors_is_an_error_that_names_the_limit() -> None:
+    with pytest.raises(ClusterError, match="at most 1"):
+        plan_actors({"CPU": 2}, ModelSettings(), 2)
+    with pytest.raises(ClusterError, match="2 GPUs"):
+        plan_actors({"CPU": 32, "GPU": 2}, ModelSettings(), 3)
