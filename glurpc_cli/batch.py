@@ -8,7 +8,10 @@ request by handle, so the daemon forecasts them in full model batches. Plot
 tasks go first, so one file's windows finish while its series is hot in the
 daemon's cache. Workers report events to the main thread, which alone prints
 and counts. On Ctrl-C or a lost daemon every connection is shut down, which
-cancels the open requests on the daemon. Nothing here parses CGM data.
+cancels the open requests on the daemon. A daemon that is shutting down ends
+the batch with one line, and records that arrive while the workers stop are
+still counted, so the summary matches the files on disk. Nothing here parses
+CGM data.
 """
 
 from __future__ import annotations
@@ -100,6 +103,9 @@ class Batch:
     def _collect(self, outstanding: int) -> None:
         while outstanding:
             kind, payload, extra = self.events.get()
+            if kind == "shutdown":
+                self.reporter.halt("glurpcd is shutting down; the batch stops here", payload)
+                return
             if kind == "fatal":
                 raise payload
             if kind == "planned":
@@ -120,6 +126,17 @@ class Batch:
             self._put(_STOP, None)
         for worker in workers:
             worker.join(timeout=5.0)
+        self._count_late_records()
+
+    def _count_late_records(self) -> None:
+        """Images written while the batch was stopping still count."""
+        while True:
+            try:
+                kind, payload, extra = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "record":
+                self.reporter.record(payload, extra)
 
     def _register(self, client: Client) -> Client:
         with self._clients_lock:
@@ -219,6 +236,8 @@ class Batch:
         except (RequestFailed, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
+            if self._daemon_stopping(exc):
+                return
             self._emit("planned", 1)
             self._fail(source, None, None, exc)
             return
@@ -262,8 +281,9 @@ class Batch:
         except (RequestFailed, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
-            for wire, target in zip(task.wires, task.targets, strict=True):
-                self._fail(task.source, wire, target, exc, task.subject)
+            if not self._daemon_stopping(exc):
+                for wire, target in zip(task.wires, task.targets, strict=True):
+                    self._fail(task.source, wire, target, exc, task.subject)
             return
         images = result.get("images") or [result]
         for wire, target, entry in zip(task.wires, task.targets, images, strict=True):
@@ -281,6 +301,15 @@ class Batch:
         which = {"index": wires[0]} if len(wires) == 1 else {"indices": wires}
         args = {"handle": handle, "format": self.options.fmt, **which, **self.options.style}
         return client.call("plot", args)
+
+    def _daemon_stopping(self, exc: Exception) -> bool:
+        """A `shutting_down` answer ends the batch once, not once per image."""
+        if not isinstance(exc, RequestFailed) or exc.code != ErrorCode.SHUTTING_DOWN:
+            return False
+        if not self.stopping.is_set():
+            self.stopping.set()
+            self._emit("shutdown", exc.exit_code)
+        return True
 
     def _patiently(self, call: Any) -> dict[str, Any]:
         """Retry `overloaded` answers after the daemon's hint, a few times."""
