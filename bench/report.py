@@ -60,6 +60,22 @@ BENCHES: dict[str, tuple[str, list[str], str]] = {
         ["--rounds", "5"],
         "the CPU seconds of the whole job a Ctrl-C abandons",
     ),
+    "bulk": (
+        "bench.bench_bulk",
+        ["--rounds", "2"],
+        "`bench_model`'s batched job, timed right before the CLI's in each round; "
+        "one window per request",
+    ),
+    "precision": (
+        "bench.bench_precision",
+        ["--repeats", "2"],
+        "float32, timed beside bf16 on the same job",
+    ),
+    "cohort": (
+        "bench.bench_cohort",
+        ["--files", "20"],
+        "the daemon path, beside the Ray engine on the same exports",
+    ),
 }
 HOSTILE_TARGETS = "peak < 300 MB above idle (amplification, never_reading); ping < 250 ms"
 
