@@ -119,6 +119,32 @@ def round_trips(socket_path: Path, pings: int) -> list[float]:
     return sorted(timings)
 
 
+def raw_round_trips(count: int) -> list[float]:
+    """The floor of any round trip: 16 bytes echoed by a thread over a Unix
+    socketpair in this interpreter (no framing, no msgpack, no event loop)."""
+    import socket
+    import threading
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+    def echo() -> None:
+        while data := theirs.recv(64):
+            theirs.sendall(data)
+
+    thread = threading.Thread(target=echo, daemon=True)
+    thread.start()
+    timings = []
+    for _ in range(count):
+        started = time.perf_counter_ns()
+        ours.sendall(b"0123456789abcdef")
+        ours.recv(64)
+        timings.append((time.perf_counter_ns() - started) / 1000)
+    ours.close()
+    thread.join()
+    theirs.close()
+    return sorted(timings)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21)
@@ -139,10 +165,12 @@ def main() -> None:
         with server as socket_path:
             medians = startup_medians(socket_path, args.runs)
             rtt = round_trips(socket_path, args.pings)
-    report(medians, rtt, args)
+    report(medians, rtt, raw_round_trips(args.pings), args)
 
 
-def report(medians: dict[str, float], rtt: list[float], args: argparse.Namespace) -> None:
+def report(
+    medians: dict[str, float], rtt: list[float], raw: list[float], args: argparse.Namespace
+) -> None:
     daemon = "fake daemon" if args.fake else str(args.socket or "glurpcd started by the bench")
     print(f"daemon: {daemon}; glurpc: {glurpc_command()[1]}; {args.runs} runs each")
     for name, seconds in medians.items():
@@ -154,6 +182,7 @@ def report(medians: dict[str, float], rtt: list[float], args: argparse.Namespace
         f"  ping round trip (open Client)    {p50:8.1f} us median, {p99:.1f} us p99"
         f"   (target <= 100 us; {len(rtt)} pings)"
     )
+    print(f"  raw socket round trip (floor)    {statistics.median(raw):8.1f} us median")
 
 
 if __name__ == "__main__":

@@ -163,7 +163,9 @@ def plot(
         request = {**upload, **style, **selection_args(wires, at)}
         plot_one(files[0], request, image, plan, skip_existing, as_json)
         return
-    from .batch import BatchOptions, run_batch  # only batches pay for threads and queues
+    # Imported here: only batches pay for threads and queues.
+    from .batch import run_batch
+    from .batch_tasks import BatchOptions
 
     options = BatchOptions(
         wires=None if every else wires,

@@ -82,6 +82,12 @@ class BatchReporter:
         if self._progress is not None:
             self._progress.advance(self._bar)
 
+    def halt(self, message: str, exit_code: ExitCode) -> None:
+        """The batch stops early (the daemon is going away): one line."""
+        if self._first_failure == ExitCode.OK:
+            self._first_failure = exit_code
+        self._say(message)
+
     def summary(self) -> str:
         parts = [f"{self.counts[key]} {key}" for key in ("written", "skipped", "failed")]
         return ", ".join(parts)

@@ -41,11 +41,17 @@ class DaemonConfig:
     disk_cache_mb: int = 4096
     precompute_hours: float | None = None
     background_jobs: int = 1024
+    background_jobs_per_uid: int = 512
     group: str | None = None
     render_workers: int | None = None
     cpu_workers: int = 2
     queue_size: int = 256
     grace_s: float = 10.0
+    max_connections: int | None = None
+    frame_timeout_s: float = 30.0
+    write_timeout_s: float = 30.0
+    max_pending_mb: int = 128
+    max_upload_mb: int = 32
     ready_fd: int | None = None
     log_level: str = "INFO"
     log_format: str = "plain"

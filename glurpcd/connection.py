@@ -20,11 +20,13 @@ from typing import Any
 from glurpc_wire import framing
 from glurpc_wire import messages as wire
 from glurpc_wire.codes import ErrorCode
-from glurpc_wire.framing import FrameDecoder, FrameError
+from glurpc_wire.framing import PRE_HELLO_MAX_FRAME, FrameDecoder, FrameError
 
 from .errors import OpError, wire_error
+from .flow import ConnectionFlow
 from .lifecycle import Outcome, Registry, Request
 from .logcontext import serving
+from .logfields import log_field
 from .peer import Peer
 from .trace import log_request, request_fields
 
@@ -32,7 +34,8 @@ log = logging.getLogger("glurpcd.request")
 
 OpHandler = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any]]]
 
-READ_CHUNK = 256 * 1024
+# Larger payloads are checked and decoded in a thread, off the event loop.
+DECODE_OFF_LOOP_BYTES = 64 * 1024
 
 
 class Connection:
@@ -47,6 +50,7 @@ class Connection:
         hello: Callable[[], dict[str, Any]],
         max_frame: int,
         accepting: Callable[[], bool],
+        flow: ConnectionFlow,
     ) -> None:
         self._reader = reader
         self._writer = writer
@@ -54,12 +58,15 @@ class Connection:
         self._registry = registry
         self._dispatch = dispatch
         self._hello = hello
-        self._decoder = FrameDecoder(max_frame)
+        self._decoder = FrameDecoder(PRE_HELLO_MAX_FRAME)  # raised after hello
         self._max_frame = max_frame
+        self._flow = flow
+        flow.attach(writer)
         self._accepting = accepting
         self._open: dict[int, Request] = {}  # client message id -> request
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._greeted = False
 
     def close(self, *, flush: bool = True) -> None:
         """End the stream from our side: the read loop sees EOF and `serve`
@@ -78,6 +85,7 @@ class Connection:
         except (ConnectionError, OSError):
             pass  # a reset is an end of stream like any other
         finally:
+            self._flow.closed()
             self._closed = True
             for request in list(self._open.values()):
                 self._registry.cancel(request)
@@ -89,25 +97,37 @@ class Connection:
 
     async def _next_messages(self) -> list[dict[str, Any]] | None:
         """Messages from the next chunk; None at end of stream or after a
-        framing error (answered, then the connection closes)."""
+        framing error (answered, then the connection closes). Before hello,
+        only the first frame is taken."""
         while True:
-            data = await self._reader.read(READ_CHUNK)
-            if not data:
-                return None
             try:
-                messages = self._decoder.feed(data)
+                data = await self._flow.read(self._reader, self._decoder)
+                if not data:
+                    return None
+                messages = await self._take(data, at_most=None if self._greeted else 1)
             except FrameError as exc:
-                self._send(wire.error(None, None, exc.code, exc.message))
+                self._send(wire.error(None, None, exc.code, exc.message, exc.details))
                 return None
             if messages:
                 return messages
+
+    async def _take(self, data: bytes, at_most: int | None = None) -> list[dict[str, Any]]:
+        payloads = self._decoder.payloads(data, at_most)
+        self._flow.account(self._decoder)
+        return [await self._decode(payload) for payload in payloads]
+
+    async def _decode(self, payload: bytes | bytearray) -> dict[str, Any]:
+        limits = self._decoder.limits
+        if len(payload) < DECODE_OFF_LOOP_BYTES:
+            return framing.decode_payload(payload, limits)
+        return await asyncio.to_thread(framing.decode_payload, payload, limits)
 
     async def _handshake(self) -> bool:
         messages = await self._next_messages()
         if not messages:
             return False
         first = messages[0]
-        if first.get("type") != "hello" or first.get("protocol") != wire.PROTOCOL_VERSION:
+        if first.get("type") != "hello" or not _is_our_protocol(first.get("protocol")):
             self._send(
                 wire.error(
                     None,
@@ -120,13 +140,21 @@ class Connection:
             )
             return False
         self._send(self._hello())
-        for message in messages[1:]:
+        self._greeted = True
+        self._decoder.max_frame = self._max_frame
+        try:
+            pipelined = await self._take(b"")  # frames sent right behind the hello
+        except FrameError as exc:
+            self._send(wire.error(None, None, exc.code, exc.message, exc.details))
+            return False
+        for message in pipelined:
             self._on_message(message)
         return True
 
     async def _read_loop(self) -> None:
         while (messages := await self._next_messages()) is not None:
             for message in messages:
+                await self._flow.admit(self._writer, lambda: len(self._open))
                 self._on_message(message)
 
     def _on_message(self, message: dict[str, Any]) -> None:
@@ -203,7 +231,9 @@ class Connection:
             failure = wire_error(exc)
             if failure is None:
                 log.exception(
-                    "request_id=%d op=%s failed with a bug", request.request_id, request.op
+                    "request_id=%d op=%s failed with a bug",
+                    request.request_id,
+                    log_field(request.op),
                 )
                 failure = OpError(
                     ErrorCode.INTERNAL,
@@ -222,7 +252,7 @@ class Connection:
     async def _call(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         handler = self._dispatch(request.op)
         if handler is None:
-            raise OpError.bad_request(f"unknown op {request.op!r}")
+            raise OpError.bad_request(f"unknown op {log_field(request.op)}")
         if not self._accepting():
             raise OpError(ErrorCode.SHUTTING_DOWN, "the daemon is shutting down")
         return await handler(request, args)
@@ -242,6 +272,7 @@ class Connection:
         """Record the outcome, log one line, send the final frame."""
         self._registry.close_request(request, outcome)
         self._open.pop(msg_id, None)
+        self._flow.request_ended()
         fields = request_fields(
             request.trace,
             request_id=request.request_id,
@@ -266,6 +297,20 @@ class Connection:
                 wire.error(message.get("id"), message.get("request_id"), exc.code, exc.message)
             )
         self._writer.write(frame)
+        self._flow.wrote(self._writer, self._drop_slow_reader)
+
+    def _drop_slow_reader(self) -> None:
+        log.warning(
+            "peer=%s dropped: results left unread for %g s",
+            self.peer,
+            self._flow.settings.write_deadline_s,
+        )
+        self.close(flush=False)
+
+
+def _is_our_protocol(value: Any) -> bool:
+    # Exactly the integer: True and 1.0 compare equal to 1 but are other types.
+    return type(value) is int and value == wire.PROTOCOL_VERSION
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -25,6 +25,7 @@ from glurpc_wire.codes import ErrorCode
 from . import __version__, logsetup, systemd
 from .config import ConfigError, DaemonConfig, describe, parse_args
 from .connection import Connection
+from .descriptors import raise_descriptor_limit
 from .listener import (
     AlreadyRunning,
     Created,
@@ -103,6 +104,11 @@ class Daemon:
             )
             writer.close()
             return
+        limit = self.services.bounds.limit
+        if not limit.admits(len(self.connections), peer):
+            writer.write(framing.encode_frame(limit.refusal()))
+            writer.close()
+            return
         connection = Connection(
             reader,
             writer,
@@ -112,6 +118,7 @@ class Daemon:
             hello=self.hello,
             max_frame=self.config.max_frame,
             accepting=lambda: self.accepting,
+            flow=self.services.bounds.new_flow(),
         )
         self.connections.add(connection)
         log.debug("connection opened by %s (%d open)", peer, len(self.connections))
@@ -135,8 +142,13 @@ class Daemon:
         in_flight = [r.task for r in registry.open_requests if r.task is not None]
         if in_flight:
             await asyncio.wait(in_flight, timeout=self.config.grace_s)
+        cut_short = [r.task for r in registry.open_requests if r.task is not None]
         for request in registry.open_requests:
             registry.cancel(request)
+        if cut_short:
+            # Each cancelled task writes its `shutting_down` frame when it
+            # next runs: close the connections only after that.
+            await asyncio.wait(cut_short, timeout=CLOSE_FLUSH_S)
         for connection in list(self.connections):
             connection.close()
         if self._connection_tasks:
@@ -209,6 +221,10 @@ async def _watch_socket(
             stop.set()
 
 
+def _sighup_while_starting(*_: object) -> None:
+    log.info("SIGHUP during start-up ignored: the settings are read as the daemon starts")
+
+
 def _announce_ready(config: DaemonConfig) -> None:
     systemd.notify("READY=1")
     if config.ready_fd is not None:
@@ -235,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         print(describe(config))
         return 0
     logsetup.configure(config.log_level, config.log_format)
+    # Until the loop installs the reload handler (after the slow model load),
+    # a SIGHUP must not kill the daemon.
+    signal.signal(signal.SIGHUP, _sighup_while_starting)
+    raise_descriptor_limit()
     if config.ready_fd is not None:
         # Ours alone: a render worker holding it would hide our exit from the CLI.
         with contextlib.suppress(OSError):

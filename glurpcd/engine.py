@@ -26,11 +26,13 @@ from typing import Any, Protocol
 
 from glurpc_wire.messages import Stage
 
+from .background import BackgroundBudget
 from .errors import CodedError, ErrorCode, OpError, wire_error
 from .jobqueue import Lane, LaneQueues, Work
 from .lifecycle import Job, JobSpec, JobState, Priority, Registry, Request
 from .logcontext import in_context, serving
 from .memory import HeapTrimmer
+from .parse_process import ChildTask, run_in_child
 from .series import CgmSeries
 
 log = logging.getLogger("glurpcd.engine")
@@ -53,7 +55,9 @@ class ForecastModel(Protocol):
 
 
 # What running a job takes, by lane:
-CpuTask = Callable[[], Any]  # a function run in a cpu-lane thread (parsing)
+# A cpu-lane job (parsing): a function run in a thread, or, for large
+# uploads, in a child process killed once the job is unwanted.
+CpuTask = Callable[[], Any] | ChildTask
 RenderTask = Callable[[], Awaitable[Any]]  # awaits the render process pool
 
 
@@ -87,6 +91,7 @@ class Engine:
         *,
         cpu_workers: int = 2,
         render_workers: int = 1,
+        background: BackgroundBudget | None = None,
     ) -> None:
         self.registry = registry
         self.model = model
@@ -100,6 +105,7 @@ class Engine:
         self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="glurpcd-model")
         self._workers: list[asyncio.Task[None]] = []
         self._heap = HeapTrimmer()
+        self.background = background or BackgroundBudget(1024, 512, registry.drop_background)
         # Forward passes actually run: what abandonment is measured against.
         self.model_batches = 0
 
@@ -154,14 +160,22 @@ class Engine:
             request.trace.waited(attached_at, job.started_at, time.monotonic())
 
     def schedule_background(
-        self, spec: JobSpec, payload: Any, store: Callable[[Any], None]
+        self,
+        spec: JobSpec,
+        payload: Any,
+        store: Callable[[Any], None],
+        *,
+        upload: str | None = None,
+        uid: int | None = None,
     ) -> bool:
         """Queue background forecast work nobody waits for; False when the
-        key is already being computed."""
+        key is already being computed. The caller asked `background.room_for`;
+        the work counts against `uid` and `upload` (default: the spec's handle)."""
         job = self.registry.add_background(spec, asyncio.get_running_loop())
         if job is None:
             return False
         self.queues.push(Lane.MODEL, Work(job, payload, store))
+        self.background.track(upload or spec.handle, uid, job)
         return True
 
     def background_jobs(self) -> int:
@@ -170,8 +184,8 @@ class Engine:
     # -- internals ---------------------------------------------------------
 
     def _retry_after(self, lane: Lane) -> float:
-        # A rough drain time: half a second per queued job per worker.
-        return max(1.0, len(self.queues[lane]) / max(1, self._concurrency.get(lane, 1)) * 0.5)
+        queue = self.queues[lane]
+        return queue.drain_rate.seconds_to_drain(queue.interactive_count())
 
     def _begin(self, work: Work) -> bool:
         """Checkpoint before the expensive step: run only wanted jobs."""
@@ -200,9 +214,7 @@ class Engine:
                 with serving(work.job.requests):
                     if lane is Lane.CPU:
                         self._broadcast(work.job, Stage.PARSING)
-                        result = await loop.run_in_executor(
-                            self._cpu_pool, in_context(work.payload)
-                        )
+                        result = await self._run_cpu(loop, work)
                     else:
                         self._broadcast(work.job, Stage.RENDERING)
                         result = await work.payload()
@@ -210,6 +222,12 @@ class Engine:
                 self._finish(work, error=_job_error(exc, work.job))
             else:
                 self._finish(work, result)
+
+    async def _run_cpu(self, loop: asyncio.AbstractEventLoop, work: Work) -> Any:
+        task = work.payload
+        if isinstance(task, ChildTask):
+            return await run_in_child(task, wanted=lambda: work.job.wanted)
+        return await loop.run_in_executor(self._cpu_pool, in_context(task))
 
     async def _model_worker(self) -> None:
         queue = self.queues[Lane.MODEL]

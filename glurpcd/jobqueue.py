@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .drain import DrainRate
 from .errors import ErrorCode, OpError
 from .lifecycle import Job, Priority
 
@@ -49,6 +50,7 @@ class JobQueue:
         self._by_job: dict[int, Work] = {}
         self._sequence = itertools.count()
         self._nonempty = asyncio.Event()
+        self.drain_rate = DrainRate()  # how fast workers take jobs: for retry_after
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -98,6 +100,7 @@ class JobQueue:
             await self._nonempty.wait()
         _, work = self._entries[0]
         self.remove(work.job)
+        self.drain_rate.record()
         return work
 
     def pop_matching(self, accept: Callable[[Work], bool], limit: int) -> list[Work]:
@@ -105,6 +108,7 @@ class JobQueue:
         taken = [work for _, work in self._entries if accept(work)][:limit]
         for work in taken:
             self.remove(work.job)
+            self.drain_rate.record()
         return taken
 
     def drain(self) -> list[Work]:

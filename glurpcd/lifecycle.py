@@ -77,6 +77,7 @@ class Request:
     task: asyncio.Task[Any] | None = None
     outcome: Outcome | None = None
     # The client's uid (SO_PEERCRED); None for work the daemon starts itself.
+    # Handles are owned and background work is bounded per uid.
     uid: int | None = None
     # Sends a progress frame to this request's client: (stage, fields).
     notify: Callable[..., None] | None = None
@@ -197,6 +198,12 @@ class Registry:
         job = Job(spec, Priority.BACKGROUND, True, loop.create_future())
         self._jobs[spec.key] = job
         return job
+
+    def drop_background(self, job: Job) -> None:
+        """Discard a queued background job nobody waits for (a bound on
+        background work made room); counted as abandoned."""
+        if job.background and not job.requests and job.state is JobState.QUEUED:
+            self._abandon(job)
 
     def detach(self, request: Request) -> None:
         """The request stops waiting for its job (it got what it needed)."""

@@ -2,7 +2,7 @@
 
 Layer: operations on the composed services. Reloadable (options.py
 `reloadable`): log level, cache bounds, duplicate policy, precompute hours,
-background cap. Any other changed setting is named in the log as needing a
+background caps. Any other changed setting is named in the log as needing a
 restart. A file that no longer parses leaves every setting as it was.
 """
 
@@ -61,7 +61,7 @@ def _apply(services: Services, new: DaemonConfig) -> None:
     if evicted:
         log.info("reload: %d cache entries evicted to fit the new bounds", evicted)
     services.forecasts.precompute_windows = new.precompute_windows(services.device)
-    services.forecasts.background_cap = new.background_jobs
+    services.engine.background.set_limits(new.background_jobs, new.background_jobs_per_uid)
 
 
 def _text(value: Any) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import systemd
+from .admission import ConnectionBounds
+from .background import BackgroundBudget
 from .cache import CacheStore
 from .config import CurrentConfig, DaemonConfig
 from .connection import Connection
@@ -43,6 +45,7 @@ class Services:
     admin: AdminOps
     ops: Ops
     connections: set[Connection]  # the daemon's open connections, counted in `status`
+    bounds: ConnectionBounds  # their number, buffers and flow rules
 
     @property
     def config(self) -> DaemonConfig:
@@ -126,12 +129,16 @@ async def build_services(config: DaemonConfig) -> Services:
         forecaster,
         cpu_workers=config.cpu_workers,
         render_workers=renderer.workers or 1,
+        background=BackgroundBudget(
+            config.background_jobs, config.background_jobs_per_uid, registry.drop_background
+        ),
     )
     results = ResultStore(cache)
     tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
     if forecaster.precision != "float32":  # other numbers: never served from float32's cache
         tag += f"|precision={forecaster.precision}"
-    uploads = UploadResolver(results, engine, tag)
+    uploads = UploadResolver(results, engine, tag, max_upload=config.max_upload_mb * MIB)
+    bounds = ConnectionBounds.from_config(config)
     connections: set[Connection] = set()  # the daemon adds and removes them
     current = CurrentConfig(config)
     forecasts = _forecast_ops(config, device, forecaster, results, engine, uploads, renderer)
@@ -143,6 +150,7 @@ async def build_services(config: DaemonConfig) -> Services:
         device=device,
         engine_info=functools.partial(_engine_info, engine),
         connections=connections.__len__,
+        flow=bounds.info,
         runtime=torch_info(device),
         settings=current.runtime,
         systemd=systemd.under_systemd(),
@@ -161,6 +169,7 @@ async def build_services(config: DaemonConfig) -> Services:
         admin,
         ops,
         connections,
+        bounds,
     )
 
 
@@ -180,7 +189,6 @@ def _forecast_ops(
         render=renderer.submit,
         model_id=forecaster.model_id,
         precompute_windows=config.precompute_windows(device),
-        background_cap=config.background_jobs,
         model_facts=forecaster.facts(),
     )
 
@@ -197,5 +205,6 @@ def _engine_info(engine: Engine) -> dict[str, Any]:
     return {
         "queues": engine.queues.lengths(),
         "background_jobs": engine.background_jobs(),
+        "background": engine.background.snapshot(),
         "model_batches": engine.model_batches,
     }

@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from .logfields import log_field
+
 HANDLE_PREFIX = 12  # as `glurpc status` shows handles
 
 
@@ -45,9 +47,10 @@ def request_fields(
         "request_id": request_id,
         "peer_uid": peer_uid,
         "peer_pid": peer_pid,
-        "op": op,
+        # The op and the subject are the client's text: escaped and bounded.
+        "op": log_field(op),
         "handle": trace.handle[:HANDLE_PREFIX] if trace.handle else None,
-        "subject": trace.subject,
+        "subject": None if trace.subject is None else log_field(trace.subject),
         "windows": list(trace.windows),
         "outcome": outcome,
         "code": code,
@@ -62,10 +65,9 @@ def _plain(value: Any) -> str:
         return "-"
     if isinstance(value, list):
         return ",".join(map(str, value))
-    text = str(value)
-    # A subject name comes from the client: keep the line one line of key=value.
-    if any(ch.isspace() or ch in '="\\' or not ch.isprintable() for ch in text):
-        return '"' + text.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+    text = str(value)  # printable already (log_field); keep key=value parseable
+    if any(ch.isspace() or ch in '="' for ch in text):
+        return '"' + text.replace('"', '\\"') + '"'
     return text
 
 

@@ -137,9 +137,11 @@ def prune_empty_dirs(root: Path, handle_dir: Path) -> None:
             break  # not empty (or already gone): stop pruning
 
 
-def scan_tree(root: Path) -> Iterator[FoundEntry]:
+def scan_tree(root: Path, stuck_temps: list[Path] | None = None) -> Iterator[FoundEntry]:
     """Every entry file under `root` with its size and mtime; temp files that a
-    killed writer left behind are removed on the way; foreign files are ignored."""
+    killed writer left behind are removed on the way (those that cannot be,
+    on a read-only directory, are skipped and listed in `stuck_temps`);
+    foreign files are ignored."""
     if not root.is_dir():
         return
     for dirpath, _dirnames, filenames in os.walk(root):
@@ -147,7 +149,11 @@ def scan_tree(root: Path) -> Iterator[FoundEntry]:
         for filename in filenames:
             path = directory / filename
             if filename.startswith(TEMP_PREFIX):
-                path.unlink(missing_ok=True)
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:
+                    if stuck_temps is not None:
+                        stuck_temps.append(path)
                 continue
             key = key_from_relative(path.relative_to(root).parts)
             if key is None:

@@ -71,12 +71,21 @@ class CacheStore:
         checksums are verified when an entry is read). Trims to the budget."""
         assert self._root is not None
         oversize: list[CacheKey] = []
-        for found in sorted(scan_tree(self._root), key=lambda entry: entry.mtime_ns):
+        stuck: list[Path] = []
+        for found in sorted(scan_tree(self._root, stuck), key=lambda entry: entry.mtime_ns):
             if not self._disk.fits(found.size):
                 oversize.append(found.key)
             oversize.extend(key for key, _ in self._disk.put(found.key, False, found.size))
         for key in oversize:
             _discard(self._root, key.relative_path())
+        if stuck:
+            log.warning(
+                "%d leftover temporary file(s) in %s could not be removed (read-only?);"
+                " ignored, e.g. %s",
+                len(stuck),
+                self._root,
+                stuck[0].name,
+            )
 
     # -- reads -----------------------------------------------------------------
 

@@ -28,7 +28,7 @@ class Ops:
             "ping": admin.ping,
             "status": admin.status,
             "cache": admin.cache,
-            "convert": functools.partial(convert, engine),
+            "convert": functools.partial(convert, engine, uploads.max_upload),
             "process": functools.partial(process, uploads, forecasts),
             "plot": forecasts.plot,
             "quick_plot": forecasts.quick_plot,

@@ -36,6 +36,7 @@ class AdminOps:
         device: str,
         engine_info: Callable[[], dict[str, Any]],
         connections: Callable[[], int],
+        flow: Callable[[], dict[str, Any]] = dict,
         runtime: dict[str, Any] | None = None,
         settings: Callable[[], dict[str, Any]] = dict,
         systemd: bool = False,
@@ -46,6 +47,7 @@ class AdminOps:
         self.model_info = model_info
         self.device = device
         self.connections = connections
+        self.flow = flow
         self.runtime = runtime or {}  # torch version, build, device
         self.settings = settings  # the run-time settings in force (SIGHUP changes them)
         self.systemd = systemd
@@ -65,6 +67,7 @@ class AdminOps:
             "device": self.device,
             "model": self.model_info(),
             "connections": self.connections(),
+            "flow": self.flow(),
             **self.registry.snapshot(self._visible_to(request.uid)),
             "cache": {
                 "entries": info["entries"],

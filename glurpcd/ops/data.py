@@ -13,6 +13,7 @@ kept per upload, in the upload's own cache entry, never per series.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -27,11 +28,13 @@ from .. import ingest
 from ..engine import Engine, Lane
 from ..errors import ErrorCode, OpError
 from ..lifecycle import JobSpec, Request
+from ..parse_process import CHILD_PROCESS_BYTES, ChildTask
 from .args import optional_str, required_bytes
 from .owners import Owners
 from .results import ResultStore, series_key, upload_key
 
 SEQUENCE_CHOICES = ("all", "latest", "longest")
+DEFAULT_MAX_UPLOAD = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,18 +63,21 @@ def upload_facts(prepared: ingest.PreparedData) -> dict[str, Any]:
 
 class UploadResolver:
     def __init__(
-        self, results: ResultStore, engine: Engine, forecast_tag: str, decoded_limit: int = 32
+        self,
+        results: ResultStore,
+        engine: Engine,
+        forecast_tag: str,
+        decoded_limit: int = 32,
+        max_upload: int = DEFAULT_MAX_UPLOAD,
     ) -> None:
         self.results = results
         self.engine = engine
         self.forecast_tag = forecast_tag
+        self.max_upload = max_upload
         self.owners = Owners(os.getuid())
         # Decoded series of recently used handles (bounded; bytes stay in the cache).
         self._decoded: OrderedDict[str, ingest.PreparedData] = OrderedDict()
         self._decoded_limit = decoded_limit
-
-    def handle_for(self, prepared: ingest.PreparedData) -> str:
-        return hashlib.sha256(f"{prepared.digest}|{self.forecast_tag}".encode()).hexdigest()
 
     async def resolve(
         self, request: Request, args: dict[str, Any], *, force: bool = False
@@ -95,7 +101,7 @@ class UploadResolver:
                     ErrorCode.NOT_FOUND, f"unknown or evicted handle {handle}", {"handle": handle}
                 )
             return Resolved(handle, prepared, fresh=False, upload=upload_facts(prepared))
-        raw = required_bytes(args, "csv")
+        raw = checked_upload(args, self.max_upload)
         resolved = await self.from_upload(request, raw, prepare_settings(args), force)
         self.owners.grant(resolved.handle, request.uid)
         return resolved
@@ -105,7 +111,7 @@ class UploadResolver:
         digest = hashlib.sha256(raw).hexdigest()
         spec = JobSpec(f"subjects:{digest}", "subjects", handle=digest)
         ids: list[str] = await self.engine.obtain(
-            request, spec, Lane.CPU, lambda: ingest.subjects(raw)
+            request, spec, Lane.CPU, cpu_task(ingest.subjects, raw)
         )
         return ids
 
@@ -139,15 +145,10 @@ class UploadResolver:
             request,
             spec,
             Lane.CPU,
-            lambda: self._prepare(raw, settings),
+            cpu_task(_prepare_upload, raw, settings, self.forecast_tag),
             store=self._store_upload(digest),
         )
         return Resolved(outcome.handle, outcome.prepared, True, upload_facts(outcome.prepared))
-
-    def _prepare(self, raw: bytes, settings: ingest.PrepareSettings) -> _Prepared:
-        """Runs in a cpu-lane thread."""
-        prepared = ingest.prepare(raw, settings)
-        return _Prepared(self.handle_for(prepared), prepared, prepared.to_bytes())
 
     def _store_upload(self, digest: str) -> Callable[[_Prepared], None]:
         def store(result: _Prepared) -> None:
@@ -195,20 +196,57 @@ def prepare_settings(args: dict[str, Any]) -> ingest.PrepareSettings:
     return ingest.PrepareSettings(sequence=choice, subject=subject)
 
 
+def checked_upload(args: dict[str, Any], limit: int) -> bytes:
+    """The `csv` argument, refused when larger than the upload limit."""
+    raw = required_bytes(args, "csv")
+    if len(raw) > limit:
+        raise OpError(
+            ErrorCode.INVALID_DATA,
+            f"the upload is {len(raw)} bytes; this daemon accepts at most {limit}"
+            " (glurpcd --max-upload-mb)",
+            {"reason": "too_large", "bytes": len(raw), "limit": limit},
+        )
+    return raw
+
+
+def cpu_task(fn: Callable[..., Any], raw: bytes, *args: Any) -> Callable[[], Any] | ChildTask:
+    """Parsing of `raw`: in a cpu-lane thread, or, when large, in a child
+    process the engine kills once nobody waits (parse_process.py)."""
+    if len(raw) >= CHILD_PROCESS_BYTES:
+        return ChildTask(fn, (raw, *args))
+    return functools.partial(fn, raw, *args)
+
+
+def _handle(prepared: ingest.PreparedData, tag: str) -> str:
+    return hashlib.sha256(f"{prepared.digest}|{tag}".encode()).hexdigest()
+
+
+def _prepare_upload(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> _Prepared:
+    """Runs in a cpu-lane thread or a child process."""
+    prepared = ingest.prepare(raw, settings)
+    return _Prepared(_handle(prepared, tag), prepared, prepared.to_bytes())
+
+
+def _convert(raw: bytes, subject: str | None) -> tuple[bytes, str]:
+    return ingest.convert(raw, subject=subject)
+
+
 def _upload_digest(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> str:
     hasher = hashlib.sha256(raw)
     hasher.update(f"|{settings.as_key()}|{tag}".encode())
     return hasher.hexdigest()
 
 
-async def convert(engine: Engine, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+async def convert(
+    engine: Engine, max_upload: int, request: Request, args: dict[str, Any]
+) -> dict[str, Any]:
     """The `convert` op: any supported export -> the unified CSV."""
-    raw = required_bytes(args, "csv")
+    raw = checked_upload(args, max_upload)
     subject = optional_str(args, "subject")
     digest = hashlib.sha256(raw).hexdigest()
     spec = JobSpec(f"convert:{digest}:{subject or ''}", "convert", handle=digest)
 
     unified, source_format = await engine.obtain(
-        request, spec, Lane.CPU, lambda: ingest.convert(raw, subject=subject)
+        request, spec, Lane.CPU, cpu_task(_convert, raw, subject)
     )
     return {"csv": unified, "format": source_format}

@@ -48,7 +48,6 @@ class ForecastOps:
         render: Renderer,
         model_id: str,
         precompute_windows: int,
-        background_cap: int = 1024,
         model_facts: dict[str, Any] | None = None,
     ) -> None:
         self.results = results
@@ -56,9 +55,8 @@ class ForecastOps:
         self.uploads = uploads
         self.render = render
         self.model_id = model_id
-        # Both may change at run time (SIGHUP): read them at each upload.
+        # May change at run time (SIGHUP): read at each upload.
         self.precompute_windows = precompute_windows
-        self.background_cap = background_cap
         # What every forecast result names: model id, seed, samples.
         self.model_facts = {"model": model_id, **(model_facts or {})}
 
@@ -69,7 +67,7 @@ class ForecastOps:
         unit = _unit(args, resolved)
         indices, several = selected_indices(resolved.prepared.series, args)
         windows = await self.windows(request, resolved, indices)
-        self.precompute_if_fresh(resolved)
+        self.precompute_if_fresh(resolved, request.uid)
         facts = {**self.model_facts, "subject": resolved.upload.get("subject")}
         results = [
             forecast_to_wire(windows[i], resolved.prepared.series, unit, facts) for i in indices
@@ -85,7 +83,7 @@ class ForecastOps:
         indices, several = selected_indices(resolved.prepared.series, args)
         styles = {i: plot_style(args, resolved, i, self.model_id) for i in indices}
         images = await self.images(request, resolved, styles, fmt)
-        self.precompute_if_fresh(resolved)
+        self.precompute_if_fresh(resolved, request.uid)
         series = resolved.prepared.series
         entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
         common = {
@@ -189,28 +187,28 @@ class ForecastOps:
         for index, forecast in forecasts.items():
             self.results.put(forecast_key(handle, index), encode_forecast(forecast))
 
-    def precompute_if_fresh(self, resolved: Resolved) -> None:
-        """Newest windows first, lowest priority, skipping what is cached, and
-        never more than `background_cap` background jobs in the daemon."""
+    def precompute_if_fresh(self, resolved: Resolved, uid: int | None) -> None:
+        """Newest windows first, lowest priority, skipping what is cached;
+        within the engine's bound on background work (per `uid` and in all)."""
         if not resolved.fresh:
             return
         series = resolved.prepared.series
-        cache = self.results.cache
-        room = self.background_cap - self.engine.background_jobs()
-        for offset in range(min(series.windows, self.precompute_windows)):
-            if room <= 0:
-                return
-            index = -offset
-            key = forecast_key(resolved.handle, index)
-            if cache.contains(key):
-                continue
+        keys = {
+            -offset: forecast_key(resolved.handle, -offset)
+            for offset in range(min(series.windows, self.precompute_windows))
+        }
+        missing = [index for index, key in keys.items() if not self.results.cache.contains(key)]
+        for index in missing[: self.engine.background.room_for(uid, len(missing))]:
             spec = JobSpec(
                 f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index
             )
-            if self.engine.schedule_background(
-                spec, ForecastPayload(series, index), store=functools.partial(self._store, key)
-            ):
-                room -= 1
+            self.engine.schedule_background(
+                spec,
+                ForecastPayload(series, index),
+                store=functools.partial(self._store, keys[index]),
+                upload=resolved.handle,
+                uid=uid,
+            )
 
     def _store(self, key: CacheKey, forecast: WindowForecast) -> None:
         self.results.put(key, encode_forecast(forecast))

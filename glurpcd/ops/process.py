@@ -15,8 +15,8 @@ from typing import Any
 from ..errors import CodedError
 from ..lifecycle import Request
 from ..series import MAX_AHEAD, CgmSeries
-from .args import optional_bool, required_bytes
-from .data import Resolved, UploadResolver
+from .args import optional_bool
+from .data import Resolved, UploadResolver, checked_upload
 from .forecasts import ForecastOps
 from .styles import window_times
 
@@ -29,12 +29,16 @@ async def process(
     force = optional_bool(args, "force")
     listing = optional_bool(args, "windows")
     upload = {k: v for k, v in args.items() if k in UPLOAD_ARGS}
-    if "csv" in args and "handle" not in args and args.get("subject") is None:
-        ids = await uploads.subjects(request, required_bytes(args, "csv"))
-        if len(ids) > 1:
-            return await _every_subject(uploads, forecasts, request, upload, ids, force, listing)
-    resolved = await uploads.resolve(request, upload, force=force)
-    forecasts.precompute_if_fresh(resolved)
+    try:
+        resolved = await uploads.resolve(request, upload, force=force)
+    except CodedError as exc:
+        # A table of several subjects sent without `subject`: list them all.
+        # Asked only then, so a one-person export is parsed once.
+        if exc.details.get("reason") != "several_subjects" or "csv" not in upload:
+            raise
+        ids = await uploads.subjects(request, checked_upload(args, uploads.max_upload))
+        return await _every_subject(uploads, forecasts, request, upload, ids, force, listing)
+    forecasts.precompute_if_fresh(resolved, request.uid)
     return summary(resolved, listing)
 
 

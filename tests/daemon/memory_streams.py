@@ -43,6 +43,12 @@ class _MemoryTransport(asyncio.Transport):
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return default
 
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass  # writes are delivered at once: nothing is ever buffered
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
 
 class MemoryPeer:
     """The client's end: send frames in, watch frames come out."""

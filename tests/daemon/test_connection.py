@@ -12,6 +12,7 @@ from typing import Any
 from glurpc_wire import framing
 from glurpc_wire import messages as wire
 from glurpcd.connection import Connection
+from glurpcd.flow import ConnectionFlow, FlowSettings, HeapTrim, PartialFrameBudget
 from glurpcd.lifecycle import Registry, Request
 from glurpcd.peer import Peer
 
@@ -41,6 +42,10 @@ class GatedOps:
         return {"slow": self.slow, "fast": self.fast}.get(op)
 
 
+def _flow() -> ConnectionFlow:
+    return ConnectionFlow(FlowSettings(), PartialFrameBudget(1 << 30), HeapTrim())
+
+
 async def _serve(
     *, accepting: Callable[[], bool] = lambda: True, max_frame: int = 1 << 20
 ) -> tuple[MemoryPeer, Registry, GatedOps, asyncio.Task[None]]:
@@ -56,6 +61,7 @@ async def _serve(
         hello=lambda: HELLO_REPLY,
         max_frame=max_frame,
         accepting=accepting,
+        flow=_flow(),
     )
     task = asyncio.create_task(connection.serve())
     peer.send(wire.hello("test/1"))
@@ -147,6 +153,7 @@ def test_no_hello_first_is_an_unsupported_protocol() -> None:
             hello=lambda: HELLO_REPLY,
             max_frame=1 << 20,
             accepting=lambda: True,
+            flow=_flow(),
         )
         peer.send(wire.request(1, "fast"))
         await connection.serve()

@@ -53,8 +53,10 @@ def launch(
     *extra: str,
     env: dict[str, str] | None = None,
     wait_ready: bool = True,
+    prefix: list[str] | None = None,
 ) -> DaemonProcess:
-    """Start a daemon and (by default) block until it reports READY."""
+    """Start a daemon and (by default) block until it reports READY;
+    `prefix` runs it under a wrapper command that ends by exec'ing the rest."""
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / "daemon.log"
     read_fd, write_fd = os.pipe()
@@ -72,7 +74,7 @@ def launch(
     ]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            args,
+            [*(prefix or []), *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             pass_fds=(write_fd,),
