@@ -33,6 +33,18 @@ class DaemonProcess:
     def connect(self, **kwargs: Any) -> RawConnection:
         return RawConnection(self.socket, **kwargs)
 
+    def cli(self, *args: str) -> list[str]:
+        """The command line of `glurpc ARGS` against this daemon (never autostarting)."""
+        return [
+            sys.executable,
+            "-m",
+            "glurpc_cli",
+            "--socket",
+            str(self.socket),
+            "--no-autostart",
+            *args,
+        ]
+
     def stop(self, timeout: float = 60.0) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

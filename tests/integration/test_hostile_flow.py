@@ -12,7 +12,7 @@ import pytest
 
 from glurpc_wire import messages as wire
 
-from .daemons import launch
+from .daemons import launch_under
 from .samples import cgm_csv, published_size_checkpoint, wait_for_status
 
 DEADLINE_S = 60.0
@@ -25,9 +25,8 @@ def limited(tmp_path_factory):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(LOWERED_SOFT_LIMIT, hard), hard))
     try:
-        daemon = launch(
-            base / "run" / "glurpcd.sock",
-            base / "state",
+        daemon = launch_under(
+            base,
             "--max-connections",
             "4",
             "--write-timeout",
@@ -132,9 +131,8 @@ def test_a_large_upload_is_parsed_in_a_child_killed_when_its_client_leaves(limit
 @pytest.fixture(scope="module")
 def slow_background(tmp_path_factory):
     base = tmp_path_factory.mktemp("background")
-    daemon = launch(
-        base / "run" / "glurpcd.sock",
-        base / "state",
+    daemon = launch_under(
+        base,
         "--model",
         str(published_size_checkpoint(base / "published.pth")),
         "--samples",

@@ -10,7 +10,7 @@ import pytest
 
 from glurpc_wire import framing
 
-from .daemons import launch
+from .daemons import launch_under
 from .samples import wait_for_status
 
 MIB = 1024 * 1024
@@ -92,9 +92,8 @@ def test_hello_accepts_only_the_integer_one(daemon, version):
 @pytest.fixture(scope="module")
 def strict_daemon(tmp_path_factory):
     base = tmp_path_factory.mktemp("strict")
-    daemon = launch(
-        base / "run" / "glurpcd.sock",
-        base / "state",
+    daemon = launch_under(
+        base,
         "--frame-timeout",
         "1",
         "--max-pending-mb",

@@ -11,7 +11,6 @@ import io
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 from PIL import Image
@@ -130,20 +129,14 @@ def test_sigint_on_cli_exits_130_and_spares_the_identical_request(slow_daemon, t
         msg_id = survivor.request("plot", {"handle": handle, "index": -4})
         _wait_for_inference(survivor, msg_id)
         cli = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "glurpc_cli",
-                "--socket",
-                str(daemon.socket),
-                "--no-autostart",
+            daemon.cli(
                 "plot",
                 str(csv_path),
                 "--index",
                 "4",
                 "-o",
                 str(tmp_path / "out.png"),
-            ],
+            ),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, "COLUMNS": "80"},

@@ -10,7 +10,6 @@ import os
 import pty
 import stat
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -33,8 +32,7 @@ def glurpc(daemon, cwd: Path, *args: str, **popen) -> subprocess.CompletedProces
     popen.setdefault("stdout", subprocess.PIPE)
     popen.setdefault("stderr", subprocess.PIPE)
     return subprocess.run(
-        [sys.executable, "-m", "glurpc_cli", "--socket", str(daemon.socket), "--no-autostart"]
-        + list(args),
+        daemon.cli(*args),
         cwd=cwd,
         timeout=RUN_TIMEOUT_S,
         **popen,

@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -112,13 +111,7 @@ def test_cli_batch_stops_with_one_line_and_a_true_summary(tmp_path, checkpoint):
     out = tmp_path / "out"
     try:
         cli = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "glurpc_cli",
-                "--socket",
-                str(daemon.socket),
-                "--no-autostart",
+            daemon.cli(
                 "plot",
                 str(csv_path),
                 "--all",
@@ -126,7 +119,7 @@ def test_cli_batch_stops_with_one_line_and_a_true_summary(tmp_path, checkpoint):
                 "2",
                 "-o",
                 f"{out}/",  # a trailing slash names a directory
-            ],
+            ),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, "COLUMNS": "80"},

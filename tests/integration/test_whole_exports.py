@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +29,7 @@ from .exports import (
 
 
 def glurpc(daemon: DaemonProcess, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "glurpc_cli", "--socket", str(daemon.socket), "--no-autostart"]
-    done = subprocess.run([*command, *args], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(daemon.cli(*args), capture_output=True, text=True, timeout=600)
     if check:
         assert done.returncode == 0, done.stderr
     return done
