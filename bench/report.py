@@ -68,7 +68,7 @@ BENCHES: dict[str, tuple[str, list[str], str]] = {
     ),
     "precision": (
         "bench.bench_precision",
-        ["--repeats", "2"],
+        ["--repeats", "1"],
         "float32, timed beside bf16 on the same job",
     ),
     "cohort": (
