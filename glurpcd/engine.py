@@ -19,10 +19,9 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from glurpc_wire.messages import Stage
 
@@ -33,53 +32,9 @@ from .lifecycle import Job, JobSpec, JobState, Priority, Registry, Request
 from .logcontext import in_context, serving
 from .memory import HeapTrimmer
 from .parse_process import ChildTask, run_in_child
-from .series import CgmSeries
+from .payloads import CpuTask, ForecastModel, ForecastPayload, ForecastSetPayload, RenderTask
 
 log = logging.getLogger("glurpcd.engine")
-
-
-class ForecastModel(Protocol):
-    """What the model worker needs of `glurpcd.model.Forecaster`."""
-
-    samples: int
-    batch_rows: int
-
-    def forecast(
-        self,
-        series: CgmSeries,
-        indices: Sequence[int],
-        *,
-        skip: Callable[[int], bool],
-        on_batch: Callable[[int, int], None] | None,
-    ) -> dict[int, Any]: ...
-
-
-# What running a job takes, by lane:
-# A cpu-lane job (parsing): a function run in a thread, or, for large
-# uploads, in a child process killed once the job is unwanted.
-CpuTask = Callable[[], Any] | ChildTask
-RenderTask = Callable[[], Awaitable[Any]]  # awaits the render process pool
-
-
-@dataclass(frozen=True)
-class ForecastPayload:
-    """A model-lane job: one window, batched with others of its series."""
-
-    series: CgmSeries
-    index: int
-
-    @property
-    def indices(self) -> tuple[int, ...]:
-        return (self.index,)
-
-
-@dataclass(frozen=True)
-class ForecastSetPayload:
-    """A model-lane job: many windows of one series for one request; they fill
-    whole model batches, and the job's result is {index: forecast}."""
-
-    series: CgmSeries
-    indices: tuple[int, ...]
 
 
 class Engine:
@@ -314,7 +269,4 @@ def _job_error(exc: BaseException, job: Job) -> CodedError:
     return OpError(ErrorCode.INTERNAL, f"internal error while computing {job.spec.kind}")
 
 
-__all__ = [
-    "CpuTask", "Engine", "ForecastPayload", "ForecastSetPayload", "Lane", "LaneQueues",
-    "Priority", "RenderTask",
-]  # fmt: skip
+__all__ = ["Engine", "Lane", "LaneQueues", "Priority"]

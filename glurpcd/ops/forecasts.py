@@ -20,10 +20,11 @@ from concurrent.futures import Future
 from typing import Any
 
 from ..cache import CacheKey
-from ..engine import Engine, ForecastPayload, ForecastSetPayload, Lane, RenderTask
+from ..engine import Engine, Lane
 from ..errors import OpError
 from ..forecast import WindowForecast
 from ..lifecycle import JobSpec, Request
+from ..payloads import ForecastPayload, ForecastSetPayload, RenderTask
 from ..render.style import PlotStyle
 from ..series import UNITS
 from .args import optional_str

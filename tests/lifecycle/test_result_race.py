@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 
 from glurpcd.cache import CacheKey, CacheStore
-from glurpcd.engine import ForecastPayload, Lane
+from glurpcd.engine import Lane
 from glurpcd.ops.forecasts import cached_or_computed
 from glurpcd.ops.results import ResultStore
+from glurpcd.payloads import ForecastPayload
 
 from .gates import GatedModel, forecast_spec, make_engine
 
