@@ -59,6 +59,11 @@ class DaemonProcess:
         return self.log_path.read_text(errors="replace")
 
 
+# Options for a daemon that does only what its test asks: no background
+# forecasts, images rendered in-process.
+QUIET = ("--precompute-hours", "0", "--render-workers", "0")
+
+
 def launch(
     socket_path: Path,
     state_dir: Path,

@@ -57,13 +57,14 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _until(condition, what: str) -> None:
-    """Wait on a condition the daemon's own progress makes true (bounded)."""
+def _until(conn, condition, what: str) -> None:
+    """Wait on a condition the daemon's own progress makes true (bounded). Each
+    round is paced by a ping round trip on `conn`, not by a clock."""
     deadline = time.monotonic() + DEADLINE_S
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(what)
-        time.sleep(0.05)
+        assert conn.call("ping")["data"] == {"pong": True}
 
 
 def _prepared(conn) -> int:
@@ -119,10 +120,14 @@ def test_a_large_upload_is_parsed_in_a_child_killed_when_its_client_leaves(limit
         prepared_before = _prepared(bystander)
         uploader = limited.connect()
         msg_id = uploader.request("process", {"csv": csv})
-        _until(lambda: _children(limited.process.pid) - baseline, "no parsing child started")
+
+        def parsing_children() -> set[int]:
+            return _children(limited.process.pid) - baseline
+
+        _until(bystander, parsing_children, "no parsing child started")
         assert bystander.call("ping")["data"] == {"pong": True}
         uploader.close()
-        _until(lambda: not _children(limited.process.pid) - baseline, "parsing child still runs")
+        _until(bystander, lambda: not parsing_children(), "parsing child still runs")
         wait_for_status(bystander, lambda s: s["requests"]["active"] == 1)
         assert _prepared(bystander) == prepared_before, msg_id
     assert "parsing stopped" in limited.log()

@@ -10,7 +10,7 @@ import pytest
 
 from glurpc_wire import framing
 
-from .daemons import launch_under
+from .daemons import QUIET, launch_under
 from .samples import wait_for_status
 
 MIB = 1024 * 1024
@@ -98,10 +98,7 @@ def strict_daemon(tmp_path_factory):
         "1",
         "--max-pending-mb",
         "2",
-        "--precompute-hours",
-        "0",
-        "--render-workers",
-        "0",
+        *QUIET,
     )
     yield daemon
     daemon.stop()

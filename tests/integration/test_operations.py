@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .daemons import launch_under
+from .daemons import QUIET, launch_under
 from .samples import cgm_csv, published_size_checkpoint, wait_for_status
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dexcom_g6_sample.csv"
@@ -48,10 +48,7 @@ def json_daemon(tmp_path_factory: pytest.TempPathFactory):
         base,
         "--log-format",
         "json",
-        "--precompute-hours",
-        "0",
-        "--render-workers",
-        "0",
+        *QUIET,
     )
     yield daemon
     daemon.stop()
@@ -89,10 +86,7 @@ def test_a_library_warning_inside_a_request_carries_its_request_id(tmp_path: Pat
         tmp_path,
         "--log-format",
         "json",
-        "--precompute-hours",
-        "0",
-        "--render-workers",
-        "0",
+        *QUIET,
         # As under systemd, stderr is the journal's stream: no timestamps of our own.
         env={"JOURNAL_STREAM": f"{stream.st_dev}:{stream.st_ino}"},
     )
@@ -125,10 +119,7 @@ def test_sighup_reloads_log_level_and_duplicate_policy(tmp_path: Path) -> None:
         "120",
         "--batch-rows",
         "20",
-        "--precompute-hours",
-        "0",
-        "--render-workers",
-        "0",
+        *QUIET,
     )
     try:
         with daemon.connect() as conn:

@@ -15,7 +15,7 @@ import pytest
 
 from glurpc_wire import messages as wire
 
-from .daemons import launch
+from .daemons import QUIET, launch
 from .samples import cgm_csv, published_size_checkpoint
 
 SLOW = ("--samples", "120", "--batch-rows", "20", "--precompute-hours", "0")
@@ -85,10 +85,7 @@ def test_read_only_cache_with_a_leftover_temp_file_starts_with_one_warning(tmp_p
     daemon = launch(
         tmp_path / "run" / "glurpcd.sock",
         state,
-        "--precompute-hours",
-        "0",
-        "--render-workers",
-        "0",
+        *QUIET,
         prefix=_read_only(cache),
     )
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from .daemons import launch_under
+from .daemons import QUIET, launch_under
 
 
 def next_state(manager: socket.socket, wanted: str) -> list[str]:
@@ -27,10 +27,7 @@ def test_ready_status_watchdog_and_stopping(tmp_path: Path) -> None:
         manager.settimeout(120)
         daemon = launch_under(
             tmp_path,
-            "--precompute-hours",
-            "0",
-            "--render-workers",
-            "0",
+            *QUIET,
             env={"NOTIFY_SOCKET": str(address), "WATCHDOG_USEC": "200000"},
         )
         try:
