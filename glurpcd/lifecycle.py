@@ -59,12 +59,15 @@ class Duplicates(enum.StrEnum):
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What a job computes; `key` identifies it exactly."""
+    """What a job computes; `key` identifies it exactly. `model` is the id of
+    the model whose numbers it computes ("" for work no model touches); keys
+    of model work include it, so two models' jobs never coalesce."""
 
     key: str
     kind: str
     handle: str
     index: int | None = None
+    model: str = ""
 
 
 @dataclass(eq=False)

@@ -2,7 +2,8 @@
 
 Layer: operations on the composed services. Reloadable (options.py
 `reloadable`): log level, cache bounds, duplicate policy, precompute hours,
-background caps. Any other changed setting is named in the log as needing a
+background caps, the models budget; the model store is rescanned on every
+SIGHUP. Any other changed setting is named in the log as needing a
 restart. A file that no longer parses leaves every setting as it was.
 """
 
@@ -21,6 +22,7 @@ log = logging.getLogger("glurpcd")
 
 
 def reload_settings(services: Services) -> None:
+    rescan_models(services)
     old = services.config
     try:
         new = reload(old)
@@ -39,6 +41,16 @@ def reload_settings(services: Services) -> None:
     sources = {**old.sources, **{key: new.sources[key] for key in changed}}
     services.current.value = dataclasses.replace(old, **kept, sources=sources)
     log.info("reload: %s", "; ".join(f"{key} {text}" for key, text in changed.items()))
+
+
+def rescan_models(services: Services) -> None:
+    """SIGHUP reads the model store again: added, removed and changed files.
+    Resident models stay until evicted; requests name models by the new table.
+    The scan hashes only new or changed files, on the loop: a SIGHUP is rare."""
+    before = {m.name: m.model_id for m in services.models.catalog.entries()}
+    after = {m.name: m.model_id for m in services.models.catalog.scan().values()}
+    if before != after:
+        log.info("reload: model store now %s", ", ".join(sorted(after)))
 
 
 def _changes(old: DaemonConfig, new: DaemonConfig, *, reloadable: bool) -> dict[str, str]:
@@ -62,6 +74,9 @@ def _apply(services: Services, new: DaemonConfig) -> None:
         log.info("reload: %d cache entries evicted to fit the new bounds", evicted)
     services.forecasts.precompute_windows = new.precompute_windows(services.device)
     services.engine.background.set_limits(new.background_jobs, new.background_jobs_per_uid)
+    evicted_models = services.models.set_budget(new.models_mb * MIB)
+    if evicted_models:
+        log.info("reload: %d idle models evicted to fit the new budget", evicted_models)
 
 
 def _text(value: Any) -> str:

@@ -1,0 +1,115 @@
+"""Side by side: one plot of several models' forecasts of the same windows.
+
+Layer: ops. `plot` with `model` as a list of 2..4 names obtains each model's
+forecasts in turn (each model held resident only while its forecasts are
+computed, so a small budget still compares models one at a time), then draws
+them on one figure: the first model's median and fans as usual, the others'
+beside them in their own colours (render/layout.py). Images are cached per
+window under the first model's handle, keyed by every model's id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from glurpc_core.errors import OpError
+from glurpc_core.forecast import WindowForecast
+from glurpc_core.render.style import MAX_OVERLAYS
+from glurpc_core.requests.styles import plot_style, window_times
+from glurpcd.lifecycle import Request
+from glurpcd.models import forecast_tag
+from glurpcd.ops.data import Resolved
+from glurpcd.ops.results import image_key
+
+if TYPE_CHECKING:
+    from glurpcd.ops.forecasts import ForecastOps
+
+MAX_MODELS = 1 + MAX_OVERLAYS
+
+
+def plot_models(args: dict[str, Any]) -> list[str | None]:
+    """The models a plot names: [None] (the default), one name, or 2..4 names."""
+    value = args.get("model")
+    if value is None or isinstance(value, str):
+        return [value]
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= MAX_MODELS
+        or not all(isinstance(name, str) and name for name in value)
+    ):
+        raise OpError.bad_request(f"'model' is a model name or a list of 1 to {MAX_MODELS} names")
+    if len(set(value)) != len(value):
+        raise OpError.bad_request("'model' names a model twice")
+    return list(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Forecasts:
+    name: str
+    model_id: str
+    served: Resolved  # the series under this model's handle
+    windows: dict[int, WindowForecast]
+    facts: dict[str, Any]
+
+
+async def compared_plot(
+    ops: ForecastOps,
+    request: Request,
+    args: dict[str, Any],
+    resolved: Resolved,
+    names: list[str | None],
+    selection: tuple[list[int], bool],
+    fmt: str,
+) -> dict[str, Any]:
+    indices, several = selection
+    files = [ops.models.choose(name) for name in names]
+    if len({file.model_id for file in files}) != len(files):
+        raise OpError.bad_request("'model' names one model twice (by name and by id)")
+    compared: list[_Forecasts] = []
+    for file in files:
+        async with ops.models.use(request, file) as model:
+            served = await ops.uploads.for_model(request, resolved, forecast_tag(model))
+            windows = await ops.windows(request, served, indices, model)
+            compared.append(_Forecasts(file.name, model.model_id, served, windows, model.facts()))
+    first, others = compared[0], compared[1:]
+    styles = {
+        index: dataclasses.replace(
+            plot_style(args, first.served, index, first.name),
+            overlays=tuple((other.name, other.windows[index]) for other in others),
+        )
+        for index in indices
+    }
+    versus = hashlib.sha256("|".join(c.model_id for c in compared).encode()).hexdigest()[:16]
+    keys = {
+        index: image_key(first.served.handle, index, f"{style.cache_tag()}.vs{versus}.{fmt}")
+        for index, style in styles.items()
+    }
+    images: dict[int, bytes] = {}
+    for index, key in keys.items():
+        cached = await ops.results.get(key)
+        if cached is not None:
+            images[index] = cached
+    missing = [index for index in indices if index not in images]
+
+    def draw(index: int) -> Future[bytes]:
+        forecast = first.windows[index]
+        return ops.render(forecast, fmt=fmt, model_id=first.model_id, style=styles[index])
+
+    if missing:
+        handle = first.served.handle
+        images.update(await ops.rendered(request, handle, first.model_id, keys, missing, draw))
+    series = resolved.prepared.series
+    entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
+    common = {
+        "format": fmt,
+        "handle": first.served.handle,
+        "subject": resolved.upload.get("subject"),
+        **first.facts,
+        "models": [{"name": c.name, "handle": c.served.handle, **c.facts} for c in compared],
+    }
+    if several:
+        return {"images": entries, **common}
+    return {**entries[0], **common}
