@@ -23,6 +23,8 @@ from .process_view import print_summary, write_windows
 from .selection import (
     all_windows,
     at_option,
+    model_args,
+    model_option,
     selection_args,
     subjects_to_run,
     translated,
@@ -116,6 +118,7 @@ def process(
 @click.option("--csv", "fmt", flag_value="csv", help="CSV: one row per window.")
 @click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (--engine ray).")
 @units_option
+@model_option
 @upload_options
 @engine_options
 def forecast(
@@ -126,6 +129,7 @@ def forecast(
     at: str | None,
     fmt: str,
     units: str | None,
+    model: str | None,
     subject: str | None,
     sequence: str,
     output: str | None,
@@ -143,7 +147,7 @@ def forecast(
         wires = _selection(index_spec, ahead, every, at)
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
-    if engine.ray:
+    if engine.ray:  # its --model is a checkpoint file (engine.model)
         check_ray_selection(files, at, subject, to_stdout=False)
         request = {**upload_args(subject, sequence), **({"units": units} if units else {})}
         job = {"kind": "forecast", "plan": OutputPlan(stdout=True), "fmt": fmt, "output": output}
@@ -157,7 +161,7 @@ def forecast(
     with current_session().connect() as client, StageStatus(f"forecast {file}") as progress:
         try:
             for one in subjects_to_run(client, data, subject, sequence):
-                base = {"csv": data, **upload_args(one, sequence)}
+                base = {"csv": data, **upload_args(one, sequence), **model_args(model)}
                 if units is not None:
                     base["units"] = units
                 chosen = (

@@ -27,6 +27,9 @@ from .output import (
 )
 from .selection import (
     at_option,
+    model_args,
+    model_option,
+    models_option,
     selection_args,
     translated,
     units_option,
@@ -93,6 +96,7 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
 )
 @click.option("--dpi", type=click.IntRange(50, 600), default=None, help="Resolution (default 100).")
 @click.option("--title", metavar="TEXT", default=None, help="Replace the plot's title.")
+@models_option
 @upload_options
 @engine_options
 def plot(
@@ -111,6 +115,7 @@ def plot(
     history_hours: float | None,
     dpi: int | None,
     title: str | None,
+    models: tuple[str, ...],
     subject: str | None,
     sequence: str,
     engine: EngineArgs,
@@ -124,6 +129,7 @@ def plot(
     glurpc plot cohort.csv --subject all --all -o out/
     glurpc plot cohort/*.csv --all -o out/ --jobs 4 --skip-existing
     glurpc plot cohort/*.csv --all -o out/ --engine ray --skip-existing
+    glurpc plot cgm.csv --model default --model published -o both.png
     """
     style = {
         key: value
@@ -147,13 +153,14 @@ def plot(
             raise SpecError(f"several inputs are named {', '.join(clashes)}: outputs would clash")
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
-    if engine.ray:
+    if engine.ray:  # its --model is a checkpoint file (engine.model)
         request = {**upload_args(subject, sequence), **style}
         job = {"kind": "plot", "plan": plan, "fmt": image, "skip_existing": skip_existing}
         check_ray_selection(files, at, subject, plan.stdout)
         wanted = None if every else wires
         code = run_on_ray(files, engine, wanted, ahead, as_json=as_json, request=request, **job)
         click.get_current_context().exit(code)
+    style.update(model_args(models))
     if plan.stdout:
         refuse_binary_to_terminal(force_binary)
     if at is not None and (len(files) != 1 or subject == "all"):
@@ -240,6 +247,7 @@ def plot_one(
 @click.option("--force-binary", is_flag=True, help=FORCE_BINARY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="A JSON line about the image on stdout.")
 @units_option
+@model_option
 @upload_options
 def quick_plot(
     file: str,
@@ -248,6 +256,7 @@ def quick_plot(
     force_binary: bool,
     as_json: bool,
     units: str | None,
+    model: str | None,
     subject: str | None,
     sequence: str,
 ) -> None:
@@ -265,7 +274,7 @@ def quick_plot(
     data = read_input(file)
     if target is not None and plan.file is None:
         prepare_directory(plan.directory, plan.create)
-    args = {"csv": data, "format": image, **upload_args(subject, sequence)}
+    args = {"csv": data, "format": image, **upload_args(subject, sequence), **model_args(model)}
     if units is not None:
         args["units"] = units
     with current_session().connect() as client, StageStatus(f"quick-plot {file}") as progress:

@@ -198,6 +198,7 @@ class Models:
         """The `models` part of `status`."""
         now = self._clock()
         return {
+            "known": len(self.catalog.entries()),
             "budget_bytes": self.budget_bytes,
             "resident_bytes": sum(r.file.size for r in self._resident.values()),
             "resident": [

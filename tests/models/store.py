@@ -22,6 +22,8 @@ WAIT_S = 30.0
 TINY = GluformerConfig(d_model=16, n_heads=2, d_fcn=32, num_enc_layers=2, num_dec_layers=1)
 # About 4.5 times TINY's file: two do not fit where one does.
 LARGER = GluformerConfig(d_model=48, n_heads=2, d_fcn=96, num_enc_layers=2, num_dec_layers=1)
+# Over half a MiB: never fits in a 1 MiB budget beside the shipped default.
+OVERSIZE = GluformerConfig(d_model=80, n_heads=2, d_fcn=160, num_enc_layers=2, num_dec_layers=1)
 
 
 def make_store(directory: Path, names: dict[str, int], config: GluformerConfig = TINY) -> Path:

@@ -21,8 +21,8 @@ from glurpcd.lifecycle import Outcome
 from glurpcd.models import Models, forecast_tag
 from glurpcd.ops import ForecastOps, ResultStore, UploadResolver
 from glurpcd.ops.data import Resolved
-from tests.lifecycle.gates import make_engine
 from tests.integration.samples import cgm_csv
+from tests.lifecycle.gates import make_engine
 
 from .store import WAIT_S, make_store, shipped_catalog
 
