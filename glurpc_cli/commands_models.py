@@ -54,7 +54,11 @@ JSON_HELP = "Print the daemon's answer as JSON."
 @click.option("--json", "json_here", is_flag=True, help=JSON_HELP)
 @click.pass_obj
 def show(as_json: bool, name: str, json_here: bool) -> None:
-    """One model's facts and its card (training data, metrics, intended use)."""
+    """Print one model's facts and its card.
+
+    The card is what training wrote into the bundle: training data, recipe,
+    metrics, intended use.
+    """
     as_json = as_json or json_here
     with current_session().connect(autostart=False) as client:
         data = client.call("models", {"action": "show", "name": name})
@@ -79,7 +83,12 @@ def show(as_json: bool, name: str, json_here: bool) -> None:
 @click.option("--json", "json_here", is_flag=True, help=JSON_HELP)
 @click.pass_obj
 def add(as_json: bool, file: str, name: str | None, json_here: bool) -> None:
-    """Check FILE with the daemon's loader and copy it into the model store."""
+    """Add a weights file to the daemon's store.
+
+    The daemon reads FILE, checks it with the loader it serves with and
+    copies it atomically into its models directory; an invalid file is
+    refused and nothing is left behind.
+    """
     as_json = as_json or json_here
     args: dict[str, Any] = {"action": "add", "path": os.path.abspath(file)}
     if name is not None:
