@@ -23,7 +23,7 @@ from glurpcd.engine.jobqueue import LaneQueues
 from glurpcd.engine.lanes import Engine
 from glurpcd.engine.render_pool import RenderPool
 from glurpcd.lifecycle import Registry
-from glurpcd.models import Catalog, ModelFile, Models, forecast_tag
+from glurpcd.models import Catalog, ModelFile, Models
 from glurpcd.models.directory import directory_problem
 from glurpcd.ops import AdminOps, ForecastOps, Ops, ResultStore, UploadResolver
 from glurpcd.ops.models import ModelOps
@@ -166,9 +166,7 @@ async def build_services(config: DaemonConfig) -> Services:
         catalog, forecaster, load=load, engine=engine, budget_bytes=config.models_mb * MIB
     )
     results = ResultStore(cache)
-    uploads = UploadResolver(
-        results, engine, forecast_tag(forecaster), max_upload=config.max_upload_mb * MIB
-    )
+    uploads = UploadResolver(results, engine, forecaster.tag, max_upload=config.max_upload_mb * MIB)
     bounds = ConnectionBounds.from_config(config)
     connections: set[Connection] = set()  # the daemon adds and removes them
     current = CurrentConfig(config)

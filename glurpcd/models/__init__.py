@@ -4,6 +4,5 @@
 
 from glurpcd.models.catalog import Catalog, ModelFile, check_name
 from glurpcd.models.resident import Models
-from glurpcd.models.tags import forecast_tag
 
-__all__ = ["Catalog", "ModelFile", "Models", "check_name", "forecast_tag"]
+__all__ = ["Catalog", "ModelFile", "Models", "check_name"]

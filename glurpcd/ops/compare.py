@@ -20,7 +20,6 @@ from glurpc_core.forecast import WindowForecast
 from glurpc_core.render.style import MAX_OVERLAYS
 from glurpc_core.requests.styles import plot_style, window_times
 from glurpcd.lifecycle import Request
-from glurpcd.models import forecast_tag
 from glurpcd.ops.data import Resolved
 from glurpcd.ops.results import image_key
 
@@ -71,13 +70,13 @@ async def compared_plot(
     compared: list[_Forecasts] = []
     for file in files:
         async with ops.models.use(request, file) as model:
-            served = await ops.uploads.for_model(request, resolved, forecast_tag(model))
+            served = await ops.uploads.for_model(request, resolved, model.tag)
             windows = await ops.windows(request, served, indices, model)
             compared.append(_Forecasts(file.name, model.model_id, served, windows, model.facts()))
     first, others = compared[0], compared[1:]
     styles = {
         index: dataclasses.replace(
-            plot_style(args, first.served, index, first.name),
+            plot_style(args, resolved.prepared.series, resolved.upload, index, first.name),
             overlays=tuple((other.name, other.windows[index]) for other in others),
         )
         for index in indices

@@ -33,7 +33,7 @@ from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
 from glurpcd.engine.payloads import ForecastPayload, ForecastSetPayload, RenderTask
 from glurpcd.lifecycle import JobSpec, Request
-from glurpcd.models import ModelFile, Models, forecast_tag
+from glurpcd.models import ModelFile, Models
 from glurpcd.ops.compare import compared_plot, plot_models
 from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.results import (
@@ -78,7 +78,7 @@ class ForecastOps:
         indices, several = selected_indices(resolved.prepared.series, args)
         file = await self._chosen(args, resolved)
         async with self.models.use(request, file) as model:
-            served = await self.uploads.for_model(request, resolved, forecast_tag(model))
+            served = await self.uploads.for_model(request, resolved, model.tag)
             windows = await self.windows(request, served, indices, model)
             facts = {**model.facts(), "subject": resolved.upload.get("subject")}
         self.precompute_if_fresh(resolved, request.uid)
@@ -100,8 +100,11 @@ class ForecastOps:
             return await compared_plot(self, request, args, resolved, names, selection, fmt)
         file = await self._chosen({**args, "model": names[0]}, resolved)
         async with self.models.use(request, file) as model:
-            served = await self.uploads.for_model(request, resolved, forecast_tag(model))
-            styles = {i: plot_style(args, served, i, model.model_id) for i in indices}
+            served = await self.uploads.for_model(request, resolved, model.tag)
+            series = resolved.prepared.series
+            styles = {
+                i: plot_style(args, series, served.upload, i, model.model_id) for i in indices
+            }
             images = await self.images(request, served, styles, fmt, model)
             facts = model.facts()
         self.precompute_if_fresh(resolved, request.uid)

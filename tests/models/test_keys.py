@@ -18,7 +18,7 @@ from glurpc_core.model import Forecaster
 from glurpc_core.model.resolve import SHIPPED_DEFAULT
 from glurpcd.cache import CacheStore
 from glurpcd.lifecycle import Outcome
-from glurpcd.models import Models, forecast_tag
+from glurpcd.models import Models
 from glurpcd.ops import ForecastOps, ResultStore, UploadResolver
 from glurpcd.ops.data import Resolved
 from tests.integration.samples import cgm_csv
@@ -76,7 +76,7 @@ def test_identical_requests_coalesce_within_a_model_and_never_across_models(tmp_
         registry, engine = make_engine(default)
         models = Models(catalog, default, load=load, engine=engine, budget_bytes=1 << 30)
         results = ResultStore(CacheStore(None, memory_bytes=1 << 26, disk_bytes=0))
-        uploads = UploadResolver(results, engine, forecast_tag(default))
+        uploads = UploadResolver(results, engine, default.tag)
         ops = ForecastOps(
             results, engine, uploads, models, render=lambda *a, **k: None, precompute_windows=0
         )
@@ -91,7 +91,7 @@ def test_identical_requests_coalesce_within_a_model_and_never_across_models(tmp_
 
             async def run():
                 async with models.use(request, models.choose(name)) as model:
-                    served = await uploads.for_model(request, resolved, forecast_tag(model))
+                    served = await uploads.for_model(request, resolved, model.tag)
                     return await ops.windows(request, served, [0], model)
 
             request.task = asyncio.create_task(run())

@@ -13,6 +13,7 @@ from glurpc_core.errors import OpError
 from glurpc_wire.codes import ErrorCode
 from glurpcd.lifecycle import JobState, Outcome
 from glurpcd.models import Models
+from glurpcd.observe.lifecycle_status import status_snapshot
 from tests.lifecycle.gates import GatedModel, make_engine, settle
 
 from .store import LARGER, GatedLoader, make_store, shipped_catalog
@@ -83,7 +84,7 @@ def test_a_load_is_shared_by_two_requests_and_abandoned_when_both_leave(tmp_path
         registry.job_stopped = job_stopped
         loader.gate.set()  # the load already reading its file finishes: thrown away
         await stopped.wait()
-        assert registry.snapshot()["jobs"]["abandoned"] == 1
+        assert status_snapshot(registry)["jobs"]["abandoned"] == 1
         assert loader.loaded == ["alpha"], "one load for both requests"
         assert not models.is_resident(alpha.model_id)
         assert models.loads == 0
