@@ -22,6 +22,8 @@ from tests.models.store import LARGER, OVERSIZE, make_store
 from .daemons import QUIET, launch_under
 from .samples import cgm_csv, wait_for_status
 
+pytestmark = pytest.mark.integration
+
 WINDOWS = {"indices": [0, -1, -5]}
 
 
