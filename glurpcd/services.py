@@ -24,7 +24,6 @@ from glurpcd.engine.lanes import Engine
 from glurpcd.engine.render_pool import RenderPool
 from glurpcd.lifecycle import Registry
 from glurpcd.models import Catalog, ModelFile, Models
-from glurpcd.models.directory import directory_problem
 from glurpcd.ops import AdminOps, ForecastOps, Ops, ResultStore, UploadResolver
 from glurpcd.ops.models import ModelOps
 from glurpcd.server import systemd
@@ -126,11 +125,8 @@ def _open_default(config: DaemonConfig) -> tuple[Any, Catalog]:
     path, source = resolve_model_path(config.model)
     device = resolve_device(config.device)
     forecaster = _load_forecaster(config, path, source, device)
-    directory = config.models_dir or default_models_dir()
-    problem = directory_problem(directory)
-    if problem is not None:
-        log.warning("models directory left out: %s", problem)
-    return forecaster, Catalog(path, source, directory)
+    # The catalogue logs a models directory that fails the trust rules.
+    return forecaster, Catalog(path, source, config.models_dir or default_models_dir())
 
 
 def _store_loader(config: DaemonConfig, device: str) -> Callable[[ModelFile], Any]:

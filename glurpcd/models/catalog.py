@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 from glurpc_core.model.card import read_card
 from glurpc_core.model.forecaster import weights_digest
 from glurpc_core.model.resolve import SHIPPED_DEFAULT, cached_published_checkpoint
-from glurpcd.models.directory import file_problem, store_files
+from glurpcd.models.directory import directory_problem, file_problem, store_files
 
 log = logging.getLogger("glurpcd.models")
 
@@ -75,35 +76,48 @@ def check_name(name: object) -> str:
 
 
 class Catalog:
-    """Name -> ModelFile, rebuilt by `scan`; `default` is fixed at start."""
+    """Name -> ModelFile, rebuilt by `scan` (from any thread: scans are
+    serialised and swap the table whole); `default` is fixed at start."""
 
     def __init__(self, default_path: Path, default_source: str, directory: Path | None) -> None:
         self.directory = directory
-        self._default = (Path(default_path), default_source)
+        self._lock = threading.Lock()
         # (path, size, mtime) -> (digest, facts): a rescan reads only changed files.
         self._known: dict[tuple[str, int, int], tuple[str, dict[str, Any]]] = {}
+        # The daemon serves this file from start to stop, whatever happens to it.
+        self._default = self._entry("default", Path(default_path), default_source, set())
         self._by_name: dict[str, ModelFile] = {}
         self.scan()
 
     def scan(self) -> dict[str, ModelFile]:
         """Read the sources again; returns (and keeps) the new table."""
-        found: dict[str, ModelFile] = {}
-        self._seen: set[tuple[str, int, int]] = set()
-        path, source = self._default
-        found["default"] = self._entry("default", path, source)
-        if SHIPPED_DEFAULT.resolve() != path.resolve():
-            found["shipped"] = self._entry("shipped", SHIPPED_DEFAULT, "shipped-default")
-        published = cached_published_checkpoint()
-        if published is not None and published.resolve() != path.resolve():
-            found["published"] = self._entry("published", published, "huggingface-cache")
-        for name, file in self._store_files():
-            found[name] = self._entry(name, file, "store")
-        self._by_name = found
-        self._known = {key: value for key, value in self._known.items() if key in self._seen}
-        return found
+        with self._lock:
+            seen: set[tuple[str, int, int]] = set()
+            found = {"default": self._default}
+            default_path = self._default.path.resolve()
+            others = [("shipped", SHIPPED_DEFAULT, "shipped-default")]
+            published = cached_published_checkpoint()
+            if published is not None:
+                others.append(("published", published, "huggingface-cache"))
+            others += [(name, file, "store") for name, file in self._store_files()]
+            for name, path, source in others:
+                if path.resolve() == default_path:
+                    continue
+                try:
+                    found[name] = self._entry(name, path, source, seen)
+                except OSError as exc:  # gone or unreadable since it was listed
+                    log.warning("models: %s left out: %s", path, exc.strerror or exc)
+            self._by_name = found
+            keep = seen | {_stat_key(self._default.path)}
+            self._known = {key: value for key, value in self._known.items() if key in keep}
+            return found
 
     def _store_files(self) -> list[tuple[str, Path]]:
         if self.directory is None:
+            return []
+        problem = directory_problem(self.directory)
+        if problem is not None:
+            log.warning("models directory left out: %s", problem)
             return []
         files = []
         for path in store_files(self.directory, MODEL_SUFFIXES):
@@ -117,14 +131,15 @@ class Catalog:
                 log.warning("models: %s left out: %s", path, exc)
         return files
 
-    def _entry(self, name: str, path: Path, source: str) -> ModelFile:
-        info = path.stat()
-        key = (str(path), info.st_size, info.st_mtime_ns)
-        self._seen.add(key)
+    def _entry(
+        self, name: str, path: Path, source: str, seen: set[tuple[str, int, int]]
+    ) -> ModelFile:
+        key = _stat_key(path)
+        seen.add(key)
         known = self._known.get(key)
         if known is None:
             known = self._known[key] = (weights_digest(path), read_card(path))
-        return ModelFile(name, path, source, info.st_size, *known)
+        return ModelFile(name, path, source, key[1], *known)
 
     def get(self, name: str) -> ModelFile | None:
         return self._by_name.get(name)
@@ -134,7 +149,12 @@ class Catalog:
 
     @property
     def default(self) -> ModelFile:
-        return self._by_name["default"]
+        return self._default
 
     def entries(self) -> list[ModelFile]:
         return list(self._by_name.values())
+
+
+def _stat_key(path: Path) -> tuple[str, int, int]:
+    info = path.stat()
+    return (str(path), info.st_size, info.st_mtime_ns)

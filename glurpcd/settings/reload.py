@@ -9,10 +9,12 @@ restart. A file that no longer parses leaves every setting as it was.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from typing import Any
 
+from glurpcd.models import ModelFile
 from glurpcd.observe import logsetup
 from glurpcd.services import MIB, Services
 from glurpcd.settings.config import ConfigError, DaemonConfig, reload
@@ -46,11 +48,20 @@ def reload_settings(services: Services) -> None:
 def rescan_models(services: Services) -> None:
     """SIGHUP reads the model store again: added, removed and changed files.
     Resident models stay until evicted; requests name models by the new table.
-    The scan hashes only new or changed files, on the loop: a SIGHUP is rare."""
-    before = {m.name: m.model_id for m in services.models.catalog.entries()}
-    after = {m.name: m.model_id for m in services.models.catalog.scan().values()}
-    if before != after:
-        log.info("reload: model store now %s", ", ".join(sorted(after)))
+    The scan hashes new or changed files, so it runs in a thread, never on the
+    loop; the table is swapped whole when it is done."""
+    catalog = services.models.catalog
+    before = {m.name: m.model_id for m in catalog.entries()}
+
+    def scanned(future: asyncio.Future[dict[str, ModelFile]]) -> None:
+        if future.exception() is not None:
+            log.error("reload: model store scan failed: %s", future.exception())
+            return
+        after = {name: model.model_id for name, model in future.result().items()}
+        if before != after:
+            log.info("reload: model store now %s", ", ".join(sorted(after)))
+
+    asyncio.get_running_loop().run_in_executor(None, catalog.scan).add_done_callback(scanned)
 
 
 def _changes(old: DaemonConfig, new: DaemonConfig, *, reloadable: bool) -> dict[str, str]:
