@@ -12,21 +12,44 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from glurpc_core.errors import OpError
 from glurpc_core.forecast import WindowForecast
 from glurpc_core.render.style import MAX_OVERLAYS
 from glurpc_core.requests.styles import plot_style, window_times
+from glurpcd.cache import CacheKey
 from glurpcd.lifecycle import Request
-from glurpcd.ops.data import Resolved
-from glurpcd.ops.results import image_key
-
-if TYPE_CHECKING:
-    from glurpcd.ops.forecasts import ForecastOps
+from glurpcd.models import Models
+from glurpcd.ops.data import Resolved, UploadResolver
+from glurpcd.ops.results import ResultStore, image_key
 
 MAX_MODELS = 1 + MAX_OVERLAYS
+
+
+class ForecastSource(Protocol):
+    """What a side-by-side plot needs of `ForecastOps`."""
+
+    models: Models
+    uploads: UploadResolver
+    results: ResultStore
+    render: Callable[..., Future[bytes]]
+
+    async def windows(
+        self, request: Request, resolved: Resolved, indices: list[int], model: Any
+    ) -> dict[int, WindowForecast]: ...
+
+    async def rendered(
+        self,
+        request: Request,
+        handle: str,
+        model_id: str,
+        keys: dict[int, CacheKey],
+        missing: list[int],
+        draw: Callable[[int], Future[bytes]],
+    ) -> dict[int, bytes]: ...
 
 
 def plot_models(args: dict[str, Any]) -> list[str | None]:
@@ -55,7 +78,7 @@ class _Forecasts:
 
 
 async def compared_plot(
-    ops: ForecastOps,
+    ops: ForecastSource,
     request: Request,
     args: dict[str, Any],
     resolved: Resolved,
