@@ -153,11 +153,13 @@ class UploadResolver:
 
     async def for_model(self, request: Request, resolved: Resolved, tag: str) -> Resolved:
         """The same series under the handle of the model whose tag is `tag`
-        (models/tags.py): that model's forecasts, images and jobs are keyed by
-        it. The default model's handle is the one `resolve` gave."""
-        if tag == self.forecast_tag:
-            return resolved
+        (glurpc_core/identity.py): that model's forecasts, images and jobs are
+        keyed by it, whichever model's handle the request came with."""
         handle = upload_handle(resolved.prepared.digest, tag)
+        if handle == resolved.handle:
+            return resolved
+        # A handle of another model (or of the default, from another model's
+        # handle): the series is stored under this model's handle too.
         if not self.results.cache.contains(series_key(handle)):
             encoded = await asyncio.to_thread(resolved.prepared.to_bytes)
             self.results.put(series_key(handle), encoded)

@@ -42,22 +42,26 @@ def _packed(reply):
     return msgpack.packb(reply["data"], use_bin_type=True)
 
 
+@pytest.fixture(scope="module")
+def several(tmp_path_factory, store):
+    """One daemon whose store holds alpha and beta beside its default."""
+    daemon = launch_under(tmp_path_factory.mktemp("several"), "--models-dir", str(store), *QUIET)
+    yield daemon
+    daemon.stop()
+
+
 def test_two_resident_models_forecast_byte_identical_to_single_model_daemons(
-    tmp_path, store, upload
+    tmp_path, several, store, upload
 ):
-    several = launch_under(tmp_path / "several", "--models-dir", str(store), *QUIET)
-    try:
-        with several.connect() as conn:
-            served = {
-                name: (
-                    _packed(conn.call("forecast", {"csv": upload, "model": name, **WINDOWS})),
-                    _packed(conn.call("plot", {"csv": upload, "model": name})),
-                )
-                for name in ("alpha", "beta")
-            }
-            resident = conn.call("status")["data"]["models"]["resident"]
-    finally:
-        several.stop()
+    with several.connect() as conn:
+        served = {
+            name: (
+                _packed(conn.call("forecast", {"csv": upload, "model": name, **WINDOWS})),
+                _packed(conn.call("plot", {"csv": upload, "model": name})),
+            )
+            for name in ("alpha", "beta")
+        }
+        resident = conn.call("status")["data"]["models"]["resident"]
     assert {entry["name"] for entry in resident} == {"default", "alpha", "beta"}
     assert served["alpha"] != served["beta"]
     empty = tmp_path / "empty"
@@ -182,24 +186,31 @@ def test_sighup_rescans_the_store(tmp_path, store):
     assert "linked.pt left out: a symlink" in daemon.log()
 
 
-def test_plot_draws_several_models_on_one_figure(tmp_path, store, upload):
-    daemon = launch_under(tmp_path / "daemon", "--models-dir", str(store), *QUIET)
+def test_a_handle_keeps_its_model_and_each_model_has_its_own(several, upload):
+    with several.connect() as conn:
+        default = conn.call("process", {"csv": upload})["data"]["handle"]
+        beta = conn.call("forecast", {"handle": default, "model": "beta"})["data"]
+        again = conn.call("forecast", {"handle": beta["handle"]})["data"]
+        back = conn.call("forecast", {"handle": beta["handle"], "model": "default"})["data"]
+        first = conn.call("forecast", {"handle": default})["data"]
+    assert beta["handle"] != default and beta["model"].startswith("beta-")
+    assert again == beta, "a handle made for beta is served by beta"
+    assert back["handle"] == default and back == first
+    assert back["median"] != beta["median"]
+
+
+def test_plot_draws_several_models_on_one_figure(tmp_path, several, upload):
     out = tmp_path / "both.png"
-    try:
-        run = subprocess.run(
-            daemon.cli(
-                "plot", "-", "--model", "alpha", "--model", "beta", "-o", str(out), "--json"
-            ),
-            input=upload,
-            capture_output=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stderr
-        with daemon.connect() as conn:
-            alone = conn.call("plot", {"csv": upload, "model": "alpha"})["data"]["image"]
-            both = conn.call("plot", {"csv": upload, "model": ["alpha", "beta"]})["data"]
-    finally:
-        daemon.stop()
+    run = subprocess.run(
+        several.cli("plot", "-", "--model", "alpha", "--model", "beta", "-o", str(out), "--json"),
+        input=upload,
+        capture_output=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    with several.connect() as conn:
+        alone = conn.call("plot", {"csv": upload, "model": "alpha"})["data"]["image"]
+        both = conn.call("plot", {"csv": upload, "model": ["alpha", "beta"]})["data"]
     assert out.read_bytes() == both["image"]
     assert [m["name"] for m in both["models"]] == ["alpha", "beta"]
     assert both["models"][0]["handle"] != both["models"][1]["handle"]
