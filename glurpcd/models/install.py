@@ -75,7 +75,7 @@ def install(
         final = target_path(directory, name, source)
         temporary = directory / f".part-{secrets.token_hex(6)}-{final.name}"
         try:
-            _copy(reader, temporary)
+            _copy_into(reader, temporary, directory)
             validate(temporary)
             if not wanted():
                 raise Abandoned(name)
@@ -89,6 +89,17 @@ def install(
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
     return final
+
+
+def _copy_into(reader: BinaryIO, temporary: Path, directory: Path) -> None:
+    try:
+        _copy(reader, temporary)
+    except PermissionError as exc:  # e.g. a root-owned directory the daemon cannot write
+        raise OpError(
+            ErrorCode.PERMISSION_DENIED,
+            f"the daemon may not write to {directory}: {exc.strerror}",
+            {"path": str(directory)},
+        ) from None
 
 
 def _copy(reader: BinaryIO, temporary: Path) -> None:
