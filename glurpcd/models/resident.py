@@ -117,7 +117,9 @@ class Models:
             self._make_room(file)
             waiting = self._loading[file.model_id] = (file, set())
         waiting[1].add(request.request_id)
-        spec = JobSpec(f"load:{file.model_id}", "load_model", file.model_id, model=file.model_id)
+        spec = JobSpec(
+            f"load:{file.model_id}", "load_model", file.model_id, model=file.model_id, shared=True
+        )
         try:
             await self.engine.obtain(
                 request,

@@ -11,7 +11,7 @@ import pytest
 
 from glurpc_core.errors import OpError
 from glurpc_wire.codes import ErrorCode
-from glurpcd.lifecycle import JobState, Outcome
+from glurpcd.lifecycle import Duplicates, JobState, Outcome
 from glurpcd.models import Models
 from glurpcd.observe.lifecycle_status import status_snapshot
 from tests.lifecycle.gates import GatedModel, make_engine, settle
@@ -23,10 +23,10 @@ def run(scenario):
     asyncio.run(asyncio.wait_for(scenario(), 60))
 
 
-def build(tmp_path, budget_slack, names=None, config=None):
+def build(tmp_path, budget_slack, names=None, config=None, duplicates=Duplicates.COALESCE):
     store = make_store(tmp_path / "models", names or {"alpha": 1, "beta": 2}, config or LARGER)
     catalog = shipped_catalog(store)
-    registry, engine = make_engine(GatedModel())
+    registry, engine = make_engine(GatedModel(), duplicates)
     loader = GatedLoader()
     budget = catalog.default.size + budget_slack(catalog)
     models = Models(catalog, GatedModel(), load=loader, engine=engine, budget_bytes=budget)
@@ -97,9 +97,15 @@ def test_a_load_is_shared_by_two_requests_and_abandoned_when_both_leave(tmp_path
     run(scenario)
 
 
-def test_a_finished_load_serves_every_request_that_waited(tmp_path):
+@pytest.mark.parametrize("duplicates", list(Duplicates))
+def test_a_finished_load_serves_every_request_that_waited(tmp_path, duplicates):
+    """Under `supersede` too: requests for different windows need one load,
+    and a load is not an identical request."""
+
     async def scenario():
-        registry, engine, models, loader = build(tmp_path, lambda c: 10 * c.get("alpha").size)
+        registry, engine, models, loader = build(
+            tmp_path, lambda c: 10 * c.get("alpha").size, duplicates=duplicates
+        )
         first, release = holding(registry, models, "alpha")
         second, _ = holding(registry, models, "alpha", release=release)
         await loader.next_load()
