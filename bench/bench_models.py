@@ -9,9 +9,10 @@ Reports, for a real daemon serving two published-size models from its store
   difference is what a switch costs beyond the forward pass;
 - a cold load: the first request naming a model (load job, then the
   forecast) beside the next request to it (the forecast alone);
-- in this process, on the same file: the daemon's loader (`Forecaster`:
-  read, check, build, digest), `torch.load(weights_only=True)` alone, and the
-  SHA-256 the model id needs.
+- in this process, on the same file: the daemon's loader (`Forecaster`),
+  `torch.load(weights_only=True)` alone, and the loader's other steps:
+  building the network, loading the state into it, the finiteness check and
+  the SHA-256 the model id needs.
 
 Usage: .venv/bin/python -m bench.bench_models [--rounds N] [--samples N]
 """
@@ -26,7 +27,8 @@ from pathlib import Path
 
 import torch
 
-from glurpc_core.model import Forecaster
+from glurpc_core.model import Forecaster, Gluformer
+from glurpc_core.model.checkpoint import _all_finite, infer_config, read_weights_file
 from glurpc_core.model.forecaster import weights_digest
 from tests.integration.daemons import QUIET, launch
 from tests.integration.samples import cgm_csv
@@ -49,12 +51,20 @@ def in_process(path: Path, repeats: int) -> dict[str, float]:
             times.append((time.perf_counter() - started) * 1000)
         return statistics.median(times)
 
+    raw = read_weights_file(path)
+    config = infer_config(raw, path.name)
+    built = Gluformer(config)
     return {
         "Forecaster (the daemon's loader)": best_ms(lambda: Forecaster(path, source="store")),
-        "torch.load(weights_only=True)": best_ms(
+        "  its steps: torch.load(weights_only)": best_ms(
             lambda: torch.load(path, map_location="cpu", weights_only=True)
         ),
-        "sha256 of the file (the model id)": best_ms(lambda: weights_digest(path)),
+        "  then: build the network": best_ms(lambda: Gluformer(config)),
+        "  then: load_state_dict": best_ms(lambda: built.load_state_dict(raw, strict=True)),
+        "  then: finiteness check": best_ms(
+            lambda: [_all_finite(v) for v in raw.values() if v.is_floating_point()]
+        ),
+        "  then: sha256 (the model id)": best_ms(lambda: weights_digest(path)),
     }
 
 
@@ -128,7 +138,7 @@ def main() -> None:
         )
     print("in this process, the same file, median of 3")
     for label, ms in loads.items():
-        print(f"  {label:<34} {ms:8.1f} ms")
+        print(f"  {label:<38} {ms:8.1f} ms")
 
 
 if __name__ == "__main__":
