@@ -29,7 +29,7 @@ from glurpc_core.requests.wire import forecast_to_wire
 from glurpc_core.series import UNITS
 from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
-from glurpcd.engine.payloads import ForecastPayload, ForecastSetPayload, RenderTask
+from glurpcd.engine.payloads import CpuTask, ForecastPayload, ForecastSetPayload, RenderTask
 from glurpcd.lifecycle import JobSpec, Request
 from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.results import (
@@ -113,10 +113,13 @@ class ForecastOps:
         return data
 
     async def windows(
-        self, request: Request, resolved: Resolved, indices: list[int]
+        self, request: Request, resolved: Resolved, indices: list[int], *, logged: bool = True
     ) -> dict[int, WindowForecast]:
-        """Forecasts of `indices`: cached ones, and one job computing the rest."""
-        request.trace.windows.extend(indices)  # for the request's log line
+        """Forecasts of `indices`: cached ones, and one job computing the rest.
+        `logged=False` keeps them off the request's log line (an evaluation
+        names every window of every source)."""
+        if logged:
+            request.trace.windows.extend(indices)  # for the request's log line
         found: dict[int, WindowForecast] = {}
         for index in indices:
             data = await self.results.get(forecast_key(resolved.handle, index))
@@ -229,7 +232,7 @@ async def cached_or_computed(
     *,
     key: CacheKey,
     lane: Lane,
-    payload: RenderTask | ForecastPayload,
+    payload: CpuTask | RenderTask | ForecastPayload,
     encode: Callable[[Any], bytes],
     decode: Callable[[bytes], Any],
 ) -> Any:
