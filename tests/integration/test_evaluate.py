@@ -17,6 +17,8 @@ from tests.support.synthetic import make_trace, to_generic
 
 from .samples import cgm_csv
 
+pytestmark = pytest.mark.integration
+
 RUN_TIMEOUT_S = 600
 FORECASTERS = ["model", "persistence", "linear", "personal_ar"]
 
