@@ -37,9 +37,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def glurpc(daemon, cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        daemon.cli(*args), cwd=cwd, capture_output=True, timeout=RUN_TIMEOUT_S
-    )
+    return subprocess.run(daemon.cli(*args), cwd=cwd, capture_output=True, timeout=RUN_TIMEOUT_S)
 
 
 def test_json_report_and_figure_of_two_files(daemon, exports: Path) -> None:
