@@ -16,6 +16,7 @@ from glurpc_core.series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
 from glurpcd.cache import CacheStore
 from glurpcd.engine.render_pool import RenderPool
 from glurpcd.lifecycle import Outcome
+from glurpcd.observe.lifecycle_status import status_snapshot
 from glurpcd.ops.data import UploadResolver
 from glurpcd.ops.evaluation import EvaluationOps
 from glurpcd.ops.forecasts import ForecastOps
@@ -84,7 +85,7 @@ class Harness:
         return request
 
     def attached(self) -> list[dict[str, Any]]:
-        return list(self.registry.snapshot()["attached"])
+        return list(status_snapshot(self.registry)["attached"])
 
     async def both_attached(self) -> dict[str, Any]:
         """The one job both requests wait on, once the later one has joined it
@@ -127,7 +128,7 @@ def test_identical_evaluations_share_every_job() -> None:
         assert len(harness.model.calls) == 2  # one forecast job per source, not per request
         assert one == two and one["image"].startswith(b"\x89PNG")
         assert [s["label"] for s in one["sources"]] == ["one", "two"]
-        completed = harness.registry.snapshot()["jobs"]["completed"]
+        completed = status_snapshot(harness.registry)["jobs"]["completed"]
         # 2 prepares, 2 forecast sets, 1 evaluation, 1 figure: the second request computed nothing.
         assert completed == 6
         for request in (first, second):
