@@ -66,7 +66,8 @@ def markdown(report: dict[str, Any]) -> str:
         parts.append(_by_horizon(report, metric))
     parts += [["Ratio to persistence, pooled (95 % bootstrap interval over sources):"]]
     parts += [_ratios(report), ["Band coverage (%) by horizon (minutes):"], _coverage(report)]
-    parts += [["By range of the truth (bias = forecast - truth):"], _ranges(report)]
+    parts += [["By range of the truth at 30 / 60 minutes (bias = forecast - truth):"]]
+    parts += [_ranges(report)]
     parts += [["Error-grid zones of the pooled forecasts (% of windows):"], _grids(report)]
     parts += [["Per source:"], _per_source(report)]
     return "\n\n".join("\n".join(part) for part in parts)
@@ -127,8 +128,8 @@ def _ranges(report: dict[str, Any]) -> list[str]:
             ]
         )
     head = [
-        "truth (mg/dL)", "points 30 / 60", "model bias", "persistence bias", "model RMSE",
-        "persistence RMSE", "personal AR RMSE", "model 90 % band", "model 50 % band",
+        "truth (mg/dL)", "points 30 / 60 min", "model bias", "persistence bias", "model RMSE",
+        "persistence RMSE", "personal AR RMSE", "model 90 % band (%)", "model 50 % band (%)",
     ]  # fmt: skip
     return _table(head, rows)
 
@@ -162,7 +163,7 @@ def _per_source(report: dict[str, Any]) -> list[str]:
         )
     head = [
         "source", "windows", "model RMSE 30 / 60", "persistence RMSE 30 / 60",
-        "model vs persistence", "personal AR vs persistence", "model 90 % band",
+        "model vs persistence", "personal AR vs persistence", "model 90 % band (%)",
     ]  # fmt: skip
     return _table(head, rows)
 

@@ -22,6 +22,7 @@ from glurpc_core.evaluation.grids import PARKES_LOWER, PARKES_UPPER
 from glurpc_core.render.figure import house_style
 from glurpc_core.render.inputs import check_format
 
+VERSION = 1  # raise when the drawing changes: cached figures are keyed by it
 FIGURE_INCHES = (15.0, 9.5)
 DPI = 100
 CLARKE_MAX, PARKES_MAX = 400.0, 550.0

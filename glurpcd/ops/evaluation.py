@@ -28,6 +28,7 @@ import numpy as np
 from glurpc_core.errors import OpError
 from glurpc_core.evaluation.assess import VERSION, Assessment, Source, assess
 from glurpc_core.forecast import WindowForecast
+from glurpc_core.render import evaluation as evaluation_figure
 from glurpc_core.requests.args import optional_str
 from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
@@ -111,7 +112,8 @@ class EvaluationOps:
 
         image: bytes = await cached_or_computed(
             self.results, self.engine, request, spec,
-            key=CacheKey("evaluation", digest, f"figure.{fmt}"), lane=Lane.RENDER,
+            key=CacheKey("evaluation", digest, f"figure-v{evaluation_figure.VERSION}.{fmt}"),
+            lane=Lane.RENDER,
             payload=draw, encode=bytes, decode=bytes,
         )  # fmt: skip
         return image
