@@ -52,7 +52,7 @@ class Source:
     label: str
     series: CgmSeries
     starts: np.ndarray  # [W] grid position of each window's first history point
-    history: np.ndarray  # [W, 96] causal histories
+    history: np.ndarray  # [W, P >= 6]: the newest P points of each causal history
     truth: np.ndarray  # [W, 12]
     median: np.ndarray  # [W, 12]
     quantiles: np.ndarray  # [W, 5, 12]

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from glurpc_core.errors import OpError
+from glurpc_core.errors import ErrorCode, OpError
 from glurpc_core.evaluation.assess import VERSION, Assessment, Source, assess
 from glurpc_core.forecast import WindowForecast
 from glurpc_core.render import evaluation as evaluation_figure
@@ -88,8 +88,11 @@ class EvaluationOps:
         else:
             assessment = await asyncio.to_thread(decode_assessment, cached)
         data = {**assessment.report, "model": self.forecasts.model_facts}
-        for entry, one in zip(data["sources"], resolved, strict=True):
-            entry["handle"] = one.handle
+        # A new list: the report may be shared with identical requests.
+        data["sources"] = [
+            {**entry, "handle": one.handle}
+            for entry, one in zip(assessment.report["sources"], resolved, strict=True)
+        ]
         if fmt is not None:
             data["image"] = await self._figure(request, digest, assessment, fmt)
             data["format"] = fmt
@@ -98,6 +101,8 @@ class EvaluationOps:
     async def _source(self, request: Request, resolved: Resolved, label: str) -> Source:
         series = resolved.prepared.series
         indices = [int(i) for i in series.wire_indices()]
+        if not indices:
+            raise OpError(ErrorCode.TOO_SHORT, f"{label}: no window with a known next hour")
         windows = await self.forecasts.windows(request, resolved, indices, logged=False)
         return await asyncio.to_thread(_compact, label, resolved, indices, windows)
 
