@@ -121,11 +121,9 @@ class ForecastOps:
         names every window of every source)."""
         if logged:
             request.trace.windows.extend(indices)  # for the request's log line
-        found: dict[int, WindowForecast] = {}
-        for index in indices:
-            data = await self.results.get(forecast_key(resolved.handle, index))
-            if data is not None:
-                found[index] = decode_forecast(data)
+        # One thread hop for every lookup and decode: thousands of windows
+        # (`--all`, `evaluate`) would otherwise pay a hop each.
+        found = await asyncio.to_thread(self._cached, resolved.handle, indices)
         missing = tuple(i for i in indices if i not in found)
         if len(missing) == 1:
             found[missing[0]] = await self._window(request, resolved, missing[0])
@@ -141,6 +139,15 @@ class ForecastOps:
                 store=functools.partial(self._store_set, resolved.handle),
             )
             found.update(computed)
+        return found
+
+    def _cached(self, handle: str, indices: list[int]) -> dict[int, WindowForecast]:
+        """The cached forecasts among `indices` (in a worker thread)."""
+        found = {}
+        for index in indices:
+            data = self.results.cache.get(forecast_key(handle, index))
+            if data is not None:
+                found[index] = decode_forecast(data)
         return found
 
     async def images(
