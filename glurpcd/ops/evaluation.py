@@ -15,7 +15,6 @@ it waits on, and finished reports and figures are cached like forecasts.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import json
 from collections.abc import Callable
@@ -28,6 +27,7 @@ import numpy as np
 from glurpc_core.errors import ErrorCode, OpError
 from glurpc_core.evaluation.assess import VERSION, Assessment, Source, assess
 from glurpc_core.forecast import WindowForecast
+from glurpc_core.identity import evaluation_digest
 from glurpc_core.render import evaluation as evaluation_figure
 from glurpc_core.requests.args import optional_str
 from glurpcd.cache import CacheKey
@@ -73,12 +73,15 @@ class EvaluationOps:
         fmt = optional_str(args, "plot", IMAGE_FORMATS)
         resolved = [await self.uploads.resolve(request, one.upload) for one in named]
         labels = [one.label for one in named]
-        digest = _digest([(r.handle, label) for r, label in zip(resolved, labels, strict=True)])
+        pairs = [(one.handle, label) for one, label in zip(resolved, labels, strict=True)]
+        digest = evaluation_digest(pairs, VERSION)
         key = CacheKey("evaluation", digest, "report")
         cached = await self.results.get(key)
         if cached is None:
-            pairs = zip(resolved, labels, strict=True)
-            sources = [await self._source(request, one, label) for one, label in pairs]
+            sources = [
+                await self._source(request, one, label)
+                for one, label in zip(resolved, labels, strict=True)
+            ]
             spec = JobSpec(f"evaluate:{digest}", "evaluate", digest)
             assessment: Assessment = await cached_or_computed(
                 self.results, self.engine, request, spec, key=key, lane=Lane.CPU,
@@ -139,13 +142,6 @@ def _sources(args: dict[str, Any]) -> list[_Named]:
         default = entry.get("subject") or entry.get("handle") or f"source {position + 1}"
         named.append(_Named(label or str(default), upload))
     return named
-
-
-def _digest(named: list[tuple[str, str]]) -> str:
-    """What the report depends on: each source's series and model (its handle),
-    its label, and the report's version."""
-    text = json.dumps([VERSION, named], ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _compact(
