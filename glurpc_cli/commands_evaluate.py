@@ -111,9 +111,8 @@ def _sources(
         for one in subjects_to_run(client, data, subject, sequence):
             label = file if one is None else f"{file}#{one}"
             try:
-                result = client.call(
-                    "process", {"csv": data, **upload_args(one, sequence)}, on_progress=progress
-                )
+                args = {"csv": data, "precompute": False, **upload_args(one, sequence)}
+                result = client.call("process", args, on_progress=progress)
             except RequestFailed as exc:
                 if exc.code != ErrorCode.TOO_SHORT:
                     raise

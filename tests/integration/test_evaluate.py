@@ -101,3 +101,23 @@ def test_a_plot_file_with_an_unknown_extension_is_a_usage_error(daemon, exports:
     result = glurpc(daemon, exports, "evaluate", "a.csv", "--plot", "fig.gif")
     assert result.returncode == 2
     assert b"--plot fig.gif" in result.stderr
+
+
+def test_process_without_precompute_queues_no_background_forecast(tmp_path: Path) -> None:
+    """`evaluate` prepares its files with `precompute: false`: it asks for every
+    window itself, so background forecasts of the newest ones would be repeats."""
+    from .daemons import launch_under
+
+    daemon = launch_under(tmp_path, "--render-workers", "0", "--precompute-hours", "6")
+    try:
+        with daemon.connect() as conn:
+            args = {"csv": cgm_csv(hours=12, seed=31), "precompute": False}
+            assert conn.call("process", args)["type"] == "result"
+            engine = conn.call("status")["data"]["engine"]
+            assert engine["background_jobs"] == 0 and engine["model_batches"] == 0
+            # The default still precomputes (queued at the reply, or already run).
+            assert conn.call("process", {"csv": cgm_csv(hours=12, seed=32)})["type"] == "result"
+            engine = conn.call("status")["data"]["engine"]
+            assert engine["background_jobs"] > 0 or engine["model_batches"] > 0
+    finally:
+        daemon.stop()
