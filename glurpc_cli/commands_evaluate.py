@@ -22,7 +22,7 @@ from glurpc_wire.codes import ErrorCode
 from .client import Client
 from .errors import RequestFailed
 from .evaluation_view import csv_rows, markdown
-from .output import StageStatus, info, write_output
+from .output import StageStatus, info, stderr_is_tty, write_output
 from .selection import subjects_to_run, translated, upload_args, upload_options
 from .session import current_session, read_input
 from .targets import IMAGE_FORMATS
@@ -74,7 +74,8 @@ def evaluate(
     figure = report.pop("image", None)
     if plot_path is not None and figure is not None:
         write_output(Path(plot_path), figure)
-        info(f"wrote {plot_path}")
+        if stderr_is_tty():
+            info(f"wrote {plot_path}")
     report["files"] = list(files)
     if fmt == "json":
         sys.stdout.write(json.dumps(report, indent=1) + "\n")

@@ -22,7 +22,7 @@ from glurpc_core.evaluation.grids import PARKES_LOWER, PARKES_UPPER
 from glurpc_core.render.figure import house_style
 from glurpc_core.render.inputs import check_format
 
-VERSION = 1  # raise when the drawing changes: cached figures are keyed by it
+VERSION = 2  # raise when the drawing changes: cached figures are keyed by it
 FIGURE_INCHES = (15.0, 9.5)
 DPI = 100
 CLARKE_MAX, PARKES_MAX = 400.0, 550.0
@@ -49,11 +49,11 @@ CLARKE_LINES = (
 # Where each zone's letter goes: a point inside that zone, (reference, forecast).
 CLARKE_LETTERS = (
     ("A", 355, 375), ("B", 250, 340), ("B", 350, 230), ("C", 120, 350), ("C", 165, 20),
-    ("D", 30, 120), ("D", 330, 120), ("E", 30, 300), ("E", 330, 30),
+    ("D", 30, 120), ("D", 330, 120), ("E", 30, 300), ("E", 215, 30),
 )  # fmt: skip
 PARKES_LETTERS = (
     ("A", 480, 480), ("B", 300, 500), ("C", 150, 500), ("D", 60, 500), ("E", 20, 400),
-    ("B", 450, 300), ("C", 450, 150), ("D", 500, 50),
+    ("B", 450, 300), ("C", 450, 150), ("D", 350, 20),
 )  # fmt: skip
 
 
@@ -132,7 +132,7 @@ def _rmse_by_horizon(axes: Axes, report: dict[str, Any]) -> None:
         if pooled.get("rmse_ci"):
             low, high = np.array(pooled["rmse_ci"][name], dtype=float).T
             axes.fill_between(minutes, low, high, color=COLOURS[name], alpha=0.15, lw=0)
-    axes.set_title("RMSE by horizon (pooled; 95 % interval over sources)")
+    axes.set_title("Pooled RMSE by horizon (shaded: 95 % interval)")
     axes.set_xlabel("horizon (min)")
     axes.set_ylabel("RMSE (mg/dL)")
     axes.set_xticks(minutes)
