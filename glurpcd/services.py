@@ -24,7 +24,7 @@ from glurpcd.engine.lanes import Engine
 from glurpcd.engine.render_pool import RenderPool
 from glurpcd.lifecycle import Registry
 from glurpcd.models import Catalog, ModelFile, Models
-from glurpcd.ops import AdminOps, ForecastOps, Ops, ResultStore, UploadResolver
+from glurpcd.ops import AdminOps, EvaluationOps, ForecastOps, Ops, ResultStore, UploadResolver
 from glurpcd.ops.models import ModelOps
 from glurpcd.server import systemd
 from glurpcd.server.admission import ConnectionBounds
@@ -188,8 +188,11 @@ async def build_services(config: DaemonConfig) -> Services:
         systemd=systemd.under_systemd(),
         models_info=models.snapshot,
     )
+    evaluations = EvaluationOps(
+        results, engine, uploads, forecasts, render=renderer.submit_evaluation
+    )
     model_ops = ModelOps(models, uploads.owners, validate=_validator(load, catalog))
-    ops = Ops(engine, uploads, forecasts, admin, model_ops)
+    ops = Ops(engine, uploads, forecasts, admin, evaluations, model_ops)
     return Services(
         current,
         forecaster,

@@ -13,6 +13,7 @@ from glurpcd.engine.lanes import Engine
 from glurpcd.lifecycle import Request
 from glurpcd.ops.admin import AdminOps
 from glurpcd.ops.data import UploadResolver, convert
+from glurpcd.ops.evaluation import EvaluationOps
 from glurpcd.ops.forecasts import ForecastOps
 from glurpcd.ops.models import ModelOps
 from glurpcd.ops.process import process
@@ -28,6 +29,7 @@ class Ops:
         uploads: UploadResolver,
         forecasts: ForecastOps,
         admin: AdminOps,
+        evaluations: EvaluationOps,
         models: ModelOps,
     ) -> None:
         self._handlers: dict[str, Handler] = {
@@ -39,6 +41,7 @@ class Ops:
             "plot": forecasts.plot,
             "quick_plot": forecasts.quick_plot,
             "forecast": forecasts.forecast,
+            "evaluate": evaluations.evaluate,
             "models": models.handle,
         }
 
@@ -46,4 +49,12 @@ class Ops:
         return self._handlers.get(op)
 
 
-__all__ = ["AdminOps", "ForecastOps", "ModelOps", "Ops", "ResultStore", "UploadResolver"]
+__all__ = [
+    "AdminOps",
+    "EvaluationOps",
+    "ForecastOps",
+    "ModelOps",
+    "Ops",
+    "ResultStore",
+    "UploadResolver",
+]

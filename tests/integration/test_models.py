@@ -227,3 +227,33 @@ def test_plot_draws_several_models_on_one_figure(tmp_path, several, upload):
 def _has_colour(image, rgb, tolerance=12):
     pixels = np.asarray(image, dtype=np.int16)
     return bool((np.abs(pixels - np.asarray(rgb)).max(axis=2) <= tolerance).any())
+
+
+def test_evaluate_scores_the_model_named_and_compares_several(tmp_path, several, upload):
+    with several.connect() as conn:
+        handle = conn.call("process", {"csv": upload, "precompute": False})["data"]["handle"]
+        sources = [{"handle": handle, "label": "one"}]
+        reports = {
+            name: conn.call("evaluate", {"sources": sources, "model": name})["data"]
+            for name in ("alpha", "beta")
+        }
+        served = conn.call("evaluate", {"sources": sources})["data"]
+        default_id = conn.server_hello["model"]["id"]
+    assert reports["alpha"]["model"]["model"].startswith("alpha-")
+    assert reports["beta"]["model"]["model"].startswith("beta-")
+    assert served["model"]["model"] == default_id
+    assert served["sources"][0]["handle"] == handle
+    assert reports["alpha"]["sources"][0]["handle"] != handle
+    assert reports["alpha"]["pooled"]["metrics"] != reports["beta"]["pooled"]["metrics"]
+
+    source = tmp_path / "cgm.csv"
+    source.write_bytes(upload)
+    table = subprocess.run(
+        several.cli("evaluate", str(source), "--model", "alpha", "--model", "beta"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert table.returncode == 0, table.stderr
+    rows = [line for line in table.stdout.splitlines() if line.startswith("| ")]
+    assert [row.split("|")[1].strip() for row in rows[2:]] == ["alpha", "beta"]
