@@ -6,8 +6,9 @@ the daemon scores them together (pooled numbers and bootstrap intervals need
 every source at once) and the request's frame stays small. It prints the
 daemon's report as Markdown tables (default), JSON or CSV (evaluation_view.py)
 and writes the figure with `--plot`; it never computes a number itself.
-With several `--model`, it sends one `evaluate` per model on the same sources
-and prints their pooled numbers in one table (evaluation_compare.py).
+With several `--model`, the one `evaluate` names them all: the daemon scores
+each on the same windows, with paired intervals on their differences, and
+the CLI prints one table (evaluation_compare.py).
 """
 
 from __future__ import annotations
@@ -87,16 +88,12 @@ def evaluate(
             args: dict[str, Any] = {"sources": sources}
             if image is not None:
                 args["plot"] = image
-            reports = [
-                client.call("evaluate", {**args, **model_args(name)}, on_progress=progress)
-                for name in models or (None,)
-            ]
+            report = client.call("evaluate", {**args, **model_args(models)}, on_progress=progress)
         except RequestFailed as exc:
             raise translated(exc) from None
-    if len(reports) > 1:
-        _print_comparison(list(models), reports, files, fmt)
+    if len(models) > 1:
+        _print_comparison(report, files, fmt)
         return
-    report = reports[0]
     figure = report.pop("image", None)
     if plot_path is not None and figure is not None:
         write_output(Path(plot_path), figure)
@@ -114,15 +111,12 @@ def evaluate(
     sys.stdout.flush()
 
 
-def _print_comparison(
-    names: list[str], reports: list[dict[str, Any]], files: tuple[str, ...], fmt: str
-) -> None:
-    """Several models: one table of their pooled numbers, or every report as JSON."""
+def _print_comparison(report: dict[str, Any], files: tuple[str, ...], fmt: str) -> None:
+    """Several models: their pooled numbers and differences, or everything as JSON."""
     if fmt == "json":
-        each = [{"name": name, **report} for name, report in zip(names, reports, strict=True)]
-        sys.stdout.write(json.dumps({"files": list(files), "models": each}, indent=1) + "\n")
+        sys.stdout.write(json.dumps({"files": list(files), **report}, indent=1) + "\n")
     else:
-        sys.stdout.write(comparison_markdown(names, reports) + "\n")
+        sys.stdout.write(comparison_markdown(report) + "\n")
     sys.stdout.flush()
 
 

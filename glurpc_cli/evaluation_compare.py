@@ -3,9 +3,8 @@
 Each model's report is the daemon's own (its bootstrap intervals are over
 sources, per model); this table puts their pooled headline numbers in one
 place: RMSE and MAE at 30 and 60 minutes, the ratio of RMSE at 60 minutes to
-persistence with its interval, and band coverage. Intervals on the
-differences between models are not computed here (that needs the windows,
-which stay in the daemon).
+persistence with its interval, and band coverage; then each model's
+difference to the first, with the daemon's paired bootstrap interval.
 """
 
 from __future__ import annotations
@@ -15,17 +14,45 @@ from typing import Any
 from .evaluation_view import KEY_MINUTES, _at, _num, _pct, _table, _with_ci
 
 
-def comparison_markdown(names: list[str], reports: list[dict[str, Any]]) -> str:
+def comparison_markdown(report: dict[str, Any]) -> str:
+    reports = report["models"]
     head = ["model", "id", "windows"]
     head += [f"{metric} {minutes} min" for metric in ("RMSE", "MAE") for minutes in KEY_MINUTES]
     head += ["RMSE 60 min / persistence"]
     head += [f"{band} % band at {minutes} min" for band in ("50", "90") for minutes in KEY_MINUTES]
-    rows = [_row(name, report) for name, report in zip(names, reports, strict=True)]
-    intro = (
+    rows = [_row(one["name"], one) for one in reports]
+    parts = [
         "Models side by side on the same windows (mg/dL; coverage in %; the ratio's "
-        "95 % bootstrap interval is over sources, per model):"
+        "95 % bootstrap interval is over sources, per model):",
+        "",
+        *_table(head, rows),
+    ]
+    if report.get("differences"):
+        parts += ["", *_differences(reports[0], report["differences"])]
+    return "\n".join(parts)
+
+
+def _differences(first: dict[str, Any], differences: list[dict[str, Any]]) -> list[str]:
+    """Each model minus the first, with the paired 95 % bootstrap interval."""
+    steps = [_at(first, minutes) for minutes in KEY_MINUTES]
+    head = ["model - " + str(differences[0]["against"])]
+    head += [f"{name} {minutes} min" for name in ("RMSE", "MAE") for minutes in KEY_MINUTES]
+    head += [f"90 % band {minutes} min (points)" for minutes in KEY_MINUTES]
+    rows = []
+    for entry in differences:
+        cells = [str(entry["model"])]
+        for measure, scale in (("rmse", 1.0), ("mae", 1.0), ("coverage_90", 100.0)):
+            bounds = entry.get(f"{measure}_ci")
+            for step in steps:
+                value = entry[measure][step] * scale
+                ci = None if bounds is None else [b * scale for b in bounds[step]]
+                cells.append(_with_ci(value, ci, 1))
+        rows.append(cells)
+    intro = (
+        "Differences to the first model (negative RMSE and MAE: better; 95 % paired "
+        "bootstrap interval over sources, none with one source):"
     )
-    return "\n".join([intro, "", *_table(head, rows)])
+    return [intro, "", *_table(head, rows)]
 
 
 def _row(name: str, report: dict[str, Any]) -> list[str]:

@@ -246,6 +246,21 @@ def test_evaluate_scores_the_model_named_and_compares_several(tmp_path, several,
     assert reports["alpha"]["sources"][0]["handle"] != handle
     assert reports["alpha"]["pooled"]["metrics"] != reports["beta"]["pooled"]["metrics"]
 
+    with several.connect() as conn:
+        other = conn.call("process", {"csv": cgm_csv(hours=11, seed=9), "precompute": False})
+        two = [*sources, {"handle": other["data"]["handle"], "label": "two"}]
+        compared = conn.call("evaluate", {"sources": two, "model": ["alpha", "beta"]})["data"]
+        alone = conn.call("evaluate", {"sources": two, "model": "beta"})["data"]
+    assert [one["name"] for one in compared["models"]] == ["alpha", "beta"]
+    assert compared["models"][1]["pooled"] == alone["pooled"], "the same report as alone"
+    (difference,) = compared["differences"]
+    assert (difference["model"], difference["against"]) == ("beta", "alpha")
+    beta_rmse = compared["models"][1]["pooled"]["metrics"]["model"]["rmse"]
+    alpha_rmse = compared["models"][0]["pooled"]["metrics"]["model"]["rmse"]
+    assert difference["rmse"] == pytest.approx(np.subtract(beta_rmse, alpha_rmse).tolist())
+    low, high = difference["rmse_ci"][11]
+    assert low <= high and len(difference["coverage_90_ci"]) == 12
+
     source = tmp_path / "cgm.csv"
     source.write_bytes(upload)
     table = subprocess.run(
@@ -255,5 +270,5 @@ def test_evaluate_scores_the_model_named_and_compares_several(tmp_path, several,
         timeout=300,
     )
     assert table.returncode == 0, table.stderr
-    rows = [line for line in table.stdout.splitlines() if line.startswith("| ")]
-    assert [row.split("|")[1].strip() for row in rows[2:]] == ["alpha", "beta"]
+    rows = [line.split("|")[1].strip() for line in table.stdout.splitlines() if line[:2] == "| "]
+    assert rows == ["model", "---", "alpha", "beta", "model - alpha", "---", "beta"]
