@@ -20,7 +20,7 @@ from cgm_format import CGM_SCHEMA, FormatParser, SupportedCGMFormat
 from cgm_format import UnknownFormatError as _UnknownFormat
 
 from glurpc_core.ingest.errors import IngestError
-from glurpc_core.ingest.generic import looks_generic, parse_generic
+from glurpc_core.ingest.generic import looks_generic, parse_each_subject, parse_generic
 from glurpc_core.ingest.libre import canonical_libre, find_libre_header
 from glurpc_core.ingest.screen import DELIMITERS, Screened, screen_rows
 from glurpc_core.ingest.text import decode_export
@@ -74,6 +74,34 @@ def parse_export(raw: bytes, subject: str | None = None) -> ParsedExport:
     except _READ_ERRORS as exc:
         raise _unreadable(exc, screened) from exc
     return ParsedExport(frame, name, screened)
+
+
+def parse_subjects(raw: bytes) -> list[tuple[str, ParsedExport | IngestError]]:
+    """Each subject of a research table with an id column, read once (see
+    `parse_each_subject`); [] for anything else. A subject's entry equals
+    `parse_export(raw, subject)`, or is the IngestError that raises."""
+    text = decode_export(raw)
+    if text.lstrip().startswith(("[", "{")) or find_libre_header(text) is not None:
+        return []
+    screened = screen_rows(text)
+    try:
+        FormatParser.detect_format(screened.text)
+        return []  # a vendor export: one person
+    except _UnknownFormat:
+        pass
+    if not looks_generic(screened.text):
+        return []
+    try:
+        each = parse_each_subject(screened.text)
+    except _READ_ERRORS as exc:
+        raise _unreadable(exc, screened) from exc
+    return [
+        (
+            subject,
+            found if isinstance(found, IngestError) else ParsedExport(found, "generic", screened),
+        )
+        for subject, found in each
+    ]
 
 
 def _unreadable(exc: BaseException, screened: Screened | None) -> IngestError:
