@@ -77,7 +77,7 @@ def _number(
             value = float(value)
         if not isinstance(value, kind):
             raise ValueError(f"expected {name}, got {type(value).__name__}")
-        if not math.isfinite(value):  # TOML nan/inf, or "1e400" read as a float
+        if not math.isfinite(cast(float, value)):  # TOML nan/inf, or "1e400" read as a float
             raise ValueError(f"expected a finite number, got {value}")
         if cast(float, value) < minimum:
             raise ValueError(f"must be >= {minimum:g}, got {value}")
