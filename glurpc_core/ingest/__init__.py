@@ -18,7 +18,13 @@ import dataclasses
 
 from glurpc_core.ingest.errors import IngestError
 from glurpc_core.ingest.flags import FLAGS, DataWarning
-from glurpc_core.ingest.parse import ParsedExport, parse_export, parse_subjects, to_unified_csv
+from glurpc_core.ingest.parse import (
+    ParsedExport,
+    admitted,
+    parse_export,
+    parse_subjects,
+    to_unified_csv,
+)
 from glurpc_core.ingest.prepare import prepare_readings
 from glurpc_core.ingest.prepared import PreparedData, PrepareSettings, series_digest
 from glurpc_core.ingest.readings import Readings
@@ -30,6 +36,7 @@ __all__ = [
     "IngestError",
     "PrepareSettings",
     "PreparedData",
+    "admitted",
     "convert",
     "prepare",
     "prepare_subjects",

@@ -131,7 +131,7 @@ class UploadResolver:
             request,
             spec,
             Lane.CPU,
-            cpu_task(_prepare_subjects, raw, settings, tag),
+            await cpu_task(_prepare_subjects, raw, settings, tag),
             store=functools.partial(self._store_subjects, raw, settings, tag),
         )
         resolved: list[tuple[str, Resolved | CodedError]] = []
@@ -187,7 +187,7 @@ class UploadResolver:
             request,
             spec,
             Lane.CPU,
-            cpu_task(_prepare_upload, raw, settings, tag),
+            await cpu_task(_prepare_upload, raw, settings, tag),
             store=self._store_upload(digest),
         )
         return Resolved(outcome.handle, outcome.prepared, True, upload_facts(outcome.prepared))
@@ -228,10 +228,13 @@ def _upload_entry(data: bytes | None) -> dict[str, Any] | None:
     return entry if is_handle(entry.get("handle")) else None
 
 
-def cpu_task(fn: Callable[..., Any], raw: bytes, *args: Any) -> Callable[[], Any] | ChildTask:
-    """Parsing of `raw`: in a cpu-lane thread, or, when large, in a child
-    process the engine kills once nobody waits (parse_process.py)."""
-    if len(raw) >= CHILD_PROCESS_BYTES:
+async def cpu_task(fn: Callable[..., Any], raw: bytes, *args: Any) -> Callable[[], Any] | ChildTask:
+    """Parsing of `raw`: refused at once when beyond what a parse may cost
+    (ingest/budget.py), else in a cpu-lane thread when small, or in a child
+    process held to the parse memory bound that the engine kills once nobody
+    waits (engine/parse_child.py)."""
+    cost = await asyncio.to_thread(ingest.admitted, raw)  # counts bytes: off the loop
+    if cost.needs_child or len(raw) >= CHILD_PROCESS_BYTES:
         return ChildTask(fn, (raw, *args))
     return functools.partial(fn, raw, *args)
 
@@ -271,6 +274,6 @@ async def convert(
     spec = JobSpec(key, "convert", handle=digest)
 
     unified, source_format = await engine.obtain(
-        request, spec, Lane.CPU, cpu_task(_convert, raw, subject)
+        request, spec, Lane.CPU, await cpu_task(_convert, raw, subject)
     )
     return {"csv": unified, "format": source_format}
