@@ -25,6 +25,7 @@ MAX_LINES = 1_500_000  # five years of 5-minute readings, or a cohort of 14 year
 MAX_CELLS = 8_000_000  # delimiters plus lines: a 14-column Dexcom export of 570,000 rows
 MAX_LINE_BYTES = 64 * 1024  # no export's row comes near; csv's own field limit is 128 KiB
 PARSE_MEMORY_BYTES = 1024 * 1024 * 1024  # what a parse within the bounds may allocate
+SCAN_BYTES = 1 << 20
 CHILD_LINES = 100_000  # beyond this a parse runs in a child process (about 75 MB in-process)
 
 
@@ -60,10 +61,16 @@ def parse_cost(raw: bytes) -> ParseCost:
 
 
 def _longest_line(raw: bytes) -> int:
+    """In slices, so the scan's own arrays stay a few MiB whatever the upload."""
     data = np.frombuffer(raw, dtype=np.uint8)
-    ends = np.flatnonzero((data == ord("\n")) | (data == ord("\r")))
-    bounds = np.concatenate(([-1], ends, [len(data)]))
-    return int(np.diff(bounds).max()) - 1
+    longest, last_end = 0, -1
+    for start in range(0, len(data), SCAN_BYTES):
+        part = data[start : start + SCAN_BYTES]
+        ends = np.flatnonzero((part == ord("\n")) | (part == ord("\r"))) + start
+        bounds = np.concatenate(([last_end], ends))
+        longest = max(longest, int(np.diff(bounds).max(initial=0)) - 1)
+        last_end = int(bounds[-1])
+    return max(longest, len(data) - last_end - 1)
 
 
 def _too_large(what: str, **details: int) -> IngestError:

@@ -42,7 +42,7 @@ def refuse_non_text(raw: bytes) -> None:
     """What is plainly not an export, said before anything is decoded or counted."""
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise IngestError.invalid("the upload must be bytes")
-    if not bytes(raw).strip():
+    if not raw or bytes(raw).isspace():  # isspace, not strip: no copy of a large upload
         raise IngestError.invalid("the file is empty", reason="empty")
     for magic, what in _MAGIC.items():
         if raw.startswith(magic):
