@@ -3,8 +3,10 @@
     prepared = prepare(raw, PrepareSettings(subject="7"))   # PreparedData: every stretch
     each = prepare_subjects(raw, PrepareSettings())          # [("1", PreparedData), ...]
     unified_csv, source_format = convert(raw)
+    cost = admitted(raw)                                     # lines, cells; or too_large
 
-Layers, each its own module: `text` (bytes gate) -> `screen` (rows never
+Layers, each its own module: `text` (bytes gate) and `budget` (what a parse
+may cost, judged on the bytes) -> `screen` (rows never
 read) -> `parse` (cgm-format, the Libre adapter, generic tables) -> `prepare`
 (5-minute grid, stretches) -> `accounting` (every row, warnings) -> `prepared`
 (result, digest, cache encoding). Synchronous and thread-safe (no shared
