@@ -30,6 +30,8 @@ async def process(
 ) -> dict[str, Any]:
     force = optional_bool(args, "force")
     listing = optional_bool(args, "windows")
+    # `evaluate` asks for every window itself: background forecasts would repeat them.
+    precompute = optional_bool(args, "precompute", default=True)
     upload = {k: v for k, v in args.items() if k in UPLOAD_ARGS}
     try:
         resolved = await uploads.resolve(request, upload, force=force)
@@ -41,7 +43,8 @@ async def process(
         raw = checked_upload(args, uploads.max_upload)
         each = await uploads.every_subject(request, raw, prepare_settings(upload))
         return _every_subject(each, listing)
-    forecasts.precompute_if_fresh(resolved, request.uid)
+    if precompute:
+        forecasts.precompute_if_fresh(resolved, request.uid)
     return summary(resolved, listing)
 
 
