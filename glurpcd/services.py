@@ -173,6 +173,7 @@ async def build_services(config: DaemonConfig) -> Services:
         models,
         render=renderer.submit,
         precompute_windows=config.precompute_windows(device),
+        max_reply=config.max_frame,
     )
     admin = AdminOps(
         registry,

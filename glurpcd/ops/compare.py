@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from glurpc_core.errors import OpError
 from glurpc_core.forecast import WindowForecast
-from glurpc_core.render.style import MAX_OVERLAYS
+from glurpc_core.render.style import MAX_OVERLAYS, PlotStyle
 from glurpc_core.requests.styles import plot_style, window_times
 from glurpcd.cache import CacheKey
 from glurpcd.lifecycle import Request
@@ -36,6 +36,8 @@ class ForecastSource(Protocol):
     uploads: UploadResolver
     results: ResultStore
     render: Callable[..., Future[bytes]]
+
+    def check_fits(self, styles: dict[int, PlotStyle], fmt: str) -> None: ...
 
     async def windows(
         self, request: Request, resolved: Resolved, indices: list[int], model: Any
@@ -104,6 +106,7 @@ async def compared_plot(
         )
         for index in indices
     }
+    ops.check_fits(styles, fmt)
     versus = hashlib.sha256("|".join(c.model_id for c in compared).encode()).hexdigest()[:16]
     keys = {
         index: image_key(first.served.handle, index, f"{style.cache_tag()}.vs{versus}.{fmt}")
