@@ -15,7 +15,7 @@ import io
 import statistics
 import time
 
-from glurpcd.ingest import prepare
+from glurpc_core.ingest import prepare
 from tests.support import synthetic as syn
 
 

@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glurpcd.memory import HeapTrimmer
-from glurpcd.model import Forecaster
-from glurpcd.model.dropout import RowStreams
-from glurpcd.model.inputs import Scaling, window_inputs
-from glurpcd.model.resolve import SHIPPED_DEFAULT
-from glurpcd.series import CgmSeries
+from glurpc_core.memory import HeapTrimmer
+from glurpc_core.model import Forecaster
+from glurpc_core.model.dropout import RowStreams
+from glurpc_core.model.inputs import Scaling, window_inputs
+from glurpc_core.model.resolve import SHIPPED_DEFAULT
+from glurpc_core.series import CgmSeries
 from tests.support.checkpoints import save_random_checkpoint
 
 CASES = ("one", "batched", "per_sample", "reference", "default")

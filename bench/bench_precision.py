@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from glurpcd.forecast import WindowForecast
-from glurpcd.model import Forecaster
-from glurpcd.model.resolve import SHIPPED_DEFAULT
+from glurpc_core.forecast import WindowForecast
+from glurpc_core.model import Forecaster
+from glurpc_core.model.resolve import SHIPPED_DEFAULT
 from tests.support.checkpoints import save_random_checkpoint
 
 from .bench_model import eighteen_hours

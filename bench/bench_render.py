@@ -17,10 +17,11 @@ import statistics
 import time
 from collections.abc import Callable
 
-from glurpcd.forecast import WindowForecast
-from glurpcd.render import RenderPool, render_forecast
-from glurpcd.render.figure import ForecastFigure, house_style
-from glurpcd.render.layout import plot_content
+from glurpc_core.forecast import WindowForecast
+from glurpc_core.render import render_forecast
+from glurpc_core.render.figure import ForecastFigure, house_style
+from glurpc_core.render.layout import plot_content
+from glurpcd.engine.render_pool import RenderPool
 from tests.render.forecasts import make_forecast
 
 MODEL_ID = "gluformer-bench"

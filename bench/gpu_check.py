@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glurpcd.model import Forecaster, load_checkpoint
-from glurpcd.series import CgmSeries
+from glurpc_core.model import Forecaster, load_checkpoint
+from glurpc_core.series import CgmSeries
 from tests.support.checkpoints import save_random_checkpoint
 
 TOLERANCE = 1e-4

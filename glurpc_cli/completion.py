@@ -16,7 +16,7 @@ FILE_METAVARS = {"PATH", "DIR"}
 
 
 def _flags() -> list[tuple[str, argparse.Action]]:
-    from glurpcd.config import build_parser
+    from glurpcd.settings.config import build_parser
 
     return [
         (flag, action)
@@ -32,7 +32,7 @@ def _summary(action: argparse.Action) -> str:
 
 
 def _choices(action: argparse.Action) -> list[str]:
-    from glurpcd.options import BY_KEY
+    from glurpcd.settings.options import BY_KEY
 
     option = BY_KEY.get(action.dest)
     return list(option.choices) if option else []

@@ -83,7 +83,7 @@ def plan_actors(
             f"the cluster has {cpus:g} CPUs: {count} model actors leave none for reading "
             f"and rendering (at most {most})"
         )
-    from glurpcd.model.forecaster import CPU_ROWS, CUDA_ROWS  # the daemon's batch sizes
+    from glurpc_core.model.forecaster import CPU_ROWS, CUDA_ROWS  # the daemon's batch sizes
 
     rows = CUDA_ROWS if use_gpus else CPU_ROWS
     windows_per_pass = max(1, rows // settings.samples)

@@ -61,7 +61,7 @@ def output_directory(options: CohortOptions) -> Path:
 def checked_model(settings: ModelSettings) -> tuple[Path, str]:
     """The weights file the daemon would load, loaded once here on the CPU: a
     missing or broken model is one clear error before any cluster starts."""
-    from glurpcd.model import Forecaster, resolve_model_path
+    from glurpc_core.model import Forecaster, resolve_model_path
 
     path, source = resolve_model_path(settings.model)
     Forecaster(path, source=source, samples=settings.samples, seed=settings.seed)

@@ -10,8 +10,8 @@ exit code. Per-file failures are not errors here: they are records.
 from __future__ import annotations
 
 from glurpc_cli.errors import GlurpcError
+from glurpc_core.errors import CodedError
 from glurpc_wire.codes import ErrorCode
-from glurpcd.errors import CodedError
 
 from .cluster import ClusterError
 from .options import CohortOptions

@@ -14,11 +14,11 @@ from typing import Any
 
 from glurpc_cli.output import is_complete_image
 from glurpc_cli.targets import all_wire_indices, cli_index
+from glurpc_core import ingest
+from glurpc_core.errors import CodedError
+from glurpc_core.requests.selection import checked
 from glurpc_wire.codes import ErrorCode
-from glurpcd import ingest
-from glurpcd.errors import CodedError
 from glurpcd.ops.data import prepare_settings
-from glurpcd.ops.selection import checked
 
 from .options import CohortOptions
 

@@ -69,7 +69,7 @@ class ModelStage:
     def __init__(self, weights: list[Any], name: str, source: str, options: CohortOptions) -> None:
         import ray
 
-        from glurpcd.model import Forecaster, resolve_device
+        from glurpc_core.model import Forecaster, resolve_device
 
         folder = Path(tempfile.mkdtemp(prefix="glurpc-model-"))
         try:
@@ -93,7 +93,7 @@ class ModelStage:
         return table(out)
 
     def _forecast(self, item: dict[str, Any]) -> list[dict[str, Any]]:
-        from glurpcd import ingest
+        from glurpc_core import ingest
 
         source, info = Path(item["file"]), meta(item)
         pairs = list(zip(info["wires"], info["targets"], info["alone"], strict=True))
@@ -114,9 +114,9 @@ class ModelStage:
     ) -> dict[str, Any]:
         """What the daemon adds to a window: its plot style (from the upload's
         unit, subject and marks), or its numbers in wire form with the model facts."""
+        from glurpc_core.requests.styles import plot_style
+        from glurpc_core.requests.wire import forecast_to_wire
         from glurpcd.ops.data import Resolved, upload_facts
-        from glurpcd.ops.styles import plot_style
-        from glurpcd.ops.wire import forecast_to_wire
 
         forecaster, args = self.forecaster, self.options.args
         tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
@@ -150,8 +150,8 @@ def _windows(
 def render_windows(batch: pa.Table, guard: OutputGuard, fmt: str) -> pa.Table:
     """map_batches task: render each window with the daemon's render code and
     write it; one prepared figure serves the whole batch."""
-    from glurpcd.render.figure import ForecastFigure
-    from glurpcd.render.plot import render_forecast
+    from glurpc_core.render.figure import ForecastFigure
+    from glurpc_core.render.plot import render_forecast
 
     figure: ForecastFigure | None = None
     out: list[dict[str, Any]] = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glurpcd.series import OUTPUT_STEPS, CgmSeries
+from glurpc_core.series import OUTPUT_STEPS, CgmSeries
 
 LINE_POINTS = 6  # 30 minutes of history for the linear baseline
 AR_ORDER = 6  # 30 minutes of history for the autoregressive baseline

@@ -1,5 +1,5 @@
 """Fit the per-step calibration of a bundle's predictive mixture on validation
-series and store it in the bundle (training only; see glurpcd/model/calibration.py
+series and store it in the bundle (training only; see glurpc_core/model/calibration.py
 for what the two factors per step mean and how the Forecaster applies them).
 
 For each forecast step, (spread, width / spread) is chosen on a log grid, refined
@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glurpcd.forecast import QUANTILE_LEVELS
-from glurpcd.model.calibration import Calibration, recentring_shift
-from glurpcd.model.checkpoint import read_weights_file
-from glurpcd.model.forecaster import Forecaster
-from glurpcd.series import CgmSeries
+from glurpc_core.forecast import QUANTILE_LEVELS
+from glurpc_core.model.calibration import Calibration, recentring_shift
+from glurpc_core.model.checkpoint import read_weights_file
+from glurpc_core.model.forecaster import Forecaster
+from glurpc_core.series import CgmSeries
 
 BANDS = ((0.05, 0.95, 0.90), (0.25, 0.75, 0.50))
 GRID_POINTS = 11

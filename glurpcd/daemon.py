@@ -21,12 +21,12 @@ from typing import Any
 from glurpc_wire import framing
 from glurpc_wire import messages as wire
 from glurpc_wire.codes import ErrorCode
-
-from . import __version__, logsetup, systemd
-from .config import ConfigError, DaemonConfig, describe, parse_args
-from .connection import Connection
-from .descriptors import raise_descriptor_limit
-from .listener import (
+from glurpcd import __version__
+from glurpcd.observe import logsetup
+from glurpcd.server import systemd
+from glurpcd.server.connection import Connection
+from glurpcd.server.descriptors import raise_descriptor_limit
+from glurpcd.server.listener import (
     AlreadyRunning,
     Created,
     UnsafePath,
@@ -35,9 +35,10 @@ from .listener import (
     remove_socket,
     socket_identity,
 )
-from .peer import PeerPolicy, peer_of
-from .reload import reload_settings
-from .services import Services, build_services
+from glurpcd.server.peer import PeerPolicy, peer_of
+from glurpcd.services import Services, build_services
+from glurpcd.settings.config import ConfigError, DaemonConfig, describe, parse_args
+from glurpcd.settings.reload import reload_settings
 
 log = logging.getLogger("glurpcd")
 
@@ -273,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"glurpcd: {prefix}{reason}", file=sys.stderr)
         return 1
     identity = None if activated else socket_identity(config.socket)
-    from .model import ModelError  # after the socket: a second daemon must refuse fast
+    from glurpc_core.model import ModelError  # after the socket: a second daemon must refuse fast
 
     try:
         return _run(config, sock, identity)

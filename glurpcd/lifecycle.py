@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .lifecycle_status import LifecycleCounters, status_snapshot
-from .trace import RequestTrace
+from glurpcd.observe.lifecycle_status import LifecycleCounters, status_snapshot
+from glurpcd.observe.trace import RequestTrace
 
 
 class Priority(enum.IntEnum):

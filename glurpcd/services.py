@@ -14,17 +14,17 @@ import platform
 from dataclasses import dataclass
 from typing import Any
 
-from . import systemd
-from .admission import ConnectionBounds
-from .background import BackgroundBudget
-from .cache import CacheStore
-from .config import CurrentConfig, DaemonConfig
-from .connection import Connection
-from .engine import Engine
-from .jobqueue import LaneQueues
-from .lifecycle import Registry
-from .ops import AdminOps, ForecastOps, Ops, ResultStore, UploadResolver
-from .render import RenderPool
+from glurpcd.cache import CacheStore
+from glurpcd.engine.background import BackgroundBudget
+from glurpcd.engine.jobqueue import LaneQueues
+from glurpcd.engine.lanes import Engine
+from glurpcd.engine.render_pool import RenderPool
+from glurpcd.lifecycle import Registry
+from glurpcd.ops import AdminOps, ForecastOps, Ops, ResultStore, UploadResolver
+from glurpcd.server import systemd
+from glurpcd.server.admission import ConnectionBounds
+from glurpcd.server.connection import Connection
+from glurpcd.settings.config import CurrentConfig, DaemonConfig
 
 log = logging.getLogger("glurpcd")
 
@@ -98,7 +98,7 @@ def torch_info(device: str) -> dict[str, Any]:
 
 def _load_forecaster(config: DaemonConfig) -> Any:
     # Imported here: torch takes seconds to import, and only the daemon needs it.
-    from .model import Forecaster, resolve_device, resolve_model_path
+    from glurpc_core.model import Forecaster, resolve_device, resolve_model_path
 
     path, source = resolve_model_path(config.model)
     device = resolve_device(config.device)

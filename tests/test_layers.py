@@ -46,7 +46,9 @@ def test_the_daemon_never_imports_the_cli_or_the_training_tool():
     assert "glurpc_wire" in roots
 
 
-@pytest.mark.parametrize("layer", ["glurpcd.ingest", "glurpcd.render.worker", "glurpcd.model"])
+@pytest.mark.parametrize(
+    "layer", ["glurpc_core.ingest", "glurpc_core.render.worker", "glurpc_core.model"]
+)
 def test_pure_layers_load_no_msgpack(layer: str):
     assert "msgpack" not in _roots(_loaded_by(layer))
 

@@ -2,7 +2,7 @@
 stored as opaque bytes in a byte-bounded memory LRU over a checksummed,
 atomically written, byte-bounded disk directory (see `store.py`)."""
 
-from .keys import CacheKey, InvalidCacheKey
-from .store import CacheStore
+from glurpcd.cache.keys import CacheKey, InvalidCacheKey
+from glurpcd.cache.store import CacheStore
 
 __all__ = ["CacheKey", "CacheStore", "InvalidCacheKey"]

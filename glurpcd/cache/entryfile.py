@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .keys import CacheKey, key_from_relative
+from glurpcd.cache.keys import CacheKey, key_from_relative
 
 MAGIC = b"GLRC"
 FORMAT_VERSION = 1

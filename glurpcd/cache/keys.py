@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..errors import CodedError, ErrorCode
+from glurpc_core.errors import CodedError, ErrorCode
 
 KIND_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 HANDLE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")

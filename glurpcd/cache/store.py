@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .entryfile import (
+from glurpcd.cache.entryfile import (
     HEADER_BYTES,
     CorruptEntry,
     file_size_for,
@@ -39,8 +39,8 @@ from .entryfile import (
     scan_tree,
     write_entry,
 )
-from .keys import CacheKey, check_handle, key_from_relative
-from .lru import SizedLRU
+from glurpcd.cache.keys import CacheKey, check_handle, key_from_relative
+from glurpcd.cache.lru import SizedLRU
 
 log = logging.getLogger(__name__)
 LAYOUT_VERSION_DIR = "v1"

@@ -9,13 +9,13 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..engine import Engine
-from ..lifecycle import Request
-from .admin import AdminOps
-from .data import UploadResolver, convert
-from .forecasts import ForecastOps
-from .process import process
-from .results import ResultStore
+from glurpcd.engine.lanes import Engine
+from glurpcd.lifecycle import Request
+from glurpcd.ops.admin import AdminOps
+from glurpcd.ops.data import UploadResolver, convert
+from glurpcd.ops.forecasts import ForecastOps
+from glurpcd.ops.process import process
+from glurpcd.ops.results import ResultStore
 
 Handler = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any]]]
 

@@ -12,15 +12,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from glurpc_core.errors import OpError
+from glurpc_core.requests.args import optional_str
 from glurpc_wire.handles import is_handle
 from glurpc_wire.messages import PROTOCOL_VERSION
-
-from .. import __version__
-from ..errors import OpError
-from ..lifecycle import Registry, Request
-from .args import optional_str
-from .data import UploadResolver
-from .results import ResultStore
+from glurpcd import __version__
+from glurpcd.lifecycle import Registry, Request
+from glurpcd.ops.data import UploadResolver
+from glurpcd.ops.results import ResultStore
 
 CACHE_ACTIONS = ("info", "flush", "delete", "save", "load")
 

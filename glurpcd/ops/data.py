@@ -22,16 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from glurpc_core import ingest
+from glurpc_core.errors import ErrorCode, OpError
+from glurpc_core.requests.args import optional_str, required_bytes
 from glurpc_wire.handles import is_handle
-
-from .. import ingest
-from ..engine import Engine, Lane
-from ..errors import ErrorCode, OpError
-from ..lifecycle import JobSpec, Request
-from ..parse_process import CHILD_PROCESS_BYTES, ChildTask
-from .args import optional_str, required_bytes
-from .owners import Owners
-from .results import ResultStore, series_key, upload_key
+from glurpcd.engine.lanes import Engine, Lane
+from glurpcd.engine.parse_child import CHILD_PROCESS_BYTES, ChildTask
+from glurpcd.lifecycle import JobSpec, Request
+from glurpcd.ops.owners import Owners
+from glurpcd.ops.results import ResultStore, series_key, upload_key
 
 SEQUENCE_CHOICES = ("all", "latest", "longest")
 DEFAULT_MAX_UPLOAD = 32 * 1024 * 1024

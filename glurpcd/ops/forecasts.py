@@ -19,20 +19,26 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from ..cache import CacheKey
-from ..engine import Engine, Lane
-from ..errors import OpError
-from ..forecast import WindowForecast
-from ..lifecycle import JobSpec, Request
-from ..payloads import ForecastPayload, ForecastSetPayload, RenderTask
-from ..render.style import PlotStyle
-from ..series import UNITS
-from .args import optional_str
-from .data import Resolved, UploadResolver
-from .results import ResultStore, decode_forecast, encode_forecast, forecast_key, image_key
-from .selection import check_selection, selected_indices
-from .styles import plot_style, window_times
-from .wire import forecast_to_wire
+from glurpc_core.errors import OpError
+from glurpc_core.forecast import WindowForecast
+from glurpc_core.render.style import PlotStyle
+from glurpc_core.requests.args import optional_str
+from glurpc_core.requests.selection import check_selection, selected_indices
+from glurpc_core.requests.styles import plot_style, window_times
+from glurpc_core.requests.wire import forecast_to_wire
+from glurpc_core.series import UNITS
+from glurpcd.cache import CacheKey
+from glurpcd.engine.lanes import Engine, Lane
+from glurpcd.engine.payloads import ForecastPayload, ForecastSetPayload, RenderTask
+from glurpcd.lifecycle import JobSpec, Request
+from glurpcd.ops.data import Resolved, UploadResolver
+from glurpcd.ops.results import (
+    ResultStore,
+    decode_forecast,
+    encode_forecast,
+    forecast_key,
+    image_key,
+)
 
 IMAGE_FORMATS = ("png", "svg", "pdf")
 

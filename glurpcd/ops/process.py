@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import CodedError
-from ..lifecycle import Request
-from ..series import MAX_AHEAD, CgmSeries
-from .args import optional_bool
-from .data import Resolved, UploadResolver, checked_upload
-from .forecasts import ForecastOps
-from .styles import window_times
+from glurpc_core.errors import CodedError
+from glurpc_core.requests.args import optional_bool
+from glurpc_core.requests.styles import window_times
+from glurpc_core.series import MAX_AHEAD, CgmSeries
+from glurpcd.lifecycle import Request
+from glurpcd.ops.data import Resolved, UploadResolver, checked_upload
+from glurpcd.ops.forecasts import ForecastOps
 
 UPLOAD_ARGS = ("csv", "handle", "subject", "sequence")
 

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..cache import CacheKey, CacheStore
-from ..forecast import WindowForecast
+from glurpc_core.forecast import WindowForecast
+from glurpcd.cache import CacheKey, CacheStore
 
 
 def forecast_key(handle: str, index: int) -> CacheKey:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from glurpc_cli.cli import cli
-from glurpcd.config import build_parser
+from glurpcd.settings.config import build_parser
 
 
 def glurpcd_flags() -> set[str]:

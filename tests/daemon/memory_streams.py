@@ -1,4 +1,4 @@
-"""An in-memory stream pair for driving `glurpcd.connection.Connection`
+"""An in-memory stream pair for driving `glurpcd.server.connection.Connection`
 without a socket (as uvicorn tests its protocols with fake transports).
 
 The test writes frames into the connection's reader and reads the frames the

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
-from glurpcd.admission import ConnectionLimit
-from glurpcd.background import BackgroundBudget
-from glurpcd.drain import MAX_ADVICE_S, DrainRate
+from glurpcd.engine.background import BackgroundBudget
+from glurpcd.engine.drain import MAX_ADVICE_S, DrainRate
 from glurpcd.lifecycle import JobSpec, Registry
-from glurpcd.logfields import MAX_FIELD_CHARS, log_field
-from glurpcd.peer import Peer
+from glurpcd.observe.logfields import MAX_FIELD_CHARS, log_field
+from glurpcd.server.admission import ConnectionLimit
+from glurpcd.server.peer import Peer
 
 
 def test_log_fields_are_printable_and_bounded():

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from glurpcd import configfile
-from glurpcd.config import ConfigError, resolve
 from glurpcd.daemon import main
 from glurpcd.lifecycle import Duplicates
-from glurpcd.options import OPTIONS
+from glurpcd.settings import configfile
+from glurpcd.settings.config import ConfigError, resolve
+from glurpcd.settings.options import OPTIONS
 
 
 @pytest.fixture(autouse=True)

@@ -11,10 +11,10 @@ from typing import Any
 
 from glurpc_wire import framing
 from glurpc_wire import messages as wire
-from glurpcd.connection import Connection
-from glurpcd.flow import ConnectionFlow, FlowSettings, HeapTrim, PartialFrameBudget
 from glurpcd.lifecycle import Registry, Request
-from glurpcd.peer import Peer
+from glurpcd.server.connection import Connection
+from glurpcd.server.flow import ConnectionFlow, FlowSettings, HeapTrim, PartialFrameBudget
+from glurpcd.server.peer import Peer
 
 from .memory_streams import MemoryPeer
 

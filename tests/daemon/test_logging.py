@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from glurpcd import logsetup
-from glurpcd.logcontext import in_context, serving
-from glurpcd.trace import RequestTrace, log_request, request_fields
+from glurpcd.observe import logsetup
+from glurpcd.observe.logcontext import in_context, serving
+from glurpcd.observe.trace import RequestTrace, log_request, request_fields
 
 
 class Written:

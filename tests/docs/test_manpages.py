@@ -12,8 +12,8 @@ import click
 import pytest
 
 from glurpc_cli.cli import cli
-from glurpcd.config import build_parser
-from glurpcd.options import OPTIONS
+from glurpcd.settings.config import build_parser
+from glurpcd.settings.options import OPTIONS
 from tools.md2man import convert
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import functools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glurpcd import ingest
-from glurpcd.errors import ErrorCode
+from glurpc_core import ingest
+from glurpc_core.errors import ErrorCode
 
 from .settings import fuzz
 

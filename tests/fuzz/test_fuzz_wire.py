@@ -16,12 +16,12 @@ import msgpack
 from hypothesis import given
 from hypothesis import strategies as st
 
+from glurpc_core.errors import OpError
+from glurpc_core.requests import args as op_args
 from glurpc_wire import framing
 from glurpc_wire.bounds import Limits, StructureTooLarge, check_structure
 from glurpc_wire.codes import ErrorCode
-from glurpcd.connection import _request_problem
-from glurpcd.errors import OpError
-from glurpcd.ops import args as op_args
+from glurpcd.server.connection import _request_problem
 
 from .settings import fuzz
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgpack
 import pytest
 
-from glurpcd.ingest import FLAGS, IngestError, PrepareSettings, convert, prepare
+from glurpc_core.ingest import FLAGS, IngestError, PrepareSettings, convert, prepare
 
 from .corpus import CORPUS
 

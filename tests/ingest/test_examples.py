@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from glurpcd.ingest import prepare
+from glurpc_core.ingest import prepare
 from tests.support.synthetic import make_trace, to_dexcom
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dexcom_g6_sample.csv"

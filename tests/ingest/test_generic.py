@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from glurpcd.ingest import convert, prepare
+from glurpc_core.ingest import convert, prepare
 from tests.support import synthetic as syn
 
 START = datetime(2024, 3, 4, 0, 0, 0)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from glurpcd.ingest import IngestError, PreparedData, PrepareSettings, prepare
+from glurpc_core.ingest import IngestError, PreparedData, PrepareSettings, prepare
 from tests.support import synthetic as syn
 
 START = datetime(2024, 3, 4, 8, 0, 0)

@@ -22,7 +22,7 @@ import polars as pl
 import pytest
 from cgm_format import FormatParser, FormatProcessor
 
-from glurpcd.ingest import PrepareSettings, prepare
+from glurpc_core.ingest import PrepareSettings, prepare
 from tests.support import synthetic as syn
 
 CASES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glurpcd.ingest import convert, prepare
+from glurpc_core.ingest import convert, prepare
 from tests.support import synthetic as syn
 
 TRACE = syn.make_trace(days=2, seed=11, gaps=3, duplicates=3, out_of_range=2)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glurpcd.ingest import IngestError, PrepareSettings, prepare, subjects
-from glurpcd.ingest.screen import screen_rows
-from glurpcd.series import CgmSeries
+from glurpc_core.ingest import IngestError, PrepareSettings, prepare, subjects
+from glurpc_core.ingest.screen import screen_rows
+from glurpc_core.series import CgmSeries
 from tests.support import synthetic as syn
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from glurpcd.ingest import IngestError, prepare
+from glurpc_core.ingest import IngestError, prepare
 from tests.support import synthetic as syn
 
 START = datetime(2024, 3, 4, 6, 0, 20)

@@ -10,8 +10,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from glurpcd.engine import Engine
-from glurpcd.jobqueue import Lane, LaneQueues
+from glurpcd.engine.jobqueue import Lane, LaneQueues
+from glurpcd.engine.lanes import Engine
 from glurpcd.lifecycle import Duplicates, JobSpec, Registry, Request
 
 WAIT_S = 10.0

@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
-from glurpcd.engine import Lane
-from glurpcd.errors import OpError
+from glurpc_core.errors import OpError
+from glurpcd.engine.lanes import Lane
+from glurpcd.engine.payloads import ForecastPayload
 from glurpcd.lifecycle import Duplicates, JobSpec, JobState, Outcome, Priority
-from glurpcd.payloads import ForecastPayload
 
 from .gates import Gate, GatedModel, forecast_spec, make_engine, settle, start
 

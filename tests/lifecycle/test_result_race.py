@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 
 from glurpcd.cache import CacheKey, CacheStore
-from glurpcd.engine import Lane
+from glurpcd.engine.lanes import Lane
+from glurpcd.engine.payloads import ForecastPayload
 from glurpcd.ops.forecasts import cached_or_computed
 from glurpcd.ops.results import ResultStore
-from glurpcd.payloads import ForecastPayload
 
 from .gates import GatedModel, forecast_spec, make_engine
 

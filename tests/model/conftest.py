@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from glurpcd.model.network import GluformerConfig
-from glurpcd.series import CgmSeries
+from glurpc_core.model.network import GluformerConfig
+from glurpc_core.series import CgmSeries
 from tests.support.checkpoints import save_random_bundle, save_random_checkpoint
 
 SMALL = GluformerConfig(d_model=16, n_heads=2, d_fcn=32, num_enc_layers=2, num_dec_layers=1)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from glurpcd.model import PUBLISHED_CONFIG, ModelError, load_checkpoint
-from glurpcd.model.checkpoint import open_checkpoint
+from glurpc_core.model import PUBLISHED_CONFIG, ModelError, load_checkpoint
+from glurpc_core.model.checkpoint import open_checkpoint
 
 from .conftest import SMALL
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from glurpcd.model.dropout import McDropout, RowStreams, row_seed
+from glurpc_core.model.dropout import McDropout, RowStreams, row_seed
 
 
 def test_drop_rate_and_scaling() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glurpcd.forecast import QUANTILE_LEVELS, WindowForecast
-from glurpcd.model import Forecaster, ModelError
+from glurpc_core.forecast import QUANTILE_LEVELS, WindowForecast
+from glurpc_core.model import Forecaster, ModelError
 from tests.support.checkpoints import save_random_bundle
 
 from .conftest import SMALL, seeded_series

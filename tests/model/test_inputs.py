@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glurpcd.model.inputs import MinMax, Scaling, calendar_features, window_inputs
-from glurpcd.model.mixture import mixture_quantiles
+from glurpc_core.model.inputs import MinMax, Scaling, calendar_features, window_inputs
+from glurpc_core.model.mixture import mixture_quantiles
 
 from .conftest import seeded_series
 

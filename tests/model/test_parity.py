@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from glurpcd.model import load_checkpoint
+from glurpc_core.model import load_checkpoint
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 PUBLISHED = Path(os.environ.get("GLURPC_PARITY_PUBLISHED", "/tmp/glurpc-parity-published"))

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glurpcd.config import parse_args
-from glurpcd.model import Forecaster
+from glurpc_core.model import Forecaster
+from glurpcd.settings.config import parse_args
 
 from .conftest import seeded_series
 

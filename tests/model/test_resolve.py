@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from glurpcd.model import ModelError, resolve_device, resolve_model_path
-from glurpcd.model.resolve import HF_FILENAME, HF_REPO_DIR, SHIPPED_DEFAULT
+from glurpc_core.model import ModelError, resolve_device, resolve_model_path
+from glurpc_core.model.resolve import HF_FILENAME, HF_REPO_DIR, SHIPPED_DEFAULT
 
 
 def cache_snapshot(hub: Path, revision: str) -> Path:

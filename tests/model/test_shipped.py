@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from glurpcd.model import Forecaster
-from glurpcd.model.resolve import SHIPPED_DEFAULT
+from glurpc_core.model import Forecaster
+from glurpc_core.model.resolve import SHIPPED_DEFAULT
 
 CARD = Path(__file__).resolve().parents[2] / "docs" / "MODEL.md"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glurpcd.forecast import WindowForecast
-from glurpcd.model import Forecaster
+from glurpc_core.forecast import WindowForecast
+from glurpc_core.model import Forecaster
 
 from .conftest import seeded_series
 from .test_forecaster import same

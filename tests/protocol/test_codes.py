@@ -15,8 +15,8 @@ from glurpc_cli.errors import (
     RequestFailed,
     error_from_frame,
 )
+from glurpc_core.errors import CodedError, OpError, wire_error
 from glurpc_wire.codes import WIRE_CODES, ErrorCode, ExitCode, parse_code
-from glurpcd.errors import CodedError, OpError, wire_error
 
 SNAPSHOT = {
     # wire codes

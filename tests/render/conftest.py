@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from glurpcd.forecast import WindowForecast
+from glurpc_core.forecast import WindowForecast
 from tests.render.forecasts import make_forecast
 
 

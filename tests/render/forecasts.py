@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glurpcd.forecast import QUANTILE_LEVELS, WindowForecast
+from glurpc_core.forecast import QUANTILE_LEVELS, WindowForecast
 
 STEP = np.timedelta64(300, "s")
 

@@ -8,11 +8,11 @@ import pickle
 import numpy as np
 import pytest
 
-from glurpcd.render import FORMATS, RenderError
-from glurpcd.render.density import fan_outline, mixture_density
-from glurpcd.render.inputs import check_forecast, check_format
-from glurpcd.render.layout import FAN_HALF_WIDTH, TARGET_RANGE, plot_content
-from glurpcd.render.style import PlotStyle
+from glurpc_core.render import FORMATS, RenderError
+from glurpc_core.render.density import fan_outline, mixture_density
+from glurpc_core.render.inputs import check_forecast, check_format
+from glurpc_core.render.layout import FAN_HALF_WIDTH, TARGET_RANGE, plot_content
+from glurpc_core.render.style import PlotStyle
 from tests.render.forecasts import make_forecast
 
 ONE_HOUR = PlotStyle(history_hours=1.0)  # the layout these pixel checks expect

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glurpcd.render import RenderError, RenderPool, render_forecast
-from glurpcd.render.pool import _relay
-from glurpcd.render.worker import describe_worker
+from glurpc_core.render import RenderError, render_forecast
+from glurpc_core.render.worker import describe_worker
+from glurpcd.engine.render_pool import RenderPool, _relay
 from tests.render.forecasts import make_forecast
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -119,8 +119,8 @@ def test_relay_forwards_cancellation_and_translates_a_broken_pool():
 
 KILLED_DAEMON = """
 import os
-from glurpcd.render import RenderPool
-from glurpcd.render.worker import describe_worker
+from glurpcd.engine.render_pool import RenderPool
+from glurpc_core.render.worker import describe_worker
 pool = RenderPool(workers=1)
 print(pool._submit_call(describe_worker).result()["pid"], flush=True)
 os.kill(os.getpid(), 9)

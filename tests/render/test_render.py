@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glurpcd.render import RenderError, render_forecast
-from glurpcd.render.figure import DPI, MEDIAN_RGB, OBSERVED_RGB, ForecastFigure, house_style
-from glurpcd.render.layout import plot_content
-from glurpcd.render.style import PlotStyle
+from glurpc_core.render import RenderError, render_forecast
+from glurpc_core.render.figure import DPI, MEDIAN_RGB, OBSERVED_RGB, ForecastFigure, house_style
+from glurpc_core.render.layout import plot_content
+from glurpc_core.render.style import PlotStyle
 from tests.render.forecasts import make_forecast
 
 ONE_HOUR = PlotStyle(history_hours=1.0)  # the layout these pixel checks expect

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glurpcd.render.layout import plot_content
-from glurpcd.render.plot import render_forecast
-from glurpcd.render.style import PlotStyle
+from glurpc_core.render.layout import plot_content
+from glurpc_core.render.plot import render_forecast
+from glurpc_core.render.style import PlotStyle
 from tests.render.forecasts import make_forecast
 
 

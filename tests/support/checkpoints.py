@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from glurpcd.model.checkpoint import save_bundle
-from glurpcd.model.inputs import NATURAL_RANGES
-from glurpcd.model.network import PUBLISHED_CONFIG, Gluformer, GluformerConfig
+from glurpc_core.model.checkpoint import save_bundle
+from glurpc_core.model.inputs import NATURAL_RANGES
+from glurpc_core.model.network import PUBLISHED_CONFIG, Gluformer, GluformerConfig
 
 # Fits the series file name rules of resolve/infer_config: heads and activation.
 PUBLISHED_LAYOUT_NAME = "gluformer_random_10heads_geluactivation_weights.pth"

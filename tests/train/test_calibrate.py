@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from glurpc_core.forecast import QUANTILE_LEVELS
+from glurpc_core.model.calibration import Calibration
+from glurpc_core.model.mixture import mixture_quantiles
 from glurpc_train.calibrate import fit_calibration
-from glurpcd.forecast import QUANTILE_LEVELS
-from glurpcd.model.calibration import Calibration
-from glurpcd.model.mixture import mixture_quantiles
 
 # Per step, how much wider the truth is than the model says: too wide early, too
 # narrow late, as the shipped model was before calibration.

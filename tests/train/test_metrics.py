@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from glurpc_core.series import CgmSeries
 from glurpc_train.baselines import Autoregressive, linear, persistence
 from glurpc_train.metrics import by_range, coverage_by_step, subject_bootstrap
-from glurpcd.series import CgmSeries
 
 
 def test_persistence_holds_the_level_and_linear_continues_a_line() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from glurpc_core.model.inputs import NATURAL_RANGES, Scaling
 from glurpc_train.train import DEFAULT_CONFIG, DateShift, windows
-from glurpcd.model.inputs import NATURAL_RANGES, Scaling
 from tests.model.conftest import seeded_series
 
 LABEL_LEN = DEFAULT_CONFIG.label_len

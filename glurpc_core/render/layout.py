@@ -1,0 +1,158 @@
+"""What a forecast plot shows, as numbers and strings (pure compute, numpy only).
+
+`plot_content` decides every datum, limit, tick and text of one plot; the figure
+module only hands them to matplotlib. Times are minutes relative to the forecast
+start (the last observed reading, where the median is anchored). Values are in
+the style's unit. The y range always holds the whole fan (every sample's mean
++- 3.5 sd), so no fan is ever cut flat by the axis. This module
+must never import matplotlib, asyncio or torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from glurpc_core.forecast import WindowForecast
+from glurpc_core.render.density import fan_outline, mixture_density
+from glurpc_core.render.style import PlotStyle
+from glurpc_core.series import MGDL_PER_MMOL
+
+TARGET_RANGE = (70.0, 180.0)  # mg/dL, the consensus time-in-range band
+TICK_MINUTES = 15.0  # for an hour of history; longer spans tick every 30 or 60
+FAN_SUPPORT_SD = 3.5
+MAX_SUBTITLE = 160
+FAN_HALF_WIDTH = 2.1  # minutes: a fan fills most of its 5-minute slot without touching the next
+FAN_GRID_POINTS = 200
+_MARGIN = 10.0  # mg/dL kept free above and below the data
+
+
+@dataclass(frozen=True)
+class PlotContent:
+    forecast_start: np.datetime64
+    observed_minutes: np.ndarray  # shown history then the truth; NaN breaks the line
+    observed: np.ndarray  # in `unit`
+    hollow: np.ndarray  # bool per observed point: no reading of its own (interpolated)
+    clipped: np.ndarray  # bool per observed point: a sensor High/Low at the device limit
+    median_minutes: np.ndarray  # starts at 0 with the last observed value
+    median: np.ndarray
+    fans: tuple[np.ndarray, ...]  # one (x minutes, glucose) outline per forecast step
+    x_limits: tuple[float, float]
+    y_limits: tuple[float, float]
+    tick_minutes: np.ndarray
+    tick_labels: tuple[str, ...]
+    title: str
+    subtitle: str
+    unit: str = "mg/dL"
+    target_range: tuple[float, float] = TARGET_RANGE
+
+
+def _minutes(times: np.ndarray, start: np.datetime64) -> np.ndarray:
+    seconds = (times.astype("datetime64[s]") - start).astype(np.int64)
+    return seconds.astype(np.float64) / 60.0
+
+
+def _clock(start: np.datetime64, minutes: float) -> str:
+    instant = start + np.timedelta64(int(round(minutes * 60)), "s")
+    return str(instant.astype("datetime64[m]"))[11:16]
+
+
+def _y_limits(
+    step: float, margin: float, target: tuple[float, float], *arrays: np.ndarray
+) -> tuple[float, float]:
+    values = np.concatenate([np.ravel(a) for a in arrays])
+    values = values[np.isfinite(values)]
+    low = min(float(values.min()), target[0]) - margin
+    high = max(float(values.max()), target[1]) + margin
+    bottom = np.floor(low / step) * step
+    # Glucose is never negative, so the axis stops at 0 unless a fan reaches below it.
+    return (max(0.0, bottom) if values.min() >= 0 else bottom), np.ceil(high / step) * step
+
+
+def _fan_support(forecast: WindowForecast, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where each step's mixture has visible density: every sample's mean +- 3.5 sd
+    (the fan's outline is cut at 1% of its peak, well inside this)."""
+    means = np.asarray(forecast.sample_means, dtype=np.float64)
+    spread = FAN_SUPPORT_SD * np.asarray(forecast.sample_stds, dtype=np.float64)[None, :]
+    return (means - spread).min(axis=1) * factor, (means + spread).max(axis=1) * factor
+
+
+def _fans(
+    forecast: WindowForecast, minutes: np.ndarray, limits: tuple[float, float], factor: float
+) -> tuple[np.ndarray, ...]:
+    grid = np.linspace(limits[0], limits[1], FAN_GRID_POINTS)
+    spacing = grid[1] - grid[0]
+    density = mixture_density(
+        np.asarray(forecast.sample_means) * factor,
+        np.asarray(forecast.sample_stds) * factor,
+        grid,
+        min_std=1.5 * spacing,
+    )
+    return tuple(
+        fan_outline(row, grid, float(centre), FAN_HALF_WIDTH)
+        for row, centre in zip(density, minutes, strict=True)
+    )
+
+
+def _marks(style: PlotStyle, shown: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """(hollow, clipped) per observed point; no marks when the style has none."""
+
+    def fit(marks: np.ndarray, size: int) -> np.ndarray:
+        return marks if len(marks) == size else np.zeros(size, dtype=bool)
+
+    history_points = len(shown)
+    hollow = np.concatenate(
+        [fit(style.imputed, history_points)[shown], np.zeros(steps, dtype=bool)]
+    )
+    clipped = np.concatenate(
+        [fit(style.clipped, history_points)[shown], fit(style.clipped_truth, steps)]
+    )
+    return hollow, clipped
+
+
+def plot_content(
+    forecast: WindowForecast, model_id: str, style: PlotStyle | None = None
+) -> PlotContent:
+    """Everything one plot of `forecast` shows (the forecast must pass `check_forecast`)."""
+    style = style or PlotStyle(model_id=model_id)
+    factor = 1.0 / MGDL_PER_MMOL if style.unit == "mmol/L" else 1.0
+    start = forecast.history_times[-1].astype("datetime64[s]")
+    span = style.history_hours * 60.0
+    history_minutes = _minutes(forecast.history_times, start)
+    shown = history_minutes >= -span
+    future_minutes = _minutes(forecast.future_times, start)
+    history = np.asarray(forecast.history, dtype=np.float64) * factor
+    truth = np.asarray(forecast.truth, dtype=np.float64) * factor
+    median = np.concatenate(([history[-1]], np.asarray(forecast.median, dtype=np.float64) * factor))
+    low, high = _fan_support(forecast, factor)
+    target = (TARGET_RANGE[0] * factor, TARGET_RANGE[1] * factor)
+    step = 10.0 if style.unit == "mg/dL" else 1.0  # y limits on round numbers
+    y_limits = _y_limits(step, _MARGIN * factor, target, history[shown], truth, median, low, high)
+    reach = max(60.0, float(future_minutes[-1]))
+    tick = TICK_MINUTES if span <= 60 else 30.0 if span <= 180 else 60.0
+    ticks = np.arange(-np.floor(span / tick) * tick, reach + 0.5, tick)
+    window_start = str(forecast.history_times[0].astype("datetime64[m]")).replace("T", " ")
+    hollow, clipped = _marks(style, shown, len(future_minutes))
+    default_title = f"Glucose forecast from {str(start.astype('datetime64[m]')).replace('T', ' ')}"
+    who = f"subject {style.subject}  |  " if style.subject is not None else ""
+    label = style.label or f"window {forecast.index}"
+    subtitle = f"{who}{label}  |  input from {window_start}  |  model {style.model_id or model_id}"
+    return PlotContent(
+        forecast_start=start,
+        observed_minutes=np.concatenate((history_minutes[shown], future_minutes)),
+        observed=np.concatenate((history[shown], truth)),
+        hollow=hollow,
+        clipped=clipped,
+        median_minutes=np.concatenate(([0.0], future_minutes)),
+        median=median,
+        fans=_fans(forecast, future_minutes, y_limits, factor),
+        x_limits=(-span - 2.5, reach + 2.5),
+        y_limits=y_limits,
+        tick_minutes=ticks,
+        tick_labels=tuple(_clock(start, float(m)) for m in ticks),
+        title=style.title if style.title is not None else default_title,
+        subtitle=subtitle[:MAX_SUBTITLE],
+        unit=style.unit,
+        target_range=target,
+    )
