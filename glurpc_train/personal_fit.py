@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from glurpcd.model.adaptation import DEFAULT_PARAMETERS, BandShape
-from glurpcd.model.personal import VALUE_UNIT, PersonalPrior, lags, personal_forecasts
-from glurpcd.series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
+from glurpc_core.model.adaptation import DEFAULT_PARAMETERS, BandShape
+from glurpc_core.model.personal import VALUE_UNIT, PersonalPrior, lags, personal_forecasts
+from glurpc_core.series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
 
 ORDER = 6
 PRIOR_PAIRS = 300.0  # about a day of the person's own pairs outweighs the population
@@ -128,7 +128,8 @@ def main() -> None:
     args.out.write_text(json.dumps(saved, indent=1) + "\n")
     rmse = np.sqrt(np.mean(errors**2, axis=0))
     print(
-        f"validation RMSE 30 / 60 min: {rmse[5]:.2f} / {rmse[11]:.2f}; widths {bands.width.round(3)}"
+        f"validation RMSE 30 / 60 min: {rmse[5]:.2f} / {rmse[11]:.2f}; "
+        f"band widths {bands.width.round(3)}"
     )
 
 

@@ -191,7 +191,7 @@ def _anchors(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndar
     return -((-(first + latest)) // 60_000) * 60_000  # ceiling to the minute
 
 
-def _slots(times: np.ndarray, anchor: int) -> np.ndarray:
+def _slots(times: np.ndarray, anchor: int | np.ndarray) -> np.ndarray:
     """The grid point at or after each reading (0 = the anchor)."""
     return -((anchor - times) // STEP_MS)
 

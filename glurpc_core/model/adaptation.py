@@ -24,12 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..forecast import QUANTILE_LEVELS, WindowForecast
-from ..series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
-from .mixture import mixture_quantiles
-from .personal import PersonalPrior, personal_forecasts
+from glurpc_core.forecast import QUANTILE_LEVELS, WindowForecast
+from glurpc_core.model.mixture import mixture_quantiles
+from glurpc_core.model.personal import PersonalPrior, personal_forecasts
+from glurpc_core.series import INPUT_STEPS, OUTPUT_STEPS, SENSOR_RANGE, CgmSeries
 
-SENSOR_RANGE = (40.0, 400.0)  # mg/dL a CGM reports; nothing is forecast outside it
 PERSONAL_AR = "personal-ar/1"
 NONE = "none"
 # What the wire and the CLI accept for `adapt` (the versioned name is what replies say).

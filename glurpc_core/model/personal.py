@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..series import OUTPUT_STEPS, CgmSeries
+from glurpc_core.series import OUTPUT_STEPS, CgmSeries
 
 VALUE_UNIT = 100.0  # mg/dL per unit inside the fit, to keep the moments well scaled
 
@@ -113,26 +113,40 @@ def causal_lags(series: CgmSeries, order: int) -> np.ndarray:
     return out
 
 
-def _decayed_sums(
-    values: np.ndarray, available: np.ndarray, length: int, halflife: float
-) -> np.ndarray:
-    """S[t] = sum over items with available <= t of decay^(t - available) * values,
-    for t in 0..length-1 (values [M, ...]). Vectorised by chunks of a few
-    half-lives, inside which decay^-(t - chunk start) stays far from overflow."""
+def _decayed_running(added: np.ndarray, halflife: float) -> np.ndarray:
+    """S[t] = sum over s <= t of decay^(t - s) * added[s]. Vectorised by chunks of a
+    few half-lives, inside which decay^-(t - chunk start) stays far from overflow."""
     decay = 0.5 ** (1.0 / halflife)
-    added = np.zeros((length + 1, *values.shape[1:]))
-    np.add.at(added, np.minimum(available, length), values)
-    added = added[:length]
     out = np.empty_like(added)
     chunk = max(1, int(20 * halflife))
-    carried = np.zeros(values.shape[1:])
-    for begin in range(0, length, chunk):
+    carried = np.zeros(added.shape[1:])
+    for begin in range(0, len(added), chunk):
         part = added[begin : begin + chunk]
         age = np.arange(len(part), dtype=np.float64).reshape(-1, *[1] * (part.ndim - 1))
         grown = np.cumsum(part * decay**-age, axis=0) * decay**age
         out[begin : begin + chunk] = grown + carried * decay ** (age + 1)
         carried = out[begin + len(part) - 1]
     return out
+
+
+def _decayed_sums(
+    values: np.ndarray, available: np.ndarray, length: int, halflife: float, every: int = 1
+) -> np.ndarray:
+    """S[b] = sum over items with available <= b of decay^(b - available) * values, at
+    b = 0, every, 2 every, ... below `length` (values [M, ...]; `available` distinct:
+    each item is a pair or error of its own point j, complete at j + h + 1).
+    Items are first summed per stretch of `every` points, so the running sum
+    works on one row per refit."""
+    count = -(-length // every)
+    # Point a counts from boundary ceil(a / every) on: shifted by every - 1, the
+    # points of one boundary share a row of the reshape below.
+    dense = np.zeros(((count + 1) * every, *values.shape[1:]))
+    inside = available <= (count - 1) * every
+    at = available[inside]
+    weight = 0.5 ** ((-(-at // every) * every - at) / halflife)
+    dense[at + every - 1] = values[inside] * weight.reshape(-1, *[1] * (values.ndim - 1))
+    per_boundary = dense.reshape(count + 1, every, *values.shape[1:]).sum(axis=1)[:count]
+    return _decayed_running(per_boundary, halflife / every)
 
 
 @dataclass(frozen=True)
@@ -154,7 +168,6 @@ def personal_forecasts(series: CgmSeries, prior: PersonalPrior) -> PersonalForec
     forecast = np.full((points, OUTPUT_STEPS), np.nan)
     scale = np.full((points, OUTPUT_STEPS), np.nan)
     block = prior.refit_points
-    boundaries = np.arange(0, points, block)
     for step in range(OUTPUT_STEPS):
         h = step + 1
         j = np.arange(points - h)
@@ -162,8 +175,8 @@ def personal_forecasts(series: CgmSeries, prior: PersonalPrior) -> PersonalForec
         x, y = grid_lags[j], series.glucose[j + h].astype(np.float64) / VALUE_UNIT
         # A pair is complete once the reading after its target's grid point is in.
         available = j + h + 1
-        moments = _pair_sums(x[:, :, None] * x[:, None, :], available, boundaries, prior)
-        targets = _pair_sums(x * y[:, None], available, boundaries, prior)
+        moments = _pair_sums(x[:, :, None] * x[:, None, :], available, points, prior)
+        targets = _pair_sums(x * y[:, None], available, points, prior)
         coefficients = np.linalg.solve(
             moments + prior.prior_pairs * prior.moments[step],
             (targets + prior.prior_pairs * prior.targets[step])[..., None],
@@ -176,11 +189,10 @@ def personal_forecasts(series: CgmSeries, prior: PersonalPrior) -> PersonalForec
 
 
 def _pair_sums(
-    values: np.ndarray, available: np.ndarray, boundaries: np.ndarray, prior: PersonalPrior
+    values: np.ndarray, available: np.ndarray, points: int, prior: PersonalPrior
 ) -> np.ndarray:
     """Decayed sums of `values` over the pairs complete at each refit boundary."""
-    length = int(boundaries[-1]) + 1 if len(boundaries) else 1
-    return _decayed_sums(values, available, length, prior.halflife_points)[boundaries]
+    return _decayed_sums(values, available, points, prior.halflife_points, prior.refit_points)
 
 
 def _error_scale(

@@ -173,7 +173,9 @@ class Engine:
                 # Its log lines, a library's warnings included, name who it serves.
                 with serving(work.job.requests):
                     if lane is Lane.CPU:
-                        self._broadcast(work.job, Stage.PARSING)
+                        # The cpu lane parses uploads and fits personal adaptations.
+                        adapting = work.job.spec.kind == "adapt"
+                        self._broadcast(work.job, Stage.CALCULATING if adapting else Stage.PARSING)
                         result = await self._run_cpu(loop, work)
                     else:
                         self._broadcast(work.job, Stage.RENDERING)

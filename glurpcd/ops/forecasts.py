@@ -17,10 +17,12 @@ import functools
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 from glurpc_core.errors import OpError
 from glurpc_core.forecast import WindowForecast
+from glurpc_core.model.adaptation import Adapter
 from glurpc_core.render.style import PlotStyle
 from glurpc_core.requests.args import optional_str
 from glurpc_core.requests.selection import check_selection, selected_indices
@@ -31,6 +33,7 @@ from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
 from glurpcd.engine.payloads import ForecastPayload, ForecastSetPayload, RenderTask
 from glurpcd.lifecycle import JobSpec, Request
+from glurpcd.ops.adaptation import Adaptation
 from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.results import (
     ResultStore,
@@ -56,8 +59,10 @@ class ForecastOps:
         model_id: str,
         precompute_windows: int,
         model_facts: dict[str, Any] | None = None,
+        adapter: Adapter | None = None,
     ) -> None:
         self.results = results
+        self.adaptation = Adaptation(results, engine, adapter)
         self.engine = engine
         self.uploads = uploads
         self.render = render
@@ -73,9 +78,10 @@ class ForecastOps:
         resolved = await self.uploads.resolve(request, _upload_args(args))
         unit = _unit(args, resolved)
         indices, several = selected_indices(resolved.prepared.series, args)
-        windows = await self.windows(request, resolved, indices)
+        method = self.adaptation.method(args)
+        windows = await self.served_windows(request, resolved, indices, method)
         self.precompute_if_fresh(resolved, request.uid)
-        facts = {**self.model_facts, "subject": resolved.upload.get("subject")}
+        facts = {**self.model_facts, "adapt": method, "subject": resolved.upload.get("subject")}
         results = [
             forecast_to_wire(windows[i], resolved.prepared.series, unit, facts) for i in indices
         ]
@@ -88,8 +94,11 @@ class ForecastOps:
         check_selection(args)
         resolved = await self.uploads.resolve(request, _upload_args(args))
         indices, several = selected_indices(resolved.prepared.series, args)
-        styles = {i: plot_style(args, resolved, i, self.model_id) for i in indices}
-        images = await self.images(request, resolved, styles, fmt)
+        method = self.adaptation.method(args)
+        styles = {
+            i: replace(plot_style(args, resolved, i, self.model_id), adapt=method) for i in indices
+        }
+        images = await self.images(request, resolved, styles, fmt, method)
         self.precompute_if_fresh(resolved, request.uid)
         series = resolved.prepared.series
         entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
@@ -98,6 +107,7 @@ class ForecastOps:
             "handle": resolved.handle,
             "subject": resolved.upload.get("subject"),
             **self.model_facts,  # which model and calibration made the image
+            "adapt": method,
         }
         if several:
             return {"images": entries, **common}
@@ -112,10 +122,18 @@ class ForecastOps:
         data["warnings"] = resolved.upload.get("warnings", [])
         return data
 
+    async def served_windows(
+        self, request: Request, resolved: Resolved, indices: list[int], method: str
+    ) -> dict[int, WindowForecast]:
+        """The network's forecasts of `indices` as served with adaptation `method`."""
+        windows = await self.windows(request, resolved, indices)
+        state = await self.adaptation.state(request, resolved, method)
+        return self.adaptation.serve(windows, resolved.prepared.series, state)
+
     async def windows(
         self, request: Request, resolved: Resolved, indices: list[int]
     ) -> dict[int, WindowForecast]:
-        """Forecasts of `indices`: cached ones, and one job computing the rest."""
+        """Network forecasts of `indices`: cached ones, and one job computing the rest."""
         request.trace.windows.extend(indices)  # for the request's log line
         found: dict[int, WindowForecast] = {}
         for index in indices:
@@ -140,7 +158,12 @@ class ForecastOps:
         return found
 
     async def images(
-        self, request: Request, resolved: Resolved, styles: dict[int, PlotStyle], fmt: str
+        self,
+        request: Request,
+        resolved: Resolved,
+        styles: dict[int, PlotStyle],
+        fmt: str,
+        method: str,
     ) -> dict[int, bytes]:
         keys = {
             i: image_key(resolved.handle, i, f"{style.cache_tag()}.{fmt}")
@@ -154,7 +177,7 @@ class ForecastOps:
         missing = [i for i in styles if i not in found]
         if not missing:
             return found
-        windows = await self.windows(request, resolved, missing)
+        windows = await self.served_windows(request, resolved, missing, method)
         digest = hashlib.sha256(repr((missing, fmt, [keys[i] for i in missing])).encode())
         spec = JobSpec(
             f"images:{resolved.handle}:{digest.hexdigest()[:16]}", "image", resolved.handle
