@@ -128,7 +128,8 @@ class ModelStage:
             style = plot_style(args, resolved, forecast.index, forecaster.model_id)
             return row("window", file, info, pickle.dumps((forecast, style)))
         unit = str(args.get("units") or resolved.unit)
-        facts = forecaster.facts() | {"subject": resolved.upload.get("subject")}
+        # The Ray path serves the network alone (the CLI refuses another --adapt).
+        facts = forecaster.facts() | {"adapt": "none", "subject": resolved.upload.get("subject")}
         window = forecast_to_wire(forecast, prepared.series, unit, facts)
         if alone:
             window["handle"] = handle
