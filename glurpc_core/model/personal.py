@@ -129,24 +129,33 @@ def _decayed_running(added: np.ndarray, halflife: float) -> np.ndarray:
     return out
 
 
-def _decayed_sums(
-    values: np.ndarray, available: np.ndarray, length: int, halflife: float, every: int = 1
-) -> np.ndarray:
-    """S[b] = sum over items with available <= b of decay^(b - available) * values, at
-    b = 0, every, 2 every, ... below `length` (values [M, ...]; `available` distinct:
-    each item is a pair or error of its own point j, complete at j + h + 1).
-    Items are first summed per stretch of `every` points, so the running sum
-    works on one row per refit."""
+def _by_boundary(
+    values: np.ndarray, available: np.ndarray, length: int, every: int, halflife: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Items laid out as [boundaries + 1, every, ...] rows, each under the refit
+    boundary b = 0, every, 2 every, ... (below `length`) from which it counts, with
+    its decay from completion to that boundary [boundaries + 1, every]. `available`
+    is distinct: each item is a pair or error of its own point j, complete at
+    j + h + 1."""
     count = -(-length // every)
     # Point a counts from boundary ceil(a / every) on: shifted by every - 1, the
-    # points of one boundary share a row of the reshape below.
-    dense = np.zeros(((count + 1) * every, *values.shape[1:]))
+    # points of one boundary share a row.
+    rows = np.zeros(((count + 1) * every, *values.shape[1:]))
+    weights = np.zeros((count + 1) * every)
     inside = available <= (count - 1) * every
     at = available[inside]
-    weight = 0.5 ** ((-(-at // every) * every - at) / halflife)
-    dense[at + every - 1] = values[inside] * weight.reshape(-1, *[1] * (values.ndim - 1))
-    per_boundary = dense.reshape(count + 1, every, *values.shape[1:]).sum(axis=1)[:count]
-    return _decayed_running(per_boundary, halflife / every)
+    rows[at + every - 1] = values[inside]
+    weights[at + every - 1] = 0.5 ** ((-(-at // every) * every - at) / halflife)
+    return rows.reshape(count + 1, every, *values.shape[1:]), weights.reshape(count + 1, every)
+
+
+def _decayed_sums(
+    values: np.ndarray, available: np.ndarray, length: int, halflife: float
+) -> np.ndarray:
+    """S[t] = sum over items with available <= t of decay^(t - available) * values
+    [M], for t in 0..length-1."""
+    rows, weights = _by_boundary(values, available, length, 1, halflife)
+    return _decayed_running((rows[:, 0] * weights[:, 0])[:length], halflife)
 
 
 @dataclass(frozen=True)
@@ -165,34 +174,43 @@ def personal_forecasts(series: CgmSeries, prior: PersonalPrior) -> PersonalForec
     stretch = np.searchsorted(series.stretch_starts, np.arange(points), side="right") - 1
     inputs = causal_lags(series, prior.order)
     usable = np.isfinite(inputs).all(axis=1)
+    known_inputs = np.where(usable[:, None], inputs, 0.0)
+    has_lags = np.isfinite(grid_lags).all(axis=1)
+    refit_of = np.arange(points) // prior.refit_points
     forecast = np.full((points, OUTPUT_STEPS), np.nan)
     scale = np.full((points, OUTPUT_STEPS), np.nan)
-    block = prior.refit_points
     for step in range(OUTPUT_STEPS):
         h = step + 1
         j = np.arange(points - h)
-        j = j[(stretch[j] == stretch[j + h]) & np.isfinite(grid_lags[j]).all(axis=1)]
+        j = j[(stretch[j] == stretch[j + h]) & has_lags[j]]
         x, y = grid_lags[j], series.glucose[j + h].astype(np.float64) / VALUE_UNIT
         # A pair is complete once the reading after its target's grid point is in.
         available = j + h + 1
-        moments = _pair_sums(x[:, :, None] * x[:, None, :], available, points, prior)
-        targets = _pair_sums(x * y[:, None], available, points, prior)
+        moments, targets = _pair_moments(x, y, available, points, prior)
         coefficients = np.linalg.solve(
             moments + prior.prior_pairs * prior.moments[step],
             (targets + prior.prior_pairs * prior.targets[step])[..., None],
         )[..., 0]  # [blocks, k]
-        chosen = coefficients[np.arange(points) // block]
-        values = np.einsum("nk,nk->n", np.nan_to_num(inputs), chosen) * VALUE_UNIT
+        values = np.einsum("nk,nk->n", known_inputs, coefficients[refit_of]) * VALUE_UNIT
         forecast[:, step] = np.where(usable, values, np.nan)
         scale[:, step] = _error_scale(forecast[:, step], series, stretch, h, prior, step)
     return PersonalForecasts(forecast, scale)
 
 
-def _pair_sums(
-    values: np.ndarray, available: np.ndarray, points: int, prior: PersonalPrior
-) -> np.ndarray:
-    """Decayed sums of `values` over the pairs complete at each refit boundary."""
-    return _decayed_sums(values, available, points, prior.halflife_points, prior.refit_points)
+def _pair_moments(
+    x: np.ndarray, y: np.ndarray, available: np.ndarray, points: int, prior: PersonalPrior
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decayed sums of x x^T [boundaries, k, k] and x y [boundaries, k] over the pairs
+    complete at each refit boundary (summed per boundary by one product each)."""
+    every, halflife = prior.refit_points, prior.halflife_points
+    rows, weights = _by_boundary(np.column_stack([x, y]), available, points, every, halflife)
+    weighted = rows[..., :-1] * weights[..., None]
+    moments = np.einsum("nbi,nbj->nij", weighted, rows[..., :-1])[:-1]
+    targets = np.einsum("nbi,nb->ni", weighted, rows[..., -1])[:-1]
+    return (
+        _decayed_running(moments, halflife / every),
+        _decayed_running(targets, halflife / every),
+    )
 
 
 def _error_scale(
