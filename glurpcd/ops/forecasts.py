@@ -94,9 +94,11 @@ class ForecastOps:
         check_selection(args)
         resolved = await self.uploads.resolve(request, _upload_args(args))
         indices, several = selected_indices(resolved.prepared.series, args)
+        series = resolved.prepared.series
         method = self.adaptation.method(args)
         styles = {
-            i: replace(plot_style(args, resolved, i, self.model_id), adapt=method) for i in indices
+            i: replace(plot_style(args, series, resolved.upload, i, self.model_id), adapt=method)
+            for i in indices
         }
         images = await self.images(request, resolved, styles, fmt, method)
         self.precompute_if_fresh(resolved, request.uid)
