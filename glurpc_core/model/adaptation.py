@@ -58,6 +58,8 @@ class Adapter:
     prior: PersonalPrior
     bands: BandShape
     fitted_on: str
+    # The band shape's standardised quantiles [5, 12], computed once at load.
+    band_quantiles: np.ndarray
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PARAMETERS) -> Adapter:
@@ -69,7 +71,7 @@ class Adapter:
         )
         if bands.centres.shape[0] != OUTPUT_STEPS or bands.width.shape != (OUTPUT_STEPS,):
             raise ValueError(f"{path}: band shape must have {OUTPUT_STEPS} steps")
-        return cls(prior, bands, str(saved.get("fitted_on", "")))
+        return cls(prior, bands, str(saved.get("fitted_on", "")), bands.quantiles())
 
     def state(self, series: CgmSeries) -> AdaptationState:
         personal = personal_forecasts(series, self.prior)
@@ -88,7 +90,7 @@ class Adapter:
         scale = state.scale[end].astype(np.float64)
         means = point[:, None] + scale[:, None] * self.bands.centres  # [12, K]
         stds = scale[:, None] * self.bands.width[:, None] * np.ones_like(self.bands.centres)
-        quantiles = point[None, :] + scale[None, :] * self.bands.quantiles()
+        quantiles = point[None, :] + scale[None, :] * self.band_quantiles
         return within_sensor_range(
             replace(
                 window,

@@ -54,6 +54,19 @@ class Upload:
         self.prepared = type("Prepared", (), {"series": [1.0, 2.0]})()
 
 
+def observe_job_end(registry: Any) -> asyncio.Event:
+    """An event set when a worker reports a job ended (its result in or not)."""
+    ended = asyncio.Event()
+    original = registry.job_finished
+
+    def job_finished(*args: Any) -> None:
+        original(*args)
+        ended.set()
+
+    registry.job_finished = job_finished
+    return ended
+
+
 def run(scenario: Any) -> None:
     asyncio.run(asyncio.wait_for(scenario(), 30))
 
@@ -103,11 +116,13 @@ def test_running_fit_is_abandoned_when_both_requests_leave() -> None:
         assert job.wanted and len(job.requests) == 1  # still wanted by the second
         registry.cancel(second)
         assert not job.wanted and registry.find(job.key) is None
+        ended = observe_job_end(registry)
         adapter.release.set()
         await asyncio.gather(first.task, second.task, return_exceptions=True)
-        await engine.stop()  # the thread's result lands, unwanted
+        await ended.wait()  # the worker handed back the fit's result, unwanted
         assert results.stored == {}  # an abandoned fit is never stored
         assert registry.is_empty()
+        await engine.stop()
 
     run(scenario)
 
