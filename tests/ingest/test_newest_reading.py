@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from glurpcd.ingest import prepare
-from glurpcd.series import INPUT_STEPS, MAX_AHEAD
+from glurpc_core.ingest import prepare
+from glurpc_core.series import INPUT_STEPS, MAX_AHEAD
 from tests.support import synthetic as syn
 
 START = datetime(2024, 3, 4, 6, 0, 0)
