@@ -27,6 +27,7 @@ from glurpc_core.model.adaptation import (
 from glurpc_core.series import CgmSeries
 from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
+from glurpcd.engine.payloads import Calculation
 from glurpcd.lifecycle import JobSpec, Request
 from glurpcd.ops.data import Resolved
 from glurpcd.ops.results import ResultStore
@@ -73,7 +74,7 @@ class Adaptation:
             request,
             adaptation_spec(resolved.handle, method),
             Lane.CPU,
-            functools.partial(self.adapter.state, resolved.prepared.series),
+            Calculation(functools.partial(self.adapter.state, resolved.prepared.series)),
             store=lambda state: self.results.put(key, state.to_bytes()),
         )
 

@@ -31,7 +31,7 @@ from glurpc_core.requests.wire import forecast_to_wire
 from glurpc_core.series import UNITS
 from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
-from glurpcd.engine.payloads import ForecastPayload, ForecastSetPayload, RenderTask
+from glurpcd.engine.payloads import CpuTask, ForecastPayload, ForecastSetPayload, RenderTask
 from glurpcd.lifecycle import JobSpec, Request
 from glurpcd.ops.adaptation import Adaptation
 from glurpcd.ops.data import Resolved, UploadResolver
@@ -125,23 +125,30 @@ class ForecastOps:
         return data
 
     async def served_windows(
-        self, request: Request, resolved: Resolved, indices: list[int], method: str
+        self,
+        request: Request,
+        resolved: Resolved,
+        indices: list[int],
+        method: str,
+        *,
+        logged: bool = True,
     ) -> dict[int, WindowForecast]:
         """The network's forecasts of `indices` as served with adaptation `method`."""
-        windows = await self.windows(request, resolved, indices)
+        windows = await self.windows(request, resolved, indices, logged=logged)
         state = await self.adaptation.state(request, resolved, method)
         return self.adaptation.serve(windows, resolved.prepared.series, state)
 
     async def windows(
-        self, request: Request, resolved: Resolved, indices: list[int]
+        self, request: Request, resolved: Resolved, indices: list[int], *, logged: bool = True
     ) -> dict[int, WindowForecast]:
-        """Network forecasts of `indices`: cached ones, and one job computing the rest."""
-        request.trace.windows.extend(indices)  # for the request's log line
-        found: dict[int, WindowForecast] = {}
-        for index in indices:
-            data = await self.results.get(forecast_key(resolved.handle, index))
-            if data is not None:
-                found[index] = decode_forecast(data)
+        """Network forecasts of `indices`: cached ones, and one job computing the rest.
+        `logged=False` keeps them off the request's log line (an evaluation
+        names every window of every source)."""
+        if logged:
+            request.trace.windows.extend(indices)  # for the request's log line
+        # One thread hop for every lookup and decode: thousands of windows
+        # (`--all`, `evaluate`) would otherwise pay a hop each.
+        found = await asyncio.to_thread(self._cached, resolved.handle, indices)
         missing = tuple(i for i in indices if i not in found)
         if len(missing) == 1:
             found[missing[0]] = await self._window(request, resolved, missing[0])
@@ -157,6 +164,15 @@ class ForecastOps:
                 store=functools.partial(self._store_set, resolved.handle),
             )
             found.update(computed)
+        return found
+
+    def _cached(self, handle: str, indices: list[int]) -> dict[int, WindowForecast]:
+        """The cached forecasts among `indices` (in a worker thread)."""
+        found = {}
+        for index in indices:
+            data = self.results.cache.get(forecast_key(handle, index))
+            if data is not None:
+                found[index] = decode_forecast(data)
         return found
 
     async def images(
@@ -254,7 +270,7 @@ async def cached_or_computed(
     *,
     key: CacheKey,
     lane: Lane,
-    payload: RenderTask | ForecastPayload,
+    payload: CpuTask | RenderTask | ForecastPayload,
     encode: Callable[[Any], bytes],
     decode: Callable[[bytes], Any],
 ) -> Any:
