@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from glurpc_core.evaluation.baselines import persistence
 from glurpc_core.model.adaptation import Adapter
 from glurpc_core.model.forecaster import Forecaster
 from glurpc_core.series import CgmSeries
 
-from .baselines import persistence
 from .personal_fit import joined
 
 DEFAULT_MODEL = Path(__file__).parents[1] / "glurpc_core/model/default/gluformer_default.pt"

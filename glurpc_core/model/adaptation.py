@@ -17,6 +17,7 @@ few array operations.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from dataclasses import dataclass, replace
@@ -60,10 +61,13 @@ class Adapter:
     fitted_on: str
     # The band shape's standardised quantiles [5, 12], computed once at load.
     band_quantiles: np.ndarray
+    # Of the parameters file: cached states of other parameters are never served.
+    digest: str = ""
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PARAMETERS) -> Adapter:
-        saved = json.loads(path.read_text())
+        raw = path.read_bytes()
+        saved = json.loads(raw)
         prior = PersonalPrior.from_json(saved["prior"])
         bands = BandShape(
             np.asarray(saved["bands"]["centres"], dtype=np.float64),
@@ -71,7 +75,8 @@ class Adapter:
         )
         if bands.centres.shape[0] != OUTPUT_STEPS or bands.width.shape != (OUTPUT_STEPS,):
             raise ValueError(f"{path}: band shape must have {OUTPUT_STEPS} steps")
-        return cls(prior, bands, str(saved.get("fitted_on", "")), bands.quantiles())
+        digest = hashlib.sha256(raw).hexdigest()[:12]
+        return cls(prior, bands, str(saved.get("fitted_on", "")), bands.quantiles(), digest)
 
     def state(self, series: CgmSeries) -> AdaptationState:
         personal = personal_forecasts(series, self.prior)

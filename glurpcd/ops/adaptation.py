@@ -3,7 +3,8 @@
 Layer: ops. The state of one prepared series for one method
 (`glurpc_core.model.adaptation`: the personal forecast and error scale at every
 grid point) is a cpu-lane job keyed by what it computes: the handle (the
-prepared content's digest and the model id) and the method. Identical requests
+prepared content's digest and the model id), the method and the digest of its
+parameters file. Identical requests
 therefore share one job; when the last one leaves, a queued job is dropped and
 a running one is not stored; a finished one is cached (memory, then disk) under
 the same key, so a restart does not recompute it. Applying the state to a
@@ -33,12 +34,14 @@ from glurpcd.ops.data import Resolved
 from glurpcd.ops.results import ResultStore
 
 
-def adaptation_spec(handle: str, method: str) -> JobSpec:
-    return JobSpec(f"adapt:{handle}:{method}", "adapt", handle)
+def adaptation_spec(handle: str, method: str, parameters: str) -> JobSpec:
+    return JobSpec(f"adapt:{handle}:{method}:{parameters}", "adapt", handle)
 
 
-def adaptation_key(handle: str, method: str) -> CacheKey:
-    return CacheKey("adapt", handle, method)
+def adaptation_key(handle: str, method: str, parameters: str) -> CacheKey:
+    """`parameters`: the digest of the adaptation's parameters file, so a daemon
+    with other parameters never serves a state fitted with these."""
+    return CacheKey("adapt", handle, f"{method}.{parameters}")
 
 
 class Adaptation:
@@ -65,14 +68,14 @@ class Adaptation:
         """The cached state, or the result of the (shared) job computing it."""
         if method == NONE or self.adapter is None:
             return None
-        key = adaptation_key(resolved.handle, method)
+        key = adaptation_key(resolved.handle, method, self.adapter.digest)
         cached = await self.results.lookup(key)
         if cached is not None:
             return AdaptationState.from_bytes(cached)
         # Same loop step as the miss: a result landing in between is never lost.
         return await self.engine.obtain(  # type: ignore[no-any-return]
             request,
-            adaptation_spec(resolved.handle, method),
+            adaptation_spec(resolved.handle, method, self.adapter.digest),
             Lane.CPU,
             Calculation(functools.partial(self.adapter.state, resolved.prepared.series)),
             store=lambda state: self.results.put(key, state.to_bytes()),

@@ -24,6 +24,7 @@ class GatedAdapter:
         self.entered = threading.Event()
         self.release = threading.Event()
         self.fits = 0
+        self.digest = "p1"
 
     def state(self, series: Any) -> AdaptationState:
         self.fits += 1
@@ -91,13 +92,13 @@ def test_identical_requests_share_one_fit_and_its_result() -> None:
         first, second = ask(registry, adaptation), ask(registry, adaptation)
         await asyncio.to_thread(adapter.entered.wait, WAIT_S)
         await settle()
-        job = registry.find(f"adapt:h1:{PERSONAL_AR}")
+        job = registry.find(f"adapt:h1:{PERSONAL_AR}:p1")
         assert len(job.requests) == 2
         adapter.release.set()
         states = await asyncio.gather(first.task, second.task)
         assert adapter.fits == 1
         assert all(state.method == PERSONAL_AR for state in states)
-        assert adaptation_key("h1", PERSONAL_AR) in results.stored
+        assert adaptation_key("h1", PERSONAL_AR, "p1") in results.stored
         for request in (first, second):
             registry.close_request(request, Outcome.COMPLETED)
         assert registry.is_empty()
@@ -111,7 +112,7 @@ def test_running_fit_is_abandoned_when_both_requests_leave() -> None:
         registry, engine, adaptation, adapter, results = make()
         first, second = ask(registry, adaptation), ask(registry, adaptation)
         await asyncio.to_thread(adapter.entered.wait, WAIT_S)
-        job = registry.find(f"adapt:h1:{PERSONAL_AR}")
+        job = registry.find(f"adapt:h1:{PERSONAL_AR}:p1")
         registry.cancel(first)
         assert job.wanted and len(job.requests) == 1  # still wanted by the second
         registry.cancel(second)
@@ -143,7 +144,7 @@ def test_queued_fit_abandoned_by_both_requests_never_runs() -> None:
         await blocker.task
         await asyncio.gather(first.task, second.task, return_exceptions=True)
         assert adapter.fits == 1  # only the blocker's
-        assert list(results.stored) == [adaptation_key("busy", PERSONAL_AR)]
+        assert list(results.stored) == [adaptation_key("busy", PERSONAL_AR, "p1")]
         registry.close_request(blocker, Outcome.COMPLETED)
         await engine.stop()
 
