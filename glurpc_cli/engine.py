@@ -107,24 +107,25 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return decorated
 
 
-def check_ray_selection(
-    files: tuple[str, ...], at: str | None, subject: str | None, to_stdout: bool
-) -> None:
-    """What the Ray engine does not take (yet): usage errors, before any cluster starts."""
+def check_ray_selection(files: tuple[str, ...], to_stdout: bool) -> None:
+    """What the Ray engine does not take: usage errors, before any cluster starts."""
     if to_stdout:
         raise click.UsageError("--engine ray writes files: give -o FILE or -o DIR/")
     if "-" in files:
         raise click.UsageError("--engine ray reads files on the cluster's nodes, not stdin (-)")
-    if at is not None or subject == "all":
-        raise click.UsageError("--at and --subject all are not available with --engine ray")
 
 
 def run_on_ray(
-    files: tuple[str, ...], engine: EngineArgs, wires: list[int] | None, ahead: bool, **job: Any
+    files: tuple[str, ...],
+    engine: EngineArgs,
+    wires: list[int] | None,
+    ahead: bool,
+    at: str | None,
+    **job: Any,
 ) -> int:
-    """Run the job on Ray: `wires` (None for --all) and `ahead` select the windows,
-    `job` holds CohortOptions' output fields and `request`, the daemon request's
-    upload and style args."""
+    """Run the job on Ray: `at` (each file's window at that time), else `wires`
+    (None for --all) and `ahead` select the windows; `job` holds CohortOptions'
+    output fields and `request`, the daemon request's upload and style args."""
     if importlib.util.find_spec("ray") is None:
         raise GlurpcError(INSTALL_HINT, code=ErrorCode.USAGE)
     import os
@@ -138,7 +139,7 @@ def run_on_ray(
         seed=engine.seed if engine.seed is not None else ModelSettings.seed,
         device=engine.device or ModelSettings.device,
     )
-    selection = Selection(None if wires is None else tuple(wires), ahead)
+    selection = Selection(None if wires is None else tuple(wires), ahead, at)
     request = tuple(sorted(job.pop("request", {}).items()))
     options = CohortOptions(
         **job,

@@ -18,15 +18,20 @@ from glurpc_cli.targets import OutputPlan
 Kind = Literal["plot", "forecast"]
 
 
+ALL_SUBJECTS = "all"  # `--subject all`: each subject of a multi-subject table in turn
+
+
 @dataclass(frozen=True)
 class Selection:
-    """Which windows of each file: the wire indices given, or every window.
+    """Which windows of each file: the wire indices given, the one whose
+    forecast starts at `at` (`--at`, per file), or every window.
 
-    `wires is None` means `--all`: every window with a known future, learned
-    per file once it is prepared, plus the next hour with `ahead`."""
+    `wires is None` and `at is None` mean `--all`: every window with a known
+    future, learned per file once it is prepared, plus the next hour with `ahead`."""
 
     wires: tuple[int, ...] | None
     ahead: bool
+    at: str | None = None
 
 
 @dataclass(frozen=True)

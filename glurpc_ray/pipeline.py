@@ -37,6 +37,7 @@ class CohortReporter(BatchReporter):
         super().__init__(False, label=label)  # JSON records go to the run's sink
         self.actors = actors
         self.started = time.monotonic()
+        self.nodes: set[str] = set()  # every node that ran a stage's call for this job
 
     def __enter__(self) -> CohortReporter:
         super().__enter__()
@@ -48,7 +49,8 @@ class CohortReporter(BatchReporter):
         rate = done / elapsed if elapsed > 0 else 0.0
         return (
             f"{super().summary()}; {done} windows in {elapsed:.1f} s "
-            f"({rate:.2f} windows/s, {self.actors.describe()})"
+            f"({rate:.2f} windows/s, {self.actors.describe()}, "
+            f"{len(self.nodes)} node{'s' if len(self.nodes) != 1 else ''})"
         )
 
 
@@ -126,6 +128,9 @@ def follow(data: Any, reporter: CohortReporter, sink: TextSink) -> None:
 
 def _report(item: dict[str, Any], reporter: CohortReporter, sink: TextSink) -> None:
     info = meta(item)
+    if item["kind"] == "node":
+        reporter.nodes.add(info["node"])
+        return
     if item["kind"] == "plan":
         reporter.grow(int(info["planned"]))
         return

@@ -16,20 +16,22 @@ from glurpc_cli.output import is_complete_image
 from glurpc_cli.targets import all_wire_indices, cli_index
 from glurpc_core import ingest
 from glurpc_core.errors import CodedError
-from glurpc_core.requests.selection import checked
+from glurpc_core.requests.selection import checked, index_at
 from glurpc_wire.codes import ErrorCode
 from glurpcd.ops.data import prepare_settings
 
-from .options import CohortOptions
+from .options import ALL_SUBJECTS, CohortOptions, Selection
 
 
 @dataclass
 class FilePlan:
-    """`pending`: (wire index, output path or None for numbers) still to compute;
-    `records`: what is already settled (skipped outputs, failures); `planned`:
-    every window asked for, settled or not (the progress bar's share)."""
+    """One file's share (one subject's, with `--subject all`). `pending`: (wire
+    index, output path or None for numbers) still to compute; `records`: what
+    is already settled (skipped outputs, failures); `planned`: every window
+    asked for, settled or not (the progress bar's share)."""
 
     source: Path
+    subject: str | None = None
     prepared: ingest.PreparedData | None = None
     pending: list[tuple[int, Path | None]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -37,11 +39,17 @@ class FilePlan:
 
 
 def record(
-    source: Path, wire: int | None, target: Path | None, status: str, **extra: Any
+    source: Path,
+    wire: int | None,
+    target: Path | None,
+    status: str,
+    subject: str | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     """One line of the run's report, in the local batch's JSON shape."""
     return {
         "file": str(source),
+        "subject": subject,
         "index": cli_index(wire) if wire is not None else None,
         "wire_index": wire,
         "output": str(target) if target is not None else None,
@@ -50,46 +58,74 @@ def record(
     }
 
 
-def failure(source: Path, wire: int | None, target: Path | None, exc: Exception) -> dict[str, Any]:
+def failure(
+    source: Path, wire: int | None, target: Path | None, exc: Exception, subject: str | None = None
+) -> dict[str, Any]:
     if isinstance(exc, CodedError):
         code, message = exc.code, exc.message
     elif isinstance(exc, OSError):
         code, message = ErrorCode.IO_ERROR, f"{exc.strerror or exc}: {exc.filename or source}"
     else:  # a bug: say what it was, keep the cohort going
         code, message = ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}"
-    return record(source, wire, target, "failed", code=str(code), message=message)
+    return record(source, wire, target, "failed", subject, code=str(code), message=message)
 
 
-def plan_file(source: Path, options: CohortOptions) -> FilePlan:
-    """Read and prepare `source`; a file that cannot be read or prepared is one failure."""
-    plan = FilePlan(source)
+def plan_file(source: Path, options: CohortOptions) -> list[FilePlan]:
+    """Read `source` once and plan each subject asked for (the one named, or
+    every one with `--subject all`); a file that cannot be read is one failure."""
     try:
         raw = options.local(source).read_bytes()
-        plan.prepared = ingest.prepare(raw, prepare_settings(options.args))
+        subjects = _subjects(raw, options.args.get("subject"))
     except (OSError, ingest.IngestError) as exc:
-        plan.planned = 1
-        plan.records.append(failure(source, None, None, exc))
-        return plan
-    series = plan.prepared.series
-    selection = options.selection
-    wires = (
-        list(selection.wires)
-        if selection.wires is not None
-        else all_wire_indices(series.windows, selection.ahead)
-    )
+        return [_failed(FilePlan(source), exc)]
+    return [_plan(FilePlan(source, subject), raw, options) for subject in subjects]
+
+
+def _subjects(raw: bytes, asked: object) -> list[str | None]:
+    if asked != ALL_SUBJECTS:
+        return [str(asked) if asked is not None else None]
+    found = ingest.subjects(raw)
+    if not found:
+        raise OSError("--subject all: the file has one person")  # as the local batch says
+    return list(found)
+
+
+def _failed(plan: FilePlan, exc: Exception) -> FilePlan:
+    plan.planned = 1
+    plan.records.append(failure(plan.source, None, None, exc, plan.subject))
+    return plan
+
+
+def _plan(plan: FilePlan, raw: bytes, options: CohortOptions) -> FilePlan:
+    source, subject = plan.source, plan.subject
+    try:
+        plan.prepared = ingest.prepare(raw, prepare_settings({**options.args, "subject": subject}))
+        wires = _wires(plan.prepared.series, options.selection)
+    except (ingest.IngestError, CodedError) as exc:
+        plan.prepared = None
+        return _failed(plan, exc)
     plan.planned = len(wires)
     for wire in wires:
-        target = _target(source, wire, options)
+        target = _target(source, wire, subject, options)
         try:
-            checked(series, [wire])
+            checked(plan.prepared.series, [wire])
         except CodedError as exc:
-            plan.records.append(failure(source, wire, target, exc))
+            plan.records.append(failure(source, wire, target, exc, subject))
             continue
         if target is not None and options.skip_existing and _complete(target, options):
-            plan.records.append(record(source, wire, target, "skipped"))
+            plan.records.append(record(source, wire, target, "skipped", subject))
         else:
             plan.pending.append((wire, target))
     return plan
+
+
+def _wires(series: Any, selection: Selection) -> list[int]:
+    """The windows asked of this series: the one `--at` names, those given, or all."""
+    if selection.at is not None:
+        return [index_at(series, selection.at)]  # a time the series lacks: CodedError
+    if selection.wires is not None:
+        return list(selection.wires)
+    return all_wire_indices(series.windows, selection.ahead)
 
 
 def _complete(target: Path, options: CohortOptions) -> bool:
@@ -97,8 +133,7 @@ def _complete(target: Path, options: CohortOptions) -> bool:
     return is_complete_image(options.local(target), options.fmt)
 
 
-def _target(source: Path, wire: int, options: CohortOptions) -> Path | None:
+def _target(source: Path, wire: int, subject: str | None, options: CohortOptions) -> Path | None:
     if options.kind != "plot":
         return None
-    subject = options.args.get("subject")
-    return options.plan.path_for(source, wire, options.fmt, str(subject) if subject else None)
+    return options.plan.path_for(source, wire, options.fmt, subject)

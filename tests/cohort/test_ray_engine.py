@@ -41,6 +41,7 @@ def test_images_and_numbers_equal_the_daemons(
     assert [name for name in written if written[name] != cohort.images[name]] == []
     assert f"{len(written)} written, 0 skipped, 0 failed" in run.stderr
     assert "windows/s" in run.stderr
+    assert "3 nodes)" in run.stderr  # the head and both workers ran part of the job
 
     first = str(cohort.files[0])
     every = glurpc(daemon_socket, *on_ray(ray_address, "forecast", first, "--all")).stdout
