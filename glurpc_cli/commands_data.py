@@ -10,7 +10,6 @@ the daemon runs each request's windows in full model batches.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,17 @@ import click
 
 from .engine import EngineArgs, check_ray_selection, engine_options, run_on_ray
 from .errors import RequestFailed
-from .output import StageStatus, info, json_line, stderr_is_tty, write_output, write_stdout_bytes
+from .output import (
+    StageStatus,
+    info,
+    json_line,
+    stderr_is_tty,
+    write_output,
+    write_stdout_bytes,
+    write_text,
+)
 from .process_view import print_summary, write_windows
+from .records import CSV_HEADER, FORECAST_CHUNK, window_record, window_text
 from .selection import (
     all_windows,
     at_option,
@@ -31,11 +39,9 @@ from .selection import (
     upload_options,
 )
 from .session import current_session, read_input
-from .targets import OutputPlan, SpecError, cli_index, parse_index_spec, wire_indices
-from .window_rows import WINDOW_COLUMNS, window_row
+from .targets import OutputPlan, SpecError, parse_index_spec, wire_indices
 
 FILE = click.Path(dir_okay=False, allow_dash=True)
-FORECAST_CHUNK = 256  # windows per request: a whole number of model batches, a small frame
 
 
 @click.command()
@@ -204,16 +210,8 @@ class _ForecastWriter:
         self._header = False
 
     def write(self, window: dict[str, Any]) -> None:
-        wire = int(window.get("index", 0))
-        record = {"file": self.file, **window, "index": cli_index(wire), "wire_index": wire}
-        if self.fmt == "json":
-            json_line(record)
-            return
-        import csv
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        if not self._header:
-            writer.writerow(WINDOW_COLUMNS)
+        text = window_text(window_record(self.file, window), self.fmt)
+        if self.fmt == "csv" and not self._header:
+            text = CSV_HEADER + text
             self._header = True
-        writer.writerow(["" if value is None else value for value in window_row(record)])
-        sys.stdout.flush()
+        write_text(text)

@@ -25,6 +25,7 @@ from .output import (
     write_output,
     write_stdout_bytes,
 )
+from .records import outcome_record
 from .selection import (
     at_option,
     selection_args,
@@ -38,7 +39,6 @@ from .targets import (
     IMAGE_FORMATS,
     OutputPlan,
     SpecError,
-    cli_index,
     find_collisions,
     image_format,
     parse_index_spec,
@@ -212,7 +212,7 @@ def plot_one(
     if wire is not None and target is not None and skip_existing:
         if is_complete_image(target, fmt):
             if as_json:
-                json_line({**_record(file, int(wire), target, subject), "status": "skipped"})
+                json_line(outcome_record(file, int(wire), target, "skipped", subject))
             return
     data = read_input(file)
     if plan.file is None and not plan.stdout:
@@ -226,10 +226,9 @@ def plot_one(
             raise translated(exc) from None
     wire = int(result.get("index", wire or 0))
     target = plan.path_for(Path(file), wire, fmt, subject)
-    record = _record(file, wire, target, subject)
     save_image(result["image"], target)
     if as_json:
-        json_line({**record, "status": "written", **_summary(result)})
+        json_line(outcome_record(file, wire, target or "-", "written", subject, **_summary(result)))
     elif target is not None and stderr_is_tty():
         info(f"wrote {target}")
 
@@ -286,16 +285,6 @@ def quick_plot(
                 **_summary(result),
             }
         )
-
-
-def _record(file: str, wire: int, target: Path | None, subject: str | None) -> dict:
-    return {
-        "file": file,
-        "subject": subject,
-        "index": cli_index(wire),
-        "wire_index": wire,
-        "output": str(target) if target else "-",
-    }
 
 
 def save_image(image: bytes, target: Path | None) -> None:

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from glurpc_cli.output import is_complete_image
-from glurpc_cli.targets import all_wire_indices, cli_index
+from glurpc_cli.records import outcome_record
+from glurpc_cli.targets import all_wire_indices
 from glurpc_core import ingest
 from glurpc_core.errors import CodedError
 from glurpc_core.requests.selection import checked, index_at
+from glurpc_core.requests.uploads import prepare_settings
 from glurpc_wire.codes import ErrorCode
-from glurpcd.ops.data import prepare_settings
 
 from .options import ALL_SUBJECTS, CohortOptions, Selection
 
@@ -38,26 +39,6 @@ class FilePlan:
     planned: int = 0
 
 
-def record(
-    source: Path,
-    wire: int | None,
-    target: Path | None,
-    status: str,
-    subject: str | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """One line of the run's report, in the local batch's JSON shape."""
-    return {
-        "file": str(source),
-        "subject": subject,
-        "index": cli_index(wire) if wire is not None else None,
-        "wire_index": wire,
-        "output": str(target) if target is not None else None,
-        "status": status,
-        **extra,
-    }
-
-
 def failure(
     source: Path, wire: int | None, target: Path | None, exc: Exception, subject: str | None = None
 ) -> dict[str, Any]:
@@ -67,7 +48,7 @@ def failure(
         code, message = ErrorCode.IO_ERROR, f"{exc.strerror or exc}: {exc.filename or source}"
     else:  # a bug: say what it was, keep the cohort going
         code, message = ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}"
-    return record(source, wire, target, "failed", subject, code=str(code), message=message)
+    return outcome_record(source, wire, target, "failed", subject, code=str(code), message=message)
 
 
 def plan_file(source: Path, options: CohortOptions) -> list[FilePlan]:
@@ -113,7 +94,7 @@ def _plan(plan: FilePlan, raw: bytes, options: CohortOptions) -> FilePlan:
             plan.records.append(failure(source, wire, target, exc, subject))
             continue
         if target is not None and options.skip_existing and _complete(target, options):
-            plan.records.append(record(source, wire, target, "skipped", subject))
+            plan.records.append(outcome_record(source, wire, target, "skipped", subject))
         else:
             plan.pending.append((wire, target))
     return plan

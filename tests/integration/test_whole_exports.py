@@ -27,6 +27,8 @@ from .exports import (
     stretchy_dexcom,
 )
 
+pytestmark = pytest.mark.integration
+
 
 def glurpc(daemon: DaemonProcess, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     done = subprocess.run(daemon.cli(*args), capture_output=True, text=True, timeout=600)
