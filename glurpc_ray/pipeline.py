@@ -13,6 +13,9 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +33,31 @@ from .stages import ModelStage, format_windows, prepare_file, render_windows
 RENDER_BATCH = 16  # windows per render task: one prepared figure serves them all
 
 
-class CohortReporter(BatchReporter):
-    """The local batch's report, with the run's throughput in its summary."""
+@dataclass
+class Startup:
+    """How long the run took to get going, from the driver's first step: the
+    part of a short cohort's wall time that is not windows."""
 
-    def __init__(self, actors: ActorPlan, label: str) -> None:
+    began: float = field(default_factory=time.monotonic)
+    joined: float | None = None  # the cluster started or joined
+    first: float | None = None  # the first window's record came back
+
+    def describe(self) -> str:
+        if self.first is None or self.joined is None:
+            return ""
+        return (
+            f"; first window after {self.first - self.began:.1f} s "
+            f"(cluster ready after {self.joined - self.began:.1f} s)"
+        )
+
+
+class CohortReporter(BatchReporter):
+    """The local batch's report, with the run's throughput and start-up in its summary."""
+
+    def __init__(self, actors: ActorPlan, label: str, startup: Startup) -> None:
         super().__init__(False, label=label)  # JSON records go to the run's sink
         self.actors = actors
+        self.startup = startup
         self.started = time.monotonic()
         self.nodes: set[str] = set()  # every node that ran a stage's call for this job
 
@@ -51,6 +73,7 @@ class CohortReporter(BatchReporter):
             f"{super().summary()}; {done} windows in {elapsed:.1f} s "
             f"({rate:.2f} windows/s, {self.actors.describe()}, "
             f"{len(self.nodes)} node{'s' if len(self.nodes) != 1 else ''})"
+            f"{self.startup.describe()}"
         )
 
 
@@ -60,14 +83,40 @@ def output_directory(options: CohortOptions) -> Path:
     return options.local(folder)
 
 
-def checked_model(settings: ModelSettings) -> tuple[Path, str]:
-    """The weights file the daemon would load, loaded once here on the CPU: a
-    missing or broken model is one clear error before any cluster starts."""
-    from glurpc_core.model import Forecaster, resolve_model_path
+def resolved_model(settings: ModelSettings) -> tuple[Path, str]:
+    """The weights file the daemon would load: a missing model is one clear
+    error before any cluster starts."""
+    from glurpc_core.model import resolve_model_path
 
-    path, source = resolve_model_path(settings.model)
+    return resolve_model_path(settings.model)
+
+
+def checked_model(model: tuple[Path, str], settings: ModelSettings) -> tuple[Path, str]:
+    """`model`, loaded once here on the CPU: a broken one is one clear error
+    from the driver, not a failure in every actor."""
+    from glurpc_core.model import Forecaster
+
+    path, source = model
     Forecaster(path, source=source, samples=settings.samples, seed=settings.seed)
-    return path, source
+    return model
+
+
+@contextlib.contextmanager
+def joined_while_checking(
+    options: CohortOptions, startup: Startup
+) -> Iterator[tuple[Any, Future[tuple[Path, str]]]]:
+    """Join (or start) the cluster while another thread loads the model: the
+    two waits, torch's import and Ray's start, overlap. Leaves the cluster at
+    the end, whatever happens."""
+    model = resolved_model(options.model)
+    with ThreadPoolExecutor(1, thread_name_prefix="glurpc-model-check") as pool:
+        checking = pool.submit(checked_model, model, options.model)
+        ray = connect(options.address, ordered=options.kind == "forecast")
+        startup.joined = time.monotonic()
+        try:
+            yield ray, checking
+        finally:
+            ray.shutdown()  # cancels the job's tasks and actors (a local cluster stops)
 
 
 def build_dataset(
@@ -134,6 +183,8 @@ def _report(item: dict[str, Any], reporter: CohortReporter, sink: TextSink) -> N
     if item["kind"] == "plan":
         reporter.grow(int(info["planned"]))
         return
+    if reporter.startup.first is None:
+        reporter.startup.first = time.monotonic()
     text = info.pop("text", None)  # a forecast's JSON or CSV text
     if text is None and sink.records:  # plot --json: the record itself
         text = json_text(info)
@@ -160,23 +211,22 @@ def run_cohort(files: list[str], options: CohortOptions) -> int:
 
 
 def _run_on_cluster(files: list[str], options: CohortOptions, sink: TextSink) -> int:
-    model = checked_model(options.model)
-    ray = connect(options.address)
+    startup = Startup()
     guard: OutputGuard | None = None
-    try:
-        actors = plan_actors(ray.cluster_resources(), options.model, options.actors)
-        if options.kind == "plot":
-            guard = _guard(options)
-        data = build_dataset(ray, files, options, actors, guard, model)
-        label = "plotting" if options.kind == "plot" else "forecasting"
-        with CohortReporter(actors, label) as reporter:
-            follow(data, reporter, sink)
-    except BaseException:
-        if guard is not None:
-            guard.cancel()  # first: no task writes after this, whatever the cluster does
-        raise
-    finally:
-        ray.shutdown()  # cancels the job's tasks and actors (a local cluster stops)
+    with joined_while_checking(options, startup) as (ray, checking):
+        try:
+            actors = plan_actors(ray.cluster_resources(), options.model, options.actors)
+            model = checking.result()
+            if options.kind == "plot":
+                guard = _guard(options)
+            data = build_dataset(ray, files, options, actors, guard, model)
+            label = "plotting" if options.kind == "plot" else "forecasting"
+            with CohortReporter(actors, label, startup) as reporter:
+                follow(data, reporter, sink)
+        except BaseException:
+            if guard is not None:
+                guard.cancel()  # first: no task writes after this, whatever the cluster does
+            raise
     if guard is not None:
         guard.finish()
     return int(reporter.exit_code() or ExitCode.OK)
