@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from glurpc_core import ingest
+from tests.support.synthetic import make_trace, to_generic
+
 from .conftest import GLURPC, RUN_TIMEOUT_S, Cohort, daemon_env, glurpc
 
 pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc[ray]'")
@@ -119,3 +122,36 @@ def test_ctrl_c_leaves_whole_files_and_skip_existing_finishes_the_job(
     assert statuses.count("written") == len(cohort.images) - len(kept)
     final = {path.name: path.read_bytes() for path in out.iterdir()}
     assert final == cohort.images
+
+
+def subjects_table(path: Path) -> Path:
+    """Three subjects of 10 hours each in one `id,time,gl` table, the same day."""
+    parts = []
+    for number, subject in enumerate("ABC"):
+        times, values = make_trace(days=10 / 24, seed=30 + number)
+        parts.append(to_generic(times, values, subject=subject, header=number == 0))
+    path.write_bytes(b"".join(parts))
+    return path
+
+
+def test_subject_all_and_at_give_what_the_daemon_gives(
+    ray_address: str, daemon_socket: Path, tmp_path: Path
+) -> None:
+    table = str(subjects_table(tmp_path / "cohort.csv"))
+    settings = ingest.PrepareSettings(subject="A")
+    series = ingest.prepare(Path(table).read_bytes(), settings).series
+    at = str(series.window_table()["forecast_start"][3])  # A's window 3 before its latest
+    local = glurpc(daemon_socket, "forecast", table, "--subject", "all", "--at", at).stdout
+    numbers = glurpc(
+        daemon_socket, *on_ray(ray_address, "forecast", table, "--subject", "all", "--at", at)
+    )
+    assert [json.loads(line)["subject"] for line in numbers.stdout.splitlines()] == ["A", "B", "C"]
+    assert numbers.stdout == local
+
+    picked = ["--subject", "all", "-i", "0,5"]
+    glurpc(daemon_socket, "plot", table, *picked, "-o", f"{tmp_path / 'd'}/")
+    glurpc(daemon_socket, *on_ray(ray_address, "plot", table, *picked, "-o", f"{tmp_path / 'r'}/"))
+    daemon = {path.name: path.read_bytes() for path in (tmp_path / "d").iterdir()}
+    ray = {path.name: path.read_bytes() for path in (tmp_path / "r").iterdir()}
+    assert sorted(ray) == [f"cohort_{s}_i{i}.png" for s in "ABC" for i in (0, 5)]
+    assert ray == daemon
