@@ -15,7 +15,7 @@ from typing import Literal
 
 from glurpc_cli.targets import OutputPlan
 
-Kind = Literal["plot", "forecast"]
+Kind = Literal["plot", "forecast", "evaluate"]
 
 
 ALL_SUBJECTS = "all"  # `--subject all`: each subject of a multi-subject table in turn
@@ -50,7 +50,7 @@ class CohortOptions:
     kind: Kind
     selection: Selection
     plan: OutputPlan
-    fmt: str = "png"  # plot: png/svg/pdf; forecast: json/csv
+    fmt: str = "png"  # plot: png/svg/pdf; forecast: json/csv; evaluate: its figure's, or ""
     skip_existing: bool = False
     as_json: bool = False  # plot: one JSON line per image on stdout
     output: str | None = None  # forecast: a file for the lines, None for stdout

@@ -8,8 +8,12 @@ every stage, so blocks from different tasks always concatenate:
                     forecast's text for `glurpc forecast`
           "chunk"   data: the prepared series (the daemon's cache encoding);
                     meta {"wires": [...], "targets": [...]}
-          "window"  data: one forecast (the daemon's cache encoding);
-                    meta {"wire", "target", "model_id"}
+          "window"  data: one forecast, pickled with its plot style (plot),
+                    or what scoring reads of it (evaluate);
+                    meta {"wire", "target", "subject", "model_id"}, and the
+                    window in wire form (forecast)
+          "source"  evaluate: data: a prepared series; meta {"subject",
+                    "wires"}: its windows in the order they are scored
           "node"    meta {"stage", "node"}: a stage ran a call on that node
                     (the run's summary counts the nodes that did work)
     file  the input path as given

@@ -21,7 +21,7 @@ from glurpc_core.requests.selection import checked, index_at
 from glurpc_core.requests.uploads import prepare_settings
 from glurpc_wire.codes import ErrorCode
 
-from .options import ALL_SUBJECTS, CohortOptions, Selection
+from .options import ALL_SUBJECTS, CohortOptions
 
 
 @dataclass
@@ -81,7 +81,7 @@ def _plan(plan: FilePlan, raw: bytes, options: CohortOptions) -> FilePlan:
     source, subject = plan.source, plan.subject
     try:
         plan.prepared = ingest.prepare(raw, prepare_settings({**options.args, "subject": subject}))
-        wires = _wires(plan.prepared.series, options.selection)
+        wires = _wires(plan.prepared.series, options)
     except (ingest.IngestError, CodedError) as exc:
         plan.prepared = None
         return _failed(plan, exc)
@@ -100,8 +100,12 @@ def _plan(plan: FilePlan, raw: bytes, options: CohortOptions) -> FilePlan:
     return plan
 
 
-def _wires(series: Any, selection: Selection) -> list[int]:
-    """The windows asked of this series: the one `--at` names, those given, or all."""
+def _wires(series: Any, options: CohortOptions) -> list[int]:
+    """The windows asked of this series: the one `--at` names, those given, or
+    all (for evaluate, oldest first, the order the daemon scores them in)."""
+    selection = options.selection
+    if options.kind == "evaluate":
+        return [int(wire) for wire in series.wire_indices()]
     if selection.at is not None:
         return [index_at(series, selection.at)]  # a time the series lacks: CodedError
     if selection.wires is not None:

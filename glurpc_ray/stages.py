@@ -41,6 +41,9 @@ def prepare_file(item: dict[str, Any], options: CohortOptions, chunk: int) -> li
         if plan.prepared is None or not plan.pending:
             continue
         series = plan.prepared.to_bytes()
+        if options.kind == "evaluate":  # the driver scores it: its series and window order
+            wires = [wire for wire, _ in plan.pending]
+            out.append(row("source", source, {"subject": plan.subject, "wires": wires}, series))
         alone = _alone_in_request(len(plan.pending))
         for start in range(0, len(plan.pending), chunk):
             part = plan.pending[start : start + chunk]
@@ -136,6 +139,10 @@ class ModelStage:
         upload = upload_facts(prepared)
         info: dict[str, Any] = {"wire": forecast.index, "target": target, "subject": subject}
         info["model_id"] = forecaster.model_id
+        if self.options.kind == "evaluate":
+            from glurpc_core.evaluation.assess import WindowPoints
+
+            return row("window", file, info, pickle.dumps(WindowPoints.of(forecast)))
         if self.options.kind == "plot":
             style = plot_style(args, prepared.series, upload, forecast.index, forecaster.model_id)
             return row("window", file, info, pickle.dumps((forecast, style)))

@@ -155,3 +155,16 @@ def test_subject_all_and_at_give_what_the_daemon_gives(
     ray = {path.name: path.read_bytes() for path in (tmp_path / "r").iterdir()}
     assert sorted(ray) == [f"cohort_{s}_i{i}.png" for s in "ABC" for i in (0, 5)]
     assert ray == daemon
+
+
+def test_evaluate_on_ray_reports_what_the_daemon_reports(
+    ray_address: str, cohort: Cohort, daemon_socket: Path, tmp_path: Path
+) -> None:
+    files = [str(path) for path in cohort.small[:2]]
+    daemon_figure, ray_figure = tmp_path / "daemon.png", tmp_path / "ray.png"
+    local = glurpc(daemon_socket, "evaluate", *files, "--json", "--plot", str(daemon_figure))
+    args = on_ray(ray_address, "evaluate", *files, "--json", "--plot", str(ray_figure))
+    ray = glurpc(daemon_socket, *args)
+    assert [source["label"] for source in json.loads(ray.stdout)["sources"]] == files
+    assert ray.stdout == local.stdout  # every number, the handles, the model facts
+    assert ray_figure.read_bytes() == daemon_figure.read_bytes()
