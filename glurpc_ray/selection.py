@@ -18,7 +18,7 @@ from glurpc_cli.targets import all_wire_indices
 from glurpc_core import ingest
 from glurpc_core.errors import CodedError
 from glurpc_core.requests.selection import checked, index_at
-from glurpc_core.requests.uploads import prepare_settings
+from glurpc_core.requests.uploads import prepare_settings, read_upload
 from glurpc_wire.codes import ErrorCode
 
 from .options import ALL_SUBJECTS, CohortOptions
@@ -55,20 +55,32 @@ def plan_file(source: Path, options: CohortOptions) -> list[FilePlan]:
     """Read `source` once and plan each subject asked for (the one named, or
     every one with `--subject all`); a file that cannot be read is one failure."""
     try:
-        raw = options.local(source).read_bytes()
-        subjects = _subjects(raw, options.args.get("subject"))
-    except (OSError, ingest.IngestError) as exc:
+        # The daemon's bounds: its upload limit, then ingest's parse budget.
+        raw = read_upload(options.local(source))
+        subjects = _prepared(raw, options.args)
+    except (OSError, CodedError) as exc:
         return [_failed(FilePlan(source), exc)]
-    return [_plan(FilePlan(source, subject), raw, options) for subject in subjects]
+    return [_plan(FilePlan(source, subject), one, options) for subject, one in subjects]
 
 
-def _subjects(raw: bytes, asked: object) -> list[str | None]:
+Prepared = ingest.PreparedData | ingest.IngestError
+
+
+def _prepared(raw: bytes, args: dict[str, Any]) -> list[tuple[str | None, Prepared]]:
+    """Each subject asked for, prepared or the error that stopped it: the one
+    named (or the file's one person), or with `--subject all` every subject,
+    the table parsed once."""
+    asked = args.get("subject")
     if asked != ALL_SUBJECTS:
-        return [str(asked) if asked is not None else None]
-    found = ingest.subjects(raw)
-    if not found:
+        subject = str(asked) if asked is not None else None
+        try:
+            return [(subject, ingest.prepare(raw, prepare_settings(args)))]
+        except ingest.IngestError as exc:
+            return [(subject, exc)]
+    each = ingest.prepare_subjects(raw, prepare_settings({**args, "subject": None}))
+    if not each:
         raise OSError("--subject all: the file has one person")  # as the local batch says
-    return list(found)
+    return list(each)
 
 
 def _failed(plan: FilePlan, exc: Exception) -> FilePlan:
@@ -77,14 +89,15 @@ def _failed(plan: FilePlan, exc: Exception) -> FilePlan:
     return plan
 
 
-def _plan(plan: FilePlan, raw: bytes, options: CohortOptions) -> FilePlan:
+def _plan(plan: FilePlan, prepared: Prepared, options: CohortOptions) -> FilePlan:
     source, subject = plan.source, plan.subject
+    if isinstance(prepared, ingest.IngestError):
+        return _failed(plan, prepared)
     try:
-        plan.prepared = ingest.prepare(raw, prepare_settings({**options.args, "subject": subject}))
-        wires = _wires(plan.prepared.series, options)
-    except (ingest.IngestError, CodedError) as exc:
-        plan.prepared = None
+        wires = _wires(prepared.series, options)
+    except CodedError as exc:
         return _failed(plan, exc)
+    plan.prepared = prepared
     plan.planned = len(wires)
     for wire in wires:
         target = _target(source, wire, subject, options)
