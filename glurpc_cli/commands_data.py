@@ -29,8 +29,10 @@ from .output import (
 from .process_view import print_summary, write_windows
 from .records import CSV_HEADER, FORECAST_CHUNK, window_record, window_text
 from .selection import (
+    adapt_option,
     all_windows,
     at_option,
+    ray_adapt,
     selection_args,
     subjects_to_run,
     translated,
@@ -122,6 +124,7 @@ def process(
 @click.option("--csv", "fmt", flag_value="csv", help="CSV: one row per window.")
 @click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (--engine ray).")
 @units_option
+@adapt_option
 @upload_options
 @engine_options
 def forecast(
@@ -132,6 +135,7 @@ def forecast(
     at: str | None,
     fmt: str,
     units: str | None,
+    adapt: str | None,
     subject: str | None,
     sequence: str,
     output: str | None,
@@ -150,6 +154,7 @@ def forecast(
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
     if engine.ray:
+        ray_adapt(adapt)
         check_ray_selection(files, to_stdout=False)
         request = {**upload_args(subject, sequence), **({"units": units} if units else {})}
         job = {"kind": "forecast", "plan": OutputPlan(stdout=True), "fmt": fmt, "output": output}
@@ -166,6 +171,8 @@ def forecast(
                 base = {"csv": data, **upload_args(one, sequence)}
                 if units is not None:
                     base["units"] = units
+                if adapt is not None:
+                    base["adapt"] = adapt
                 chosen = (
                     all_windows(client, data, upload_args(one, sequence), ahead) if every else wires
                 )
