@@ -29,10 +29,12 @@ from .output import (
 from .process_view import print_summary, write_windows
 from .records import CSV_HEADER, FORECAST_CHUNK, window_record, window_text
 from .selection import (
+    adapt_option,
     all_windows,
     at_option,
     model_args,
     model_option,
+    ray_adapt,
     selection_args,
     subjects_to_run,
     translated,
@@ -125,6 +127,7 @@ def process(
 @click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (--engine ray).")
 @units_option
 @model_option
+@adapt_option
 @upload_options
 @engine_options
 def forecast(
@@ -136,6 +139,7 @@ def forecast(
     fmt: str,
     units: str | None,
     model: str | None,
+    adapt: str | None,
     subject: str | None,
     sequence: str,
     output: str | None,
@@ -154,10 +158,11 @@ def forecast(
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
     if engine.ray:  # its --model is a checkpoint file (engine.model)
-        check_ray_selection(files, at, subject, to_stdout=False)
+        ray_adapt(adapt)
+        check_ray_selection(files, to_stdout=False)
         request = {**upload_args(subject, sequence), **({"units": units} if units else {})}
         job = {"kind": "forecast", "plan": OutputPlan(stdout=True), "fmt": fmt, "output": output}
-        code = run_on_ray(files, engine, wires, ahead, request=request, **job)
+        code = run_on_ray(files, engine, wires, ahead, at, request=request, **job)
         click.get_current_context().exit(code)
     if len(files) > 1 or output is not None:
         raise click.UsageError("several files, and -o, need --engine ray")
@@ -170,6 +175,8 @@ def forecast(
                 base = {"csv": data, **upload_args(one, sequence), **model_args(model)}
                 if units is not None:
                     base["units"] = units
+                if adapt is not None:
+                    base["adapt"] = adapt
                 chosen = (
                     all_windows(client, data, upload_args(one, sequence), ahead) if every else wires
                 )

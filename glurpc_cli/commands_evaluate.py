@@ -5,7 +5,9 @@ Layer: CLI command. It prepares each file (or each subject of a table) with
 the daemon scores them together (pooled numbers and bootstrap intervals need
 every source at once) and the request's frame stays small. It prints the
 daemon's report as Markdown tables (default), JSON or CSV (evaluation_view.py)
-and writes the figure with `--plot`; it never computes a number itself.
+and writes the figure with `--plot`; it never computes a number itself. With
+`--engine ray` the cluster forecasts the windows and glurpc_ray scores them
+with the daemon's own code; the report is printed the same way.
 With several `--model`, the one `evaluate` names them all: the daemon scores
 each on the same windows, with paired intervals on their differences, and
 the CLI prints one table (evaluation_compare.py).
@@ -23,13 +25,16 @@ import click
 from glurpc_wire.codes import ErrorCode
 
 from .client import Client
+from .engine import EngineArgs, check_ray_selection, engine_options, evaluate_on_ray
 from .errors import RequestFailed
 from .evaluation_compare import comparison_markdown
 from .evaluation_view import csv_rows, markdown
 from .output import StageStatus, info, stderr_is_tty, write_output
 from .selection import (
+    adapt_option,
     model_args,
     models_option,
+    ray_adapt,
     subjects_to_run,
     translated,
     upload_args,
@@ -54,14 +59,18 @@ FILE = click.Path(dir_okay=False, allow_dash=True)
     "png, svg or pdf by the file's extension.",
 )
 @models_option
+@adapt_option
 @upload_options
+@engine_options
 def evaluate(
     files: tuple[str, ...],
     fmt: str,
     plot_path: str | None,
     models: tuple[str, ...],
+    adapt: str | None,
     subject: str | None,
     sequence: str,
+    engine: EngineArgs,
 ) -> None:
     """Score the served forecast on every window of each file, against baselines.
 
@@ -76,24 +85,22 @@ def evaluate(
     glurpc evaluate cohort/*.csv --plot evaluation.png
     glurpc evaluate cohort.csv --subject all --csv > evaluation.csv
     glurpc evaluate cohort/*.csv --model default --model cohort
+    glurpc evaluate cohort/*.csv --engine ray --json > evaluation.json
     """
     if len(models) > 1 and (plot_path is not None or fmt == "csv"):
         raise click.UsageError("several --model give one table: drop --plot and --csv")
     image = _plot_format(plot_path)
     if files.count("-") > 1:
         raise click.UsageError("stdin (-) can be read once; name it once")
-    with current_session().connect() as client, StageStatus("evaluate") as progress:
-        try:
-            sources = _sources(client, files, subject, sequence, progress)
-            args: dict[str, Any] = {"sources": sources}
-            if image is not None:
-                args["plot"] = image
-            report = client.call("evaluate", {**args, **model_args(models)}, on_progress=progress)
-        except RequestFailed as exc:
-            raise translated(exc) from None
-    if len(models) > 1:
-        _print_comparison(report, files, fmt)
-        return
+    if engine.ray:  # its --model is a checkpoint file (engine.model)
+        ray_adapt(adapt)
+        check_ray_selection(files, to_stdout=False)
+        report = evaluate_on_ray(files, engine, image, upload_args(subject, sequence))
+    else:
+        report = _on_daemon(files, image, adapt, models, subject, sequence)
+        if len(models) > 1:
+            _print_comparison(report, files, fmt)
+            return
     figure = report.pop("image", None)
     if plot_path is not None and figure is not None:
         write_output(Path(plot_path), figure)
@@ -118,6 +125,30 @@ def _print_comparison(report: dict[str, Any], files: tuple[str, ...], fmt: str) 
     else:
         sys.stdout.write(comparison_markdown(report) + "\n")
     sys.stdout.flush()
+
+
+def _on_daemon(
+    files: tuple[str, ...],
+    image: str | None,
+    adapt: str | None,
+    models: tuple[str, ...],
+    subject: str | None,
+    sequence: str,
+) -> dict[str, Any]:
+    """The daemon's report: each source prepared (`process`), then ONE `evaluate`."""
+    with current_session().connect() as client, StageStatus("evaluate") as progress:
+        try:
+            sources = _sources(client, files, subject, sequence, progress)
+            args: dict[str, Any] = {"sources": sources}
+            if adapt is not None:
+                args["adapt"] = adapt
+            args.update(model_args(models))
+            if image is not None:
+                args["plot"] = image
+            report: dict[str, Any] = client.call("evaluate", args, on_progress=progress)
+        except RequestFailed as exc:
+            raise translated(exc) from None
+    return report
 
 
 def _plot_format(path: str | None) -> str | None:

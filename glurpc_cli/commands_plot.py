@@ -27,10 +27,12 @@ from .output import (
 )
 from .records import outcome_record
 from .selection import (
+    adapt_option,
     at_option,
     model_args,
     model_option,
     models_option,
+    ray_adapt,
     selection_args,
     translated,
     units_option,
@@ -97,6 +99,7 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
 @click.option("--dpi", type=click.IntRange(50, 600), default=None, help="Resolution (default 100).")
 @click.option("--title", metavar="TEXT", default=None, help="Replace the plot's title.")
 @models_option
+@adapt_option
 @upload_options
 @engine_options
 def plot(
@@ -116,6 +119,7 @@ def plot(
     dpi: int | None,
     title: str | None,
     models: tuple[str, ...],
+    adapt: str | None,
     subject: str | None,
     sequence: str,
     engine: EngineArgs,
@@ -135,13 +139,15 @@ def plot(
         key: value
         for key, value in (
             ("units", units), ("history_hours", history_hours), ("dpi", dpi), ("title", title),
+            ("adapt", adapt),
         )
         if value is not None
     }  # fmt: skip
     try:
         wires = _wires(index_spec, ahead, every, at)
-        single = (len(files) == 1 and len(wires) == 1 and not every and subject != "all") or (
-            at is not None
+        one_window = len(files) == 1 and subject != "all"  # --at on Ray: a window per file
+        single = (one_window and len(wires) == 1 and not every) or (
+            at is not None and (one_window or not engine.ray)
         )
         plan = plan_outputs(output, single)
         image = image_format(fmt, plan)
@@ -154,11 +160,13 @@ def plot(
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
     if engine.ray:  # its --model is a checkpoint file (engine.model)
+        ray_adapt(adapt)
+        style.pop("adapt", None)
         request = {**upload_args(subject, sequence), **style}
         job = {"kind": "plot", "plan": plan, "fmt": image, "skip_existing": skip_existing}
-        check_ray_selection(files, at, subject, plan.stdout)
+        check_ray_selection(files, plan.stdout)
         wanted = None if every else wires
-        code = run_on_ray(files, engine, wanted, ahead, as_json=as_json, request=request, **job)
+        code = run_on_ray(files, engine, wanted, ahead, at, as_json=as_json, request=request, **job)
         click.get_current_context().exit(code)
     style.update(model_args(models))
     if plan.stdout:
@@ -247,6 +255,7 @@ def plot_one(
 @click.option("--json", "as_json", is_flag=True, help="A JSON line about the image on stdout.")
 @units_option
 @model_option
+@adapt_option
 @upload_options
 def quick_plot(
     file: str,
@@ -256,6 +265,7 @@ def quick_plot(
     as_json: bool,
     units: str | None,
     model: str | None,
+    adapt: str | None,
     subject: str | None,
     sequence: str,
 ) -> None:
@@ -276,6 +286,8 @@ def quick_plot(
     args = {"csv": data, "format": image, **upload_args(subject, sequence), **model_args(model)}
     if units is not None:
         args["units"] = units
+    if adapt is not None:
+        args["adapt"] = adapt
     with current_session().connect() as client, StageStatus(f"quick-plot {file}") as progress:
         try:
             result = client.call("quick_plot", args, on_progress=progress)
@@ -303,7 +315,7 @@ def save_image(image: bytes, target: Path | None) -> None:
 
 
 def _summary(result: dict) -> dict:
-    keys = ("handle", "index", "format", "window_start", "forecast_start")
+    keys = ("handle", "index", "format", "window_start", "forecast_start", "adapt")
     summary = {key: result.get(key) for key in keys if key in result}
     if "index" in summary:
         summary["wire_index"] = summary.pop("index")

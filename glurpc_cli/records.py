@@ -29,7 +29,7 @@ STEPS = 12
 STEP_MINUTES = 5
 _META = (
     "file", "subject", "index", "wire_index", "forecast_start", "unit", "last_value",
-    "model", "seed", "samples",
+    "model", "seed", "samples", "adapt",
 )  # fmt: skip
 WINDOW_COLUMNS = (
     *_META,

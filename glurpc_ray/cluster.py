@@ -44,8 +44,12 @@ class ActorPlan:
         return f"{self.count} {kind} model actor{'s' if self.count != 1 else ''}"
 
 
-def connect(address: str | None) -> Any:
-    """`ray.init` for this run: quiet (our own progress bar, no Ray Data bars)."""
+def connect(address: str | None, ordered: bool) -> Any:
+    """`ray.init` for this run: quiet (our own progress bar, no Ray Data bars).
+
+    `ordered`: results come out in the inputs' order (forecast lines must, as
+    the local path prints them); images need not, and a file's slow block then
+    holds back no other file's windows."""
     import ray
 
     ray.init(
@@ -58,7 +62,7 @@ def connect(address: str | None) -> Any:
     context.enable_progress_bars = False
     context.target_max_block_size = BLOCK_BYTES
     context.print_on_execution_start = False
-    context.execution_options.preserve_order = True  # output order follows the inputs
+    context.execution_options.preserve_order = ordered
     context.execution_options.verbose_progress = False
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     return ray

@@ -174,6 +174,7 @@ async def build_services(config: DaemonConfig) -> Services:
         render=renderer.submit,
         precompute_windows=config.precompute_windows(device),
         max_reply=config.max_frame,
+        adapter=_load_adapter(),
     )
     admin = AdminOps(
         registry,
@@ -219,6 +220,13 @@ def _validator(load: Callable[[ModelFile], Any], catalog: Catalog) -> Callable[[
         load(ModelFile(path.name, path, "store", path.stat().st_size, ""))
 
     return validate
+
+
+def _load_adapter() -> Any:
+    # The personal forecaster's shipped population parameters (a small JSON file).
+    from glurpc_core.model.adaptation import Adapter
+
+    return Adapter.load()
 
 
 def _open_cache(config: DaemonConfig) -> CacheStore:

@@ -17,7 +17,7 @@ import numpy as np
 from glurpc_core.forecast import WindowForecast
 from glurpc_core.render.density import fan_outline, mixture_density
 from glurpc_core.render.style import PlotStyle
-from glurpc_core.series import MGDL_PER_MMOL
+from glurpc_core.series import MGDL_PER_MMOL, SENSOR_RANGE
 
 TARGET_RANGE = (70.0, 180.0)  # mg/dL, the consensus time-in-range band
 TICK_MINUTES = 15.0  # for an hour of history; longer spans tick every 30 or 60
@@ -86,7 +86,9 @@ def _fan_support(forecast: WindowForecast, factor: float) -> tuple[np.ndarray, n
     (the fan's outline is cut at 1% of its peak, well inside this)."""
     means = np.asarray(forecast.sample_means, dtype=np.float64)
     spread = FAN_SUPPORT_SD * np.asarray(forecast.sample_stds, dtype=np.float64)[None, :]
-    return (means - spread).min(axis=1) * factor, (means + spread).max(axis=1) * factor
+    low = np.clip((means - spread).min(axis=1), *SENSOR_RANGE)
+    high = np.clip((means + spread).max(axis=1), *SENSOR_RANGE)
+    return low * factor, high * factor
 
 
 def _fans(
@@ -104,6 +106,9 @@ def _fans(
         grid,
         min_std=1.5 * spacing,
     )
+    # A sensor reads nothing outside its range: the fan stops at its limits.
+    outside = (grid < SENSOR_RANGE[0] * factor) | (grid > SENSOR_RANGE[1] * factor)
+    density = np.where(outside[None, :], 0.0, density)
     return tuple(
         fan_outline(row, grid, float(centre), width)
         for row, centre in zip(density, minutes, strict=True)
@@ -157,9 +162,10 @@ def plot_content(
     default_title = f"Glucose forecast from {str(start.astype('datetime64[m]')).replace('T', ' ')}"
     who = f"subject {style.subject}  |  " if style.subject is not None else ""
     label = style.label or f"window {forecast.index}"
+    adapt = f"  |  adapt {style.adapt}" if style.adapt else ""
     names = " vs ".join([style.model_id or model_id, *(name for name, _ in style.overlays)])
     model_text = f"models {names}" if style.overlays else f"model {names}"
-    subtitle = f"{who}{label}  |  input from {window_start}  |  {model_text}"
+    subtitle = f"{who}{label}  |  input from {window_start}  |  {model_text}{adapt}"
     fans = _side_by_side_fans((forecast, *others), future_minutes, y_limits, factor)
     return PlotContent(
         forecast_start=start,

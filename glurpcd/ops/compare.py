@@ -39,8 +39,10 @@ class ForecastSource(Protocol):
 
     def check_fits(self, styles: dict[int, PlotStyle], fmt: str) -> None: ...
 
-    async def windows(
-        self, request: Request, resolved: Resolved, indices: list[int], model: Any
+    adaptation: Any
+
+    async def served_windows(
+        self, request: Request, resolved: Resolved, indices: list[int], method: str, model: Any
     ) -> dict[int, WindowForecast]: ...
 
     async def rendered(
@@ -92,17 +94,19 @@ async def compared_plot(
     files = [ops.models.choose(name) for name in names]
     if len({file.model_id for file in files}) != len(files):
         raise OpError.bad_request("'model' names one model twice (by name and by id)")
+    method = ops.adaptation.method(args)
     compared: list[_Forecasts] = []
     for file in files:
         async with ops.models.use(request, file) as model:
             served = await ops.uploads.for_model(request, resolved, model.tag)
-            windows = await ops.windows(request, served, indices, model)
+            windows = await ops.served_windows(request, served, indices, method, model)
             compared.append(_Forecasts(file.name, model.model_id, served, windows, model.facts()))
     first, others = compared[0], compared[1:]
     styles = {
         index: dataclasses.replace(
             plot_style(args, resolved.prepared.series, resolved.upload, index, first.name),
             overlays=tuple((other.name, other.windows[index]) for other in others),
+            adapt=method,
         )
         for index in indices
     }
@@ -133,6 +137,7 @@ async def compared_plot(
         "handle": first.served.handle,
         "subject": resolved.upload.get("subject"),
         **first.facts,
+        "adapt": method,
         "models": [{"name": c.name, "handle": c.served.handle, **c.facts} for c in compared],
     }
     if several:

@@ -2,8 +2,9 @@
 
 Layer: ops. For each source (an upload or handle, optionally one subject of a
 table) it obtains the forecasts of every window with a known next hour through
-the bulk path `forecast` uses (`ForecastOps.windows`: cached windows, and one
-model-lane job for the rest), keeps the few arrays scoring needs, then attaches
+the bulk path `forecast` uses (`ForecastOps.served_windows`: cached windows,
+one model-lane job for the rest, then the personal adaptation asked for in
+`adapt`, the default as served), keeps the few arrays scoring needs, then attaches
 to ONE cpu-lane `evaluate` job that scores every source and the pool
 (glurpc_core.evaluation.assess) and, when a figure is asked for, ONE
 render-lane job that draws it. Jobs are keyed by what they compute (the
@@ -29,7 +30,14 @@ from typing import Any
 import numpy as np
 
 from glurpc_core.errors import ErrorCode, OpError
-from glurpc_core.evaluation.assess import VERSION, Assessment, Source, assess
+from glurpc_core.evaluation.assess import (
+    VERSION,
+    Assessment,
+    Source,
+    WindowPoints,
+    assess,
+    compact_source,
+)
 from glurpc_core.evaluation.compare import compare
 from glurpc_core.forecast import WindowForecast
 from glurpc_core.identity import evaluation_digest
@@ -46,7 +54,6 @@ from glurpcd.ops.results import ResultStore
 
 MAX_SOURCES = 500  # one request's files and subjects: bounds its memory
 MAX_LABEL_CHARS = 200
-HISTORY_TAIL = 12  # history points the baselines read (AR(6), the 30-minute line)
 SOURCE_KEYS = ("csv", "handle", "subject", "sequence")
 
 FigureRenderer = Callable[..., "Future[bytes]"]
@@ -77,18 +84,20 @@ class EvaluationOps:
     async def evaluate(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         named = _sources(args)
         fmt = optional_str(args, "plot", IMAGE_FORMATS)
+        # What is scored is what is served: with the personal adaptation asked for.
+        method = self.forecasts.adaptation.method(args)
         names = plot_models(args)
         if len(names) > 1:
             if fmt is not None:
                 raise OpError.bad_request("a comparison of models draws no figure: drop 'plot'")
             uploaded = [await self.uploads.resolve(request, one.upload) for one in named]
-            return await self._compared(request, named, uploaded, names)
+            return await self._compared(request, named, uploaded, names, method)
         file = self.forecasts.models.choose(names[0])
         uploaded = [await self.uploads.resolve(request, one.upload) for one in named]
         async with self.forecasts.models.use(request, file) as model:
             # Each model's handles: its reports and figures are cached apart.
             resolved = [await self.uploads.for_model(request, r, model.tag) for r in uploaded]
-            return await self._evaluated(request, named, resolved, fmt, model)
+            return await self._evaluated(request, named, resolved, fmt, model, method)
 
     async def _compared(
         self,
@@ -96,6 +105,7 @@ class EvaluationOps:
         named: list[_Named],
         uploaded: list[Resolved],
         names: list[str | None],
+        method: str,
     ) -> dict[str, Any]:
         """Every model on the same windows: one report each and the paired
         differences to the first (glurpc_core/evaluation/compare.py)."""
@@ -110,13 +120,14 @@ class EvaluationOps:
                 served = [await self.uploads.for_model(request, r, model.tag) for r in uploaded]
                 sources.append(
                     [
-                        await self._source(request, one, label, model)
+                        await self._source(request, one, label, model, method)
                         for one, label in zip(served, labels, strict=True)
                     ]
                 )
                 handles = [one.handle for one in served]
                 entries.append({"name": file.name, "model": model.facts(), "handles": handles})
         pairs = [pair for entry in entries for pair in zip(entry["handles"], labels, strict=True)]
+        pairs.append(("adapt", method))
         digest = evaluation_digest(pairs, VERSION)
         spec = JobSpec(f"evaluate-models:{digest}", "evaluate", digest)
         shown = [file.name for file in files]
@@ -127,7 +138,7 @@ class EvaluationOps:
             {**entry, **report, "sources": _with_handles(report["sources"], entry["handles"])}
             for entry, report in zip(entries, compared["reports"], strict=True)
         ]
-        return {"models": reports, "differences": compared["differences"]}
+        return {"models": reports, "differences": compared["differences"], "adapt": method}
 
     async def _evaluated(
         self,
@@ -136,15 +147,17 @@ class EvaluationOps:
         resolved: list[Resolved],
         fmt: str | None,
         model: Any,
+        method: str,
     ) -> dict[str, Any]:
         labels = [one.label for one in named]
         pairs = [(one.handle, label) for one, label in zip(resolved, labels, strict=True)]
+        pairs.append(("adapt", method))  # the method keys the report as the sources do
         digest = evaluation_digest(pairs, VERSION)
         key = CacheKey("evaluation", digest, "report")
         cached = await self.results.get(key)
         if cached is None:
             sources = [
-                await self._source(request, one, label, model)
+                await self._source(request, one, label, model, method)
                 for one, label in zip(resolved, labels, strict=True)
             ]
             spec = JobSpec(f"evaluate:{digest}", "evaluate", digest)
@@ -155,7 +168,7 @@ class EvaluationOps:
             )  # fmt: skip
         else:
             assessment = await asyncio.to_thread(decode_assessment, cached)
-        data = {**assessment.report, "model": model.facts()}
+        data = {**assessment.report, "model": model.facts(), "adapt": method}
         # A new list: the report may be shared with identical requests.
         data["sources"] = [
             {**entry, "handle": one.handle}
@@ -166,12 +179,17 @@ class EvaluationOps:
             data["format"] = fmt
         return data
 
-    async def _source(self, request: Request, resolved: Resolved, label: str, model: Any) -> Source:
+    async def _source(
+        self, request: Request, resolved: Resolved, label: str, model: Any, method: str
+    ) -> Source:
         series = resolved.prepared.series
         indices = [int(i) for i in series.wire_indices()]
         if not indices:
             raise OpError(ErrorCode.TOO_SHORT, f"{label}: no window with a known next hour")
-        windows = await self.forecasts.windows(request, resolved, indices, model, logged=False)
+        forecasts = self.forecasts
+        windows = await forecasts.served_windows(
+            request, resolved, indices, method, model, logged=False
+        )
         return await asyncio.to_thread(_compact, label, resolved, indices, windows)
 
     async def _figure(
@@ -217,17 +235,8 @@ def _compact(
     label: str, resolved: Resolved, indices: list[int], windows: dict[int, WindowForecast]
 ) -> Source:
     """The arrays scoring reads, so a long file's full forecasts are not held."""
-    series = resolved.prepared.series
-    chosen = [windows[i] for i in indices]
-    return Source(
-        label,
-        series,
-        np.array([series.input_start(i) for i in indices], dtype=np.int64),
-        np.stack([w.history[-HISTORY_TAIL:] for w in chosen]),
-        np.stack([w.truth for w in chosen]),
-        np.stack([w.median for w in chosen]),
-        np.stack([w.quantiles for w in chosen]),
-    )
+    points = [WindowPoints.of(windows[i]) for i in indices]
+    return compact_source(label, resolved.prepared.series, indices, points)
 
 
 def encode_assessment(assessment: Assessment) -> bytes:

@@ -19,10 +19,12 @@ import functools
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 from glurpc_core.errors import ErrorCode, OpError
 from glurpc_core.forecast import WindowForecast
+from glurpc_core.model.adaptation import Adapter
 from glurpc_core.render.sizes import image_bytes_bound
 from glurpc_core.render.style import PlotStyle
 from glurpc_core.requests.args import optional_str
@@ -36,6 +38,7 @@ from glurpcd.engine.lanes import Engine, Lane
 from glurpcd.engine.payloads import CpuTask, ForecastPayload, ForecastSetPayload, RenderTask
 from glurpcd.lifecycle import JobSpec, Request
 from glurpcd.models import ModelFile, Models
+from glurpcd.ops.adaptation import Adaptation
 from glurpcd.ops.compare import compared_plot, plot_models
 from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.results import (
@@ -63,8 +66,10 @@ class ForecastOps:
         render: Renderer,
         precompute_windows: int,
         max_reply: int = DEFAULT_MAX_FRAME,
+        adapter: Adapter | None = None,
     ) -> None:
         self.results = results
+        self.adaptation = Adaptation(results, engine, adapter)
         self.engine = engine
         self.uploads = uploads
         self.models = models
@@ -81,11 +86,12 @@ class ForecastOps:
         resolved = await self.uploads.resolve(request, _upload_args(args))
         unit = _unit(args, resolved)
         indices, several = selected_indices(resolved.prepared.series, args)
+        method = self.adaptation.method(args)
         file = await self._chosen(args, resolved)
         async with self.models.use(request, file) as model:
             served = await self.uploads.for_model(request, resolved, model.tag)
-            windows = await self.windows(request, served, indices, model)
-            facts = {**model.facts(), "subject": resolved.upload.get("subject")}
+            windows = await self.served_windows(request, served, indices, method, model)
+            facts = {**model.facts(), "adapt": method, "subject": resolved.upload.get("subject")}
         self.precompute_if_fresh(resolved, request.uid)
         results = [
             forecast_to_wire(windows[i], resolved.prepared.series, unit, facts) for i in indices
@@ -100,6 +106,7 @@ class ForecastOps:
         names = plot_models(args)
         resolved = await self.uploads.resolve(request, _upload_args(args))
         indices, several = selected_indices(resolved.prepared.series, args)
+        method = self.adaptation.method(args)
         if len(names) > 1:
             selection = (indices, several)
             return await compared_plot(self, request, args, resolved, names, selection, fmt)
@@ -108,10 +115,11 @@ class ForecastOps:
             served = await self.uploads.for_model(request, resolved, model.tag)
             series = resolved.prepared.series
             styles = {
-                i: plot_style(args, series, served.upload, i, model.model_id) for i in indices
+                i: replace(plot_style(args, series, served.upload, i, model.model_id), adapt=method)
+                for i in indices
             }
             self.check_fits(styles, fmt)
-            images = await self.images(request, served, styles, fmt, model)
+            images = await self.images(request, served, styles, fmt, model, method)
             facts = model.facts()
         self.precompute_if_fresh(resolved, request.uid)
         series = resolved.prepared.series
@@ -121,6 +129,7 @@ class ForecastOps:
             "handle": served.handle,
             "subject": resolved.upload.get("subject"),
             **facts,  # which model and calibration made the image
+            "adapt": method,
         }
         if several:
             return {"images": entries, **common}
@@ -157,6 +166,22 @@ class ForecastOps:
         resolved = await self.uploads.resolve(request, _upload_args(args))
         data["warnings"] = resolved.upload.get("warnings", [])
         return data
+
+    async def served_windows(
+        self,
+        request: Request,
+        resolved: Resolved,
+        indices: list[int],
+        method: str,
+        model: Any,
+        *,
+        logged: bool = True,
+    ) -> dict[int, WindowForecast]:
+        """`model`'s forecasts of `indices` as served with adaptation `method`
+        (`resolved` holds that model's handle)."""
+        windows = await self.windows(request, resolved, indices, model, logged=logged)
+        state = await self.adaptation.state(request, resolved, method)
+        return self.adaptation.serve(windows, resolved.prepared.series, state)
 
     async def windows(
         self,
@@ -214,6 +239,7 @@ class ForecastOps:
         styles: dict[int, PlotStyle],
         fmt: str,
         model: Any,
+        method: str,
     ) -> dict[int, bytes]:
         keys = {
             i: image_key(resolved.handle, i, f"{style.cache_tag()}.{fmt}")
@@ -227,7 +253,7 @@ class ForecastOps:
         missing = [i for i in styles if i not in found]
         if not missing:
             return found
-        windows = await self.windows(request, resolved, missing, model)
+        windows = await self.served_windows(request, resolved, missing, method, model)
 
         def draw(index: int) -> Future[bytes]:
             return self.render(

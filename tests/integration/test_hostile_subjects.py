@@ -9,9 +9,13 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.support import synthetic as syn
 
 from .daemons import DaemonProcess
+
+pytestmark = pytest.mark.integration
 
 ESCAPE_ID = "\x1b[2Jred"  # clears a terminal's screen when printed raw
 COLLIDING_IDS = (".", "..", "a/b", "a_b", "_")
