@@ -187,12 +187,15 @@ def test_sighup_rescans_the_store(tmp_path, store):
 
 
 def test_a_handle_keeps_its_model_and_each_model_has_its_own(several, upload):
+    # The networks' own numbers: the personal adaptation would serve its own median.
+    bare = {"adapt": "none"}
     with several.connect() as conn:
         default = conn.call("process", {"csv": upload})["data"]["handle"]
-        beta = conn.call("forecast", {"handle": default, "model": "beta"})["data"]
-        again = conn.call("forecast", {"handle": beta["handle"]})["data"]
-        back = conn.call("forecast", {"handle": beta["handle"], "model": "default"})["data"]
-        first = conn.call("forecast", {"handle": default})["data"]
+        beta = conn.call("forecast", {"handle": default, "model": "beta", **bare})["data"]
+        again = conn.call("forecast", {"handle": beta["handle"], **bare})["data"]
+        back = conn.call("forecast", {"handle": beta["handle"], "model": "default", **bare})
+        back = back["data"]
+        first = conn.call("forecast", {"handle": default, **bare})["data"]
     assert beta["handle"] != default and beta["model"].startswith("beta-")
     assert again == beta, "a handle made for beta is served by beta"
     assert back["handle"] == default and back == first
@@ -233,8 +236,9 @@ def test_evaluate_scores_the_model_named_and_compares_several(tmp_path, several,
     with several.connect() as conn:
         handle = conn.call("process", {"csv": upload, "precompute": False})["data"]["handle"]
         sources = [{"handle": handle, "label": "one"}]
+        bare = {"adapt": "none"}  # the networks scored, not the personal adaptation
         reports = {
-            name: conn.call("evaluate", {"sources": sources, "model": name})["data"]
+            name: conn.call("evaluate", {"sources": sources, "model": name, **bare})["data"]
             for name in ("alpha", "beta")
         }
         served = conn.call("evaluate", {"sources": sources})["data"]
@@ -249,8 +253,9 @@ def test_evaluate_scores_the_model_named_and_compares_several(tmp_path, several,
     with several.connect() as conn:
         other = conn.call("process", {"csv": cgm_csv(hours=11, seed=9), "precompute": False})
         two = [*sources, {"handle": other["data"]["handle"], "label": "two"}]
-        compared = conn.call("evaluate", {"sources": two, "model": ["alpha", "beta"]})["data"]
-        alone = conn.call("evaluate", {"sources": two, "model": "beta"})["data"]
+        compared = conn.call("evaluate", {"sources": two, "model": ["alpha", "beta"], **bare})
+        compared = compared["data"]
+        alone = conn.call("evaluate", {"sources": two, "model": "beta", **bare})["data"]
     assert [one["name"] for one in compared["models"]] == ["alpha", "beta"]
     assert compared["models"][1]["pooled"] == alone["pooled"], "the same report as alone"
     (difference,) = compared["differences"]
@@ -264,7 +269,9 @@ def test_evaluate_scores_the_model_named_and_compares_several(tmp_path, several,
     source = tmp_path / "cgm.csv"
     source.write_bytes(upload)
     table = subprocess.run(
-        several.cli("evaluate", str(source), "--model", "alpha", "--model", "beta"),
+        several.cli(
+            "evaluate", str(source), "--model", "alpha", "--model", "beta", "--adapt", "none"
+        ),
         capture_output=True,
         text=True,
         timeout=300,
