@@ -76,6 +76,12 @@ BENCHES: dict[str, tuple[str, list[str], str]] = {
         ["--repeats", "1"],
         "float32, timed beside bf16 on the same job",
     ),
+    "models": (
+        "bench.bench_models",
+        ["--rounds", "8"],
+        "one model every request, timed in the same rounds as two models in turn; "
+        "`torch.load` of the same file beside the daemon's loader",
+    ),
     "cohort": (
         "bench.bench_cohort",
         ["--files", "50"],

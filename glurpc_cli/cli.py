@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Score the forecast on your files against baselines.",
     ),
     "forecast": ("commands_data", "forecast", "Print one window's forecast (JSON or CSV)."),
+    "models": ("commands_models", "models", "List, show or add the daemon's models."),
     "ping": ("commands_admin", "ping", "Check that the daemon answers."),
     "plot": ("commands_plot", "plot", "Plot forecast windows of one or more CGM files."),
     "process": ("commands_data", "process", "Prepare a file: handle, windows, warnings."),

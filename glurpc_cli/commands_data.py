@@ -32,6 +32,8 @@ from .selection import (
     adapt_option,
     all_windows,
     at_option,
+    model_args,
+    model_option,
     ray_adapt,
     selection_args,
     subjects_to_run,
@@ -124,6 +126,7 @@ def process(
 @click.option("--csv", "fmt", flag_value="csv", help="CSV: one row per window.")
 @click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (--engine ray).")
 @units_option
+@model_option
 @adapt_option
 @upload_options
 @engine_options
@@ -135,6 +138,7 @@ def forecast(
     at: str | None,
     fmt: str,
     units: str | None,
+    model: str | None,
     adapt: str | None,
     subject: str | None,
     sequence: str,
@@ -153,7 +157,7 @@ def forecast(
         wires = _selection(index_spec, ahead, every, at)
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
-    if engine.ray:
+    if engine.ray:  # its --model is a checkpoint file (engine.model)
         ray_adapt(adapt)
         check_ray_selection(files, to_stdout=False)
         request = {**upload_args(subject, sequence), **({"units": units} if units else {})}
@@ -168,7 +172,7 @@ def forecast(
     with current_session().connect() as client, StageStatus(f"forecast {file}") as progress:
         try:
             for one in subjects_to_run(client, data, subject, sequence):
-                base = {"csv": data, **upload_args(one, sequence)}
+                base = {"csv": data, **upload_args(one, sequence), **model_args(model)}
                 if units is not None:
                     base["units"] = units
                 if adapt is not None:

@@ -8,6 +8,9 @@ daemon's report as Markdown tables (default), JSON or CSV (evaluation_view.py)
 and writes the figure with `--plot`; it never computes a number itself. With
 `--engine ray` the cluster forecasts the windows and glurpc_ray scores them
 with the daemon's own code; the report is printed the same way.
+With several `--model`, the one `evaluate` names them all: the daemon scores
+each on the same windows, with paired intervals on their differences, and
+the CLI prints one table (evaluation_compare.py).
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from glurpc_wire.codes import ErrorCode
 from .client import Client
 from .engine import EngineArgs, check_ray_selection, engine_options, evaluate_on_ray
 from .errors import RequestFailed
+from .evaluation_compare import comparison_markdown
 from .evaluation_view import csv_rows, markdown
 from .output import StageStatus, info, stderr_is_tty, write_output
 from .selection import (
     adapt_option,
+    model_args,
+    models_option,
     ray_adapt,
     subjects_to_run,
     translated,
@@ -52,6 +58,7 @@ FILE = click.Path(dir_okay=False, allow_dash=True)
     help="Also write the figure (error grids, error and coverage by horizon); "
     "png, svg or pdf by the file's extension.",
 )
+@models_option
 @adapt_option
 @upload_options
 @engine_options
@@ -59,6 +66,7 @@ def evaluate(
     files: tuple[str, ...],
     fmt: str,
     plot_path: str | None,
+    models: tuple[str, ...],
     adapt: str | None,
     subject: str | None,
     sequence: str,
@@ -76,17 +84,23 @@ def evaluate(
     glurpc evaluate cgm.csv
     glurpc evaluate cohort/*.csv --plot evaluation.png
     glurpc evaluate cohort.csv --subject all --csv > evaluation.csv
+    glurpc evaluate cohort/*.csv --model default --model cohort
     glurpc evaluate cohort/*.csv --engine ray --json > evaluation.json
     """
+    if len(models) > 1 and (plot_path is not None or fmt == "csv"):
+        raise click.UsageError("several --model give one table: drop --plot and --csv")
     image = _plot_format(plot_path)
     if files.count("-") > 1:
         raise click.UsageError("stdin (-) can be read once; name it once")
-    if engine.ray:
+    if engine.ray:  # its --model is a checkpoint file (engine.model)
         ray_adapt(adapt)
         check_ray_selection(files, to_stdout=False)
         report = evaluate_on_ray(files, engine, image, upload_args(subject, sequence))
     else:
-        report = _on_daemon(files, image, adapt, subject, sequence)
+        report = _on_daemon(files, image, adapt, models, subject, sequence)
+        if len(models) > 1:
+            _print_comparison(report, files, fmt)
+            return
     figure = report.pop("image", None)
     if plot_path is not None and figure is not None:
         write_output(Path(plot_path), figure)
@@ -104,10 +118,20 @@ def evaluate(
     sys.stdout.flush()
 
 
+def _print_comparison(report: dict[str, Any], files: tuple[str, ...], fmt: str) -> None:
+    """Several models: their pooled numbers and differences, or everything as JSON."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"files": list(files), **report}, indent=1) + "\n")
+    else:
+        sys.stdout.write(comparison_markdown(report) + "\n")
+    sys.stdout.flush()
+
+
 def _on_daemon(
     files: tuple[str, ...],
     image: str | None,
     adapt: str | None,
+    models: tuple[str, ...],
     subject: str | None,
     sequence: str,
 ) -> dict[str, Any]:
@@ -118,6 +142,7 @@ def _on_daemon(
             args: dict[str, Any] = {"sources": sources}
             if adapt is not None:
                 args["adapt"] = adapt
+            args.update(model_args(models))
             if image is not None:
                 args["plot"] = image
             report: dict[str, Any] = client.call("evaluate", args, on_progress=progress)

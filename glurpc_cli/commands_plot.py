@@ -29,6 +29,9 @@ from .records import outcome_record
 from .selection import (
     adapt_option,
     at_option,
+    model_args,
+    model_option,
+    models_option,
     ray_adapt,
     selection_args,
     translated,
@@ -95,6 +98,7 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
 )
 @click.option("--dpi", type=click.IntRange(50, 600), default=None, help="Resolution (default 100).")
 @click.option("--title", metavar="TEXT", default=None, help="Replace the plot's title.")
+@models_option
 @adapt_option
 @upload_options
 @engine_options
@@ -114,6 +118,7 @@ def plot(
     history_hours: float | None,
     dpi: int | None,
     title: str | None,
+    models: tuple[str, ...],
     adapt: str | None,
     subject: str | None,
     sequence: str,
@@ -128,6 +133,7 @@ def plot(
     glurpc plot cohort.csv --subject all --all -o out/
     glurpc plot cohort/*.csv --all -o out/ --jobs 4 --skip-existing
     glurpc plot cohort/*.csv --all -o out/ --engine ray --skip-existing
+    glurpc plot cgm.csv --model default --model published -o both.png
     """
     style = {
         key: value
@@ -153,7 +159,7 @@ def plot(
             raise SpecError(f"several inputs are named {', '.join(clashes)}: outputs would clash")
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
-    if engine.ray:
+    if engine.ray:  # its --model is a checkpoint file (engine.model)
         ray_adapt(adapt)
         style.pop("adapt", None)
         request = {**upload_args(subject, sequence), **style}
@@ -162,6 +168,7 @@ def plot(
         wanted = None if every else wires
         code = run_on_ray(files, engine, wanted, ahead, at, as_json=as_json, request=request, **job)
         click.get_current_context().exit(code)
+    style.update(model_args(models))
     if plan.stdout:
         refuse_binary_to_terminal(force_binary)
     if at is not None and (len(files) != 1 or subject == "all"):
@@ -247,6 +254,7 @@ def plot_one(
 @click.option("--force-binary", is_flag=True, help=FORCE_BINARY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="A JSON line about the image on stdout.")
 @units_option
+@model_option
 @adapt_option
 @upload_options
 def quick_plot(
@@ -256,6 +264,7 @@ def quick_plot(
     force_binary: bool,
     as_json: bool,
     units: str | None,
+    model: str | None,
     adapt: str | None,
     subject: str | None,
     sequence: str,
@@ -274,7 +283,7 @@ def quick_plot(
     data = read_input(file)
     if target is not None and plan.file is None:
         prepare_directory(plan.directory, plan.create)
-    args = {"csv": data, "format": image, **upload_args(subject, sequence)}
+    args = {"csv": data, "format": image, **upload_args(subject, sequence), **model_args(model)}
     if units is not None:
         args["units"] = units
     if adapt is not None:

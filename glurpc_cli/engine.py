@@ -45,7 +45,6 @@ class EngineArgs:
         given = {
             "--ray-address": self.address,
             "--actors": self.actors,
-            "--model": self.model,
             "--samples": self.samples,
             "--seed": self.seed,
             "--device": self.device,
@@ -77,7 +76,6 @@ _OPTIONS = (
         type=click.IntRange(min=1),
         help="Model actors (Ray): default one per GPU, else half the cluster's CPUs.",
     ),
-    click.option("--model", metavar="PATH", help="Checkpoint (Ray), as glurpcd --model."),
     click.option("--samples", type=click.IntRange(min=1), help="MC-dropout samples (Ray; 10)."),
     click.option("--seed", type=int, help="Sampling seed (Ray; 0)."),
     click.option("--device", metavar="auto|cpu|cuda", help="Model device (Ray; auto)."),
@@ -89,11 +87,12 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def with_engine(*args: Any, **kwargs: Any) -> Any:
+        name = kwargs.pop("engine")
         engine = EngineArgs(
-            kwargs.pop("engine"),
+            name,
             kwargs.pop("ray_address"),
             kwargs.pop("actors"),
-            kwargs.pop("model"),
+            _ray_checkpoint(kwargs) if name == "ray" else None,
             kwargs.pop("samples"),
             kwargs.pop("seed"),
             kwargs.pop("device"),
@@ -105,6 +104,17 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_OPTIONS):
         decorated = option(decorated)
     return decorated
+
+
+def _ray_checkpoint(kwargs: dict[str, Any]) -> str | None:
+    """`--model` under `--engine ray` is one checkpoint file (the command's own
+    `--model` option, which names store models for the daemon)."""
+    given = kwargs.get("model") or kwargs.get("models")
+    if isinstance(given, tuple):
+        if len(given) > 1:
+            raise click.UsageError("--engine ray takes one --model PATH (a checkpoint file)")
+        given = given[0] if given else None
+    return given
 
 
 def check_ray_selection(files: tuple[str, ...], to_stdout: bool) -> None:

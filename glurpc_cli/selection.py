@@ -62,6 +62,38 @@ def units_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def model_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--model NAME`: one model of the daemon's store (`glurpc models`)."""
+    return click.option(
+        "--model",
+        metavar="NAME",
+        default=None,
+        help="A model of the daemon's store by name or id (default: the daemon's); "
+        "with --engine ray, a checkpoint file.",
+    )(command)
+
+
+def models_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--model NAME`, repeatable: two to four draw side by side on one figure."""
+    return click.option(
+        "--model",
+        "models",
+        metavar="NAME",
+        multiple=True,
+        help="A model of the daemon's store (default: the daemon's); give 2-4 to draw "
+        "their forecasts side by side on one figure. With --engine ray, one checkpoint file.",
+    )(command)
+
+
+def model_args(models: tuple[str, ...] | str | None) -> dict[str, Any]:
+    """The wire's `model`: absent, one name, or a list of names to compare."""
+    if not models:
+        return {}
+    if isinstance(models, str):
+        return {"model": models}
+    return {"model": models[0]} if len(models) == 1 else {"model": list(models)}
+
+
 def adapt_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--adapt",

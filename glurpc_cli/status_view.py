@@ -73,6 +73,7 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
         ("torch", f"{_fmt(torch.get('version'))} ({_fmt(torch.get('build'))} build)"),
         ("model", f"{_fmt(model.get('id'))} ({_fmt(model.get('source'))})"),
         ("parameters", _fmt(model.get("parameters"))),
+        ("resident models", resident_text(data.get("models"))),
         ("connections", _fmt(data.get("connections"))),
         (
             "cache",
@@ -85,6 +86,21 @@ def summary_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
             f"p99 {_millis(latency.get('disconnect_to_abandon_p99'))}",
         ),
     ]
+
+
+def resident_text(models: dict[str, Any] | None) -> str:
+    """The models in memory, the one in use marked, and the budget they share."""
+    if not models:
+        return "-"
+    names = [
+        f"{entry.get('name')}{' (in use)' if entry.get('requests') else ''}"
+        for entry in models.get("resident") or []
+    ]
+    loading = [f"{entry.get('name')} (loading)" for entry in models.get("loading") or []]
+    return (
+        f"{', '.join(names + loading)}: {_size(models.get('resident_bytes'))} of "
+        f"{_size(models.get('budget_bytes'))}"
+    )
 
 
 def counter_line(counters: dict[str, Any] | None) -> str:

@@ -3,7 +3,9 @@
 Wire codes (docs/PROTOCOL.md "Error codes") travel in `error` frames; the
 client-only codes name failures that never reach a daemon (no daemon answers,
 an output file cannot be written); the start-up codes end a daemon that
-cannot serve its model. Each code has its process exit code here,
+cannot serve on its device; `model_invalid` and `model_not_found` end a
+daemon whose default model cannot serve and answer a request naming such a
+model. Each code has its process exit code here,
 so the CLI maps codes to exits through one table.
 """
 
@@ -41,6 +43,10 @@ class ErrorCode(StrEnum):
     SHUTTING_DOWN = "shutting_down"
     PERMISSION_DENIED = "permission_denied"
     INTERNAL = "internal"
+    # On the wire (models as named resources) and at daemon start-up.
+    MODEL_INVALID = "model_invalid"
+    MODEL_NOT_FOUND = "model_not_found"
+    MODEL_TOO_LARGE = "model_too_large"
     # Client side only: never sent by a daemon.
     DAEMON_UNREACHABLE = "daemon_unreachable"
     AUTOSTART_FAILED = "autostart_failed"
@@ -50,9 +56,7 @@ class ErrorCode(StrEnum):
     STILL_RUNNING = "still_running"
     IO_ERROR = "io_error"
     USAGE = "usage"
-    # Daemon start-up only: a model or device that cannot serve (never on the wire).
-    MODEL_INVALID = "model_invalid"
-    MODEL_NOT_FOUND = "model_not_found"
+    # Daemon start-up only: a device that cannot serve (never on the wire).
     DEVICE_UNAVAILABLE = "device_unavailable"
 
     @property
@@ -76,9 +80,7 @@ CLIENT_ONLY_CODES = frozenset(
         ErrorCode.USAGE,
     }
 )
-STARTUP_CODES = frozenset(
-    {ErrorCode.MODEL_INVALID, ErrorCode.MODEL_NOT_FOUND, ErrorCode.DEVICE_UNAVAILABLE}
-)
+STARTUP_CODES = frozenset({ErrorCode.DEVICE_UNAVAILABLE})
 
 WIRE_CODES = tuple(code for code in ErrorCode if code.on_wire)
 

@@ -1,4 +1,4 @@
-"""Where the daemon's socket and state live (docs/PROTOCOL.md "Transport"), and
+"""Where the daemon's socket, state and models live (docs/PROTOCOL.md "Transport"), and
 whether a runtime directory may be trusted.
 
 Shared by the CLI and the daemon; standard library only. The trust rule is
@@ -79,3 +79,13 @@ def default_state_dir() -> Path:
     if os.getuid() == 0:
         return Path("/var/lib/glurpc")
     return Path.home() / ".local" / "state" / "glurpc"
+
+
+def default_models_dir() -> Path:
+    """The model store: $XDG_DATA_HOME/glurpc/models (~/.local/share/glurpc/models);
+    root uses /var/lib/glurpc/models."""
+    if os.getuid() == 0:
+        return Path("/var/lib/glurpc/models")
+    data = os.environ.get("XDG_DATA_HOME")
+    base = Path(data) if data else Path.home() / ".local" / "share"
+    return base / "glurpc" / "models"

@@ -59,12 +59,19 @@ class Duplicates(enum.StrEnum):
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What a job computes; `key` identifies it exactly."""
+    """What a job computes; `key` identifies it exactly. `model` is the id of
+    the model whose numbers it computes ("" for work no model touches); keys
+    of model work include it, so two models' jobs never coalesce."""
 
     key: str
     kind: str
     handle: str
     index: int | None = None
+    model: str = ""
+    # Work that requests for different things need alike (loading a model):
+    # every request attaches, even under `supersede`, which is about
+    # identical requests only.
+    shared: bool = False
 
 
 @dataclass(eq=False)
@@ -176,7 +183,8 @@ class Registry:
             raise RuntimeError(f"request {request.request_id} already ended")
         self._detach(request)
         job = self._jobs.get(spec.key)
-        if job is not None and self.duplicates is Duplicates.SUPERSEDE and not job.background:
+        superseding = self.duplicates is Duplicates.SUPERSEDE and not spec.shared
+        if job is not None and superseding and not job.background:
             self._supersede(job, request.request_id)
             job = None
         created = job is None

@@ -11,16 +11,21 @@ import asyncio
 import functools
 import logging
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from glurpc_wire.paths import default_models_dir
 from glurpcd.cache import CacheStore
 from glurpcd.engine.background import BackgroundBudget
 from glurpcd.engine.jobqueue import LaneQueues
 from glurpcd.engine.lanes import Engine
 from glurpcd.engine.render_pool import RenderPool
 from glurpcd.lifecycle import Registry
+from glurpcd.models import Catalog, ModelFile, Models
 from glurpcd.ops import AdminOps, EvaluationOps, ForecastOps, Ops, ResultStore, UploadResolver
+from glurpcd.ops.models import ModelOps
 from glurpcd.server import systemd
 from glurpcd.server.admission import ConnectionBounds
 from glurpcd.server.connection import Connection
@@ -46,6 +51,7 @@ class Services:
     ops: Ops
     connections: set[Connection]  # the daemon's open connections, counted in `status`
     bounds: ConnectionBounds  # their number, buffers and flow rules
+    models: Models  # the store and the resident set (the default among them)
 
     @property
     def config(self) -> DaemonConfig:
@@ -96,12 +102,10 @@ def torch_info(device: str) -> dict[str, Any]:
     }
 
 
-def _load_forecaster(config: DaemonConfig) -> Any:
+def _load_forecaster(config: DaemonConfig, path: Path, source: str, device: str) -> Any:
     # Imported here: torch takes seconds to import, and only the daemon needs it.
-    from glurpc_core.model import Forecaster, resolve_device, resolve_model_path
+    from glurpc_core.model import Forecaster
 
-    path, source = resolve_model_path(config.model)
-    device = resolve_device(config.device)
     log.info("loading model %s (%s) on %s", path, source, device)
     return Forecaster(
         path,
@@ -114,8 +118,28 @@ def _load_forecaster(config: DaemonConfig) -> Any:
     )
 
 
+def _open_default(config: DaemonConfig) -> tuple[Any, Catalog]:
+    """The default model, loaded, and the store's catalogue around it."""
+    from glurpc_core.model import resolve_device, resolve_model_path
+
+    path, source = resolve_model_path(config.model)
+    device = resolve_device(config.device)
+    forecaster = _load_forecaster(config, path, source, device)
+    # The catalogue logs a models directory that fails the trust rules.
+    return forecaster, Catalog(path, source, config.models_dir or default_models_dir())
+
+
+def _store_loader(config: DaemonConfig, device: str) -> Callable[[ModelFile], Any]:
+    """Loads a model of the store exactly as the default was loaded."""
+
+    def load(file: ModelFile) -> Any:
+        return _load_forecaster(config, file.path, file.source, device)
+
+    return load
+
+
 async def build_services(config: DaemonConfig) -> Services:
-    forecaster = await asyncio.to_thread(_load_forecaster, config)
+    forecaster, catalog = await asyncio.to_thread(_open_default, config)
     device = forecaster.device
     # Opening scans the cache directory: keep it off the event loop.
     cache = await asyncio.to_thread(_open_cache, config)
@@ -133,12 +157,25 @@ async def build_services(config: DaemonConfig) -> Services:
             config.background_jobs, config.background_jobs_per_uid, registry.drop_background
         ),
     )
+    load = _store_loader(config, device)
+    models = Models(
+        catalog, forecaster, load=load, engine=engine, budget_bytes=config.models_mb * MIB
+    )
     results = ResultStore(cache)
     uploads = UploadResolver(results, engine, forecaster.tag, max_upload=config.max_upload_mb * MIB)
     bounds = ConnectionBounds.from_config(config)
     connections: set[Connection] = set()  # the daemon adds and removes them
     current = CurrentConfig(config)
-    forecasts = _forecast_ops(config, device, forecaster, results, engine, uploads, renderer)
+    forecasts = ForecastOps(
+        results,
+        engine,
+        uploads,
+        models,
+        render=renderer.submit,
+        precompute_windows=config.precompute_windows(device),
+        max_reply=config.max_frame,
+        adapter=_load_adapter(),
+    )
     admin = AdminOps(
         registry,
         results,
@@ -151,11 +188,13 @@ async def build_services(config: DaemonConfig) -> Services:
         runtime=torch_info(device),
         settings=current.runtime,
         systemd=systemd.under_systemd(),
+        models_info=models.snapshot,
     )
     evaluations = EvaluationOps(
         results, engine, uploads, forecasts, render=renderer.submit_evaluation
     )
-    ops = Ops(engine, uploads, forecasts, admin, evaluations)
+    model_ops = ModelOps(models, uploads.owners, validate=_validator(load, catalog))
+    ops = Ops(engine, uploads, forecasts, admin, evaluations, model_ops)
     return Services(
         current,
         forecaster,
@@ -170,29 +209,17 @@ async def build_services(config: DaemonConfig) -> Services:
         ops,
         connections,
         bounds,
+        models,
     )
 
 
-def _forecast_ops(
-    config: DaemonConfig,
-    device: str,
-    forecaster: Any,
-    results: ResultStore,
-    engine: Engine,
-    uploads: UploadResolver,
-    renderer: RenderPool,
-) -> ForecastOps:
-    return ForecastOps(
-        results,
-        engine,
-        uploads,
-        render=renderer.submit,
-        model_id=forecaster.model_id,
-        precompute_windows=config.precompute_windows(device),
-        model_facts=forecaster.facts(),
-        max_reply=config.max_frame,
-        adapter=_load_adapter(),
-    )
+def _validator(load: Callable[[ModelFile], Any], catalog: Catalog) -> Callable[[Path], None]:
+    """`models add`'s check: the serving loader on the copied file, then dropped."""
+
+    def validate(path: Path) -> None:
+        load(ModelFile(path.name, path, "store", path.stat().st_size, ""))
+
+    return validate
 
 
 def _load_adapter() -> Any:

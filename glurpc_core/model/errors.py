@@ -7,8 +7,8 @@ from glurpc_core.errors import CodedError, ErrorCode
 
 class ModelError(CodedError):
     """Weights or a device that cannot serve: unreadable, corrupt, of another
-    layout, or absent. Its code is one of the start-up codes (`model_invalid`,
-    `model_not_found`, `device_unavailable`), which never reach the wire."""
+    layout, or absent. `model_invalid` and `model_not_found` also answer a request
+    that names such a model; `device_unavailable` only ends a start-up."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(code, message)

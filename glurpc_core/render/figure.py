@@ -35,6 +35,12 @@ CLIPPED_RGB = (0.05, 0.05, 0.05)
 TARGET_RGB = (0.30, 0.70, 0.35)
 FAN_NEAR_RGBA = (0.33, 0.13, 0.50, 0.80)  # first forecast step: darkest
 FAN_FAR_RGBA = (0.78, 0.68, 0.90, 0.50)  # last forecast step: lightest
+# Overlaid models (side by side): median colour, and fan colours near and far.
+OVERLAY_STYLES = (
+    ((0.93, 0.50, 0.00), (0.90, 0.45, 0.00, 0.80), (0.99, 0.80, 0.55, 0.50)),
+    ((0.00, 0.55, 0.50), (0.00, 0.50, 0.45, 0.80), (0.60, 0.88, 0.84, 0.50)),
+    ((0.35, 0.35, 0.35), (0.25, 0.25, 0.25, 0.75), (0.80, 0.80, 0.80, 0.50)),
+)
 _VECTOR_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 PNG_COMPRESS_LEVEL = 3  # zlib's 6 takes ~40% longer for ~8% fewer bytes
 
@@ -49,10 +55,14 @@ def house_style() -> Iterator[None]:
         yield
 
 
-def fan_colours(steps: int) -> np.ndarray:
+def fan_colours(
+    steps: int,
+    near_rgba: tuple[float, ...] = FAN_NEAR_RGBA,
+    far_rgba: tuple[float, ...] = FAN_FAR_RGBA,
+) -> np.ndarray:
     """RGBA [steps, 4]: near steps dark, far steps light."""
     share = np.linspace(0.0, 1.0, steps)[:, None] if steps > 1 else np.zeros((1, 1))
-    near, far = np.asarray(FAN_NEAR_RGBA), np.asarray(FAN_FAR_RGBA)
+    near, far = np.asarray(near_rgba), np.asarray(far_rgba)
     return near + (far - near) * share
 
 
@@ -99,6 +109,10 @@ class ForecastFigure:
         self._subtitle = figure.text(0.075, 0.902, "", fontsize=10, color="0.3", parse_math=False)
         self._legend = self._make_legend(figure)
         self._axes = axes
+        # Built on the first side-by-side plot, hidden on the others: an
+        # invisible artist draws nothing, so one-model images keep their bytes.
+        self._overlays: list[tuple[Line2D, PolyCollection]] = []
+        self._models_legend: Legend | None = None
         self._legend_pixels: tuple[slice, slice, np.ndarray] | None = None
         self._legend_cached = False
 
@@ -161,6 +175,40 @@ class ForecastFigure:
         self._target.set_height(high - low)
         self._title.set_text(content.title)
         self._subtitle.set_text(content.subtitle)
+        self._update_overlays(content)
+
+    def _update_overlays(self, content: PlotContent) -> None:
+        while len(self._overlays) < len(content.overlays):
+            median_rgb, _, _ = OVERLAY_STYLES[len(self._overlays)]
+            (line,) = self._axes.plot([], [], color=median_rgb, lw=2.4, zorder=5)
+            fans = PolyCollection([], edgecolors="none", zorder=2)
+            self._axes.add_collection(fans, autolim=False)
+            self._overlays.append((line, fans))
+        for number, (line, fans) in enumerate(self._overlays):
+            shown = number < len(content.overlays)
+            line.set_visible(shown)
+            fans.set_visible(shown)
+            if shown:
+                overlay = content.overlays[number]
+                _, near, far = OVERLAY_STYLES[number]
+                line.set_data(content.median_minutes, overlay.median)
+                fans.set_verts(list(overlay.fans))
+                fans.set_facecolor(fan_colours(len(overlay.fans), near, far).tolist())
+        if self._models_legend is not None:
+            self._models_legend.remove()
+            self._models_legend = None
+        if content.overlays:
+            self._models_legend = self._axes.legend(
+                handles=[self._median, *(line for line, _ in self._overlays)][
+                    : 1 + len(content.overlays)
+                ],
+                labels=[content.label, *(overlay.label for overlay in content.overlays)],
+                loc="upper left",
+                fontsize=9,
+                framealpha=0.85,
+                title="median and density by model",
+                title_fontsize=9,
+            )
 
     def render(self, content: PlotContent, fmt: str, dpi: int = DPI) -> bytes:
         """Image bytes of `content` in `fmt` (one of FORMATS, already checked); PNGs at

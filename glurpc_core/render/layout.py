@@ -29,6 +29,15 @@ _MARGIN = 10.0  # mg/dL kept free above and below the data
 
 
 @dataclass(frozen=True)
+class Overlay:
+    """Another model's forecast of the same window, drawn over the first."""
+
+    label: str  # the model's name
+    median: np.ndarray  # at `PlotContent.median_minutes`
+    fans: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
 class PlotContent:
     forecast_start: np.datetime64
     observed_minutes: np.ndarray  # shown history then the truth; NaN breaks the line
@@ -46,6 +55,8 @@ class PlotContent:
     subtitle: str
     unit: str = "mg/dL"
     target_range: tuple[float, float] = TARGET_RANGE
+    label: str = ""  # the first model's name when others are overlaid
+    overlays: tuple[Overlay, ...] = ()
 
 
 def _minutes(times: np.ndarray, start: np.datetime64) -> np.ndarray:
@@ -81,7 +92,11 @@ def _fan_support(forecast: WindowForecast, factor: float) -> tuple[np.ndarray, n
 
 
 def _fans(
-    forecast: WindowForecast, minutes: np.ndarray, limits: tuple[float, float], factor: float
+    forecast: WindowForecast,
+    minutes: np.ndarray,
+    limits: tuple[float, float],
+    factor: float,
+    width: float = FAN_HALF_WIDTH,
 ) -> tuple[np.ndarray, ...]:
     grid = np.linspace(limits[0], limits[1], FAN_GRID_POINTS)
     spacing = grid[1] - grid[0]
@@ -95,7 +110,7 @@ def _fans(
     outside = (grid < SENSOR_RANGE[0] * factor) | (grid > SENSOR_RANGE[1] * factor)
     density = np.where(outside[None, :], 0.0, density)
     return tuple(
-        fan_outline(row, grid, float(centre), FAN_HALF_WIDTH)
+        fan_outline(row, grid, float(centre), width)
         for row, centre in zip(density, minutes, strict=True)
     )
 
@@ -130,10 +145,15 @@ def plot_content(
     history = np.asarray(forecast.history, dtype=np.float64) * factor
     truth = np.asarray(forecast.truth, dtype=np.float64) * factor
     median = np.concatenate(([history[-1]], np.asarray(forecast.median, dtype=np.float64) * factor))
-    low, high = _fan_support(forecast, factor)
+    others = [forecast for _, forecast in style.overlays]
+    medians = [median] + [
+        np.concatenate(([history[-1]], np.asarray(o.median, dtype=np.float64) * factor))
+        for o in others
+    ]
+    supports = [bound for f in (forecast, *others) for bound in _fan_support(f, factor)]
     target = (TARGET_RANGE[0] * factor, TARGET_RANGE[1] * factor)
     step = 10.0 if style.unit == "mg/dL" else 1.0  # y limits on round numbers
-    y_limits = _y_limits(step, _MARGIN * factor, target, history[shown], truth, median, low, high)
+    y_limits = _y_limits(step, _MARGIN * factor, target, history[shown], truth, *medians, *supports)
     reach = max(60.0, float(future_minutes[-1]))
     tick = TICK_MINUTES if span <= 60 else 30.0 if span <= 180 else 60.0
     ticks = np.arange(-np.floor(span / tick) * tick, reach + 0.5, tick)
@@ -143,8 +163,10 @@ def plot_content(
     who = f"subject {style.subject}  |  " if style.subject is not None else ""
     label = style.label or f"window {forecast.index}"
     adapt = f"  |  adapt {style.adapt}" if style.adapt else ""
-    model = style.model_id or model_id
-    subtitle = f"{who}{label}  |  input from {window_start}  |  model {model}{adapt}"
+    names = " vs ".join([style.model_id or model_id, *(name for name, _ in style.overlays)])
+    model_text = f"models {names}" if style.overlays else f"model {names}"
+    subtitle = f"{who}{label}  |  input from {window_start}  |  {model_text}{adapt}"
+    fans = _side_by_side_fans((forecast, *others), future_minutes, y_limits, factor)
     return PlotContent(
         forecast_start=start,
         observed_minutes=np.concatenate((history_minutes[shown], future_minutes)),
@@ -153,7 +175,7 @@ def plot_content(
         clipped=clipped,
         median_minutes=np.concatenate(([0.0], future_minutes)),
         median=median,
-        fans=_fans(forecast, future_minutes, y_limits, factor),
+        fans=fans[0],
         x_limits=(-span - 2.5, reach + 2.5),
         y_limits=y_limits,
         tick_minutes=ticks,
@@ -162,4 +184,30 @@ def plot_content(
         subtitle=subtitle[:MAX_SUBTITLE],
         unit=style.unit,
         target_range=target,
+        label=style.model_id or model_id if style.overlays else "",
+        overlays=tuple(
+            Overlay(name, overlay_median, overlay_fans)
+            for (name, _), overlay_median, overlay_fans in zip(
+                style.overlays, medians[1:], fans[1:], strict=True
+            )
+        ),
     )
+
+
+def _side_by_side_fans(
+    forecasts: tuple[WindowForecast, ...],
+    minutes: np.ndarray,
+    limits: tuple[float, float],
+    factor: float,
+) -> list[tuple[np.ndarray, ...]]:
+    """Each model's fans; several models share each step's slot side by side,
+    so no fan hides another."""
+    count = len(forecasts)
+    if count == 1:
+        return [_fans(forecasts[0], minutes, limits, factor)]
+    width = FAN_HALF_WIDTH * 2 / count
+    offsets = [(k - (count - 1) / 2) * width for k in range(count)]
+    return [
+        _fans(forecast, minutes + offset, limits, factor, width / 2 * 0.95)
+        for forecast, offset in zip(forecasts, offsets, strict=True)
+    ]

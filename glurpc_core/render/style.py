@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from glurpc_core.forecast import WindowForecast
 from glurpc_core.series import INPUT_STEPS, UNITS
 
 DEFAULT_DPI = 100
 DPI_RANGE = (50, 600)
 MAX_TITLE = 200
+MAX_OVERLAYS = 3  # other models drawn over the first: four models on one figure
 
 
 def _no_marks() -> np.ndarray:
@@ -40,8 +42,13 @@ class PlotStyle:
     imputed: np.ndarray = field(default_factory=_no_marks)
     clipped: np.ndarray = field(default_factory=_no_marks)
     clipped_truth: np.ndarray = field(default_factory=_no_marks)
+    # Side by side: other models' forecasts of the same window, drawn over this
+    # one as (model name, forecast); `model_id` then names the first model.
+    overlays: tuple[tuple[str, WindowForecast], ...] = ()
 
     def __post_init__(self) -> None:
+        if len(self.overlays) > MAX_OVERLAYS:
+            raise ValueError(f"at most {MAX_OVERLAYS} overlaid models")
         if self.unit not in UNITS:
             raise ValueError(f"unit must be one of {UNITS}")
         if not 0 < self.history_hours <= INPUT_STEPS / 12:
@@ -50,7 +57,8 @@ class PlotStyle:
             raise ValueError(f"dpi must be in {DPI_RANGE[0]}..{DPI_RANGE[1]}")
 
     def cache_tag(self) -> str:
-        """Every option that changes the image, in a form safe for a cache key."""
+        """Every option that changes the image, in a form safe for a cache key
+        (overlays excepted: the ops key compared images by their models)."""
         title = "" if self.title is None else f"t{hash_text(self.title)}"
         unit = "mmol" if self.unit == "mmol/L" else "mgdl"
         adapt = f"a{hash_text(self.adapt)}" if self.adapt else ""

@@ -230,6 +230,8 @@ class Engine:
             for index in work.payload.indices:
                 by_index.setdefault(index, []).append(work)
         series = batch[0].payload.series
+        # One handle, one model: `_same_batch` never mixes two models' windows.
+        model = batch[0].payload.model or self.model
 
         def skip(index: int) -> bool:  # model thread: reads flags only
             return not any(work.job.wanted for work in by_index[index])
@@ -245,7 +247,7 @@ class Engine:
                 results = await loop.run_in_executor(
                     self._model_thread,
                     in_context(
-                        self.model.forecast,
+                        model.forecast,
                         series,
                         list(by_index),
                         skip=skip,
@@ -283,9 +285,12 @@ def _cpu_stage(task: CpuTask) -> Stage:
 
 
 def _same_batch(first: Work, other: Work) -> bool:
-    """Windows of one handle and one priority share a forward pass."""
+    """Windows of one handle (one series, one model) and one priority share a
+    forward pass."""
     return (
-        other.job.spec.handle == first.job.spec.handle and other.job.priority is first.job.priority
+        other.job.spec.handle == first.job.spec.handle
+        and other.job.spec.model == first.job.spec.model
+        and other.job.priority is first.job.priority
     )
 
 

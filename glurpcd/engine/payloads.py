@@ -1,10 +1,10 @@
 """What a job of each lane carries to its worker (engine layer, no I/O).
 
-The ops build these; the engine's workers run them: a cpu-lane task (a
-function for a thread, or a ChildTask for a killable child process), a
-render-lane coroutine, and the model lane's forecast payloads, which the model
-worker batches by series. `ForecastModel` is what that worker needs of
-`glurpc_core.model.Forecaster`.
+The ops build these; the engine's workers run them: a cpu-lane task (a function
+for a thread, or a ChildTask for a killable child process), a render-lane
+coroutine, and the model lane's forecast payloads, which the model worker
+batches by series (a handle names one series for one model). `ForecastModel` is
+what that worker needs of `glurpc_core.model.Forecaster`.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class ForecastPayload:
 
     series: CgmSeries
     index: int
+    model: ForecastModel | None = None  # None: the engine's (the daemon's default)
 
     @property
     def indices(self) -> tuple[int, ...]:
@@ -70,3 +71,4 @@ class ForecastSetPayload:
 
     series: CgmSeries
     indices: tuple[int, ...]
+    model: ForecastModel | None = None

@@ -15,6 +15,7 @@ from glurpcd.ops.admin import AdminOps
 from glurpcd.ops.data import UploadResolver, convert
 from glurpcd.ops.evaluation import EvaluationOps
 from glurpcd.ops.forecasts import ForecastOps
+from glurpcd.ops.models import ModelOps
 from glurpcd.ops.process import process
 from glurpcd.ops.results import ResultStore
 
@@ -29,6 +30,7 @@ class Ops:
         forecasts: ForecastOps,
         admin: AdminOps,
         evaluations: EvaluationOps,
+        models: ModelOps,
     ) -> None:
         self._handlers: dict[str, Handler] = {
             "ping": admin.ping,
@@ -40,10 +42,19 @@ class Ops:
             "quick_plot": forecasts.quick_plot,
             "forecast": forecasts.forecast,
             "evaluate": evaluations.evaluate,
+            "models": models.handle,
         }
 
     def handler(self, op: str) -> Handler | None:
         return self._handlers.get(op)
 
 
-__all__ = ["AdminOps", "EvaluationOps", "ForecastOps", "Ops", "ResultStore", "UploadResolver"]
+__all__ = [
+    "AdminOps",
+    "EvaluationOps",
+    "ForecastOps",
+    "ModelOps",
+    "Ops",
+    "ResultStore",
+    "UploadResolver",
+]

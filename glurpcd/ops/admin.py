@@ -40,6 +40,7 @@ class AdminOps:
         runtime: dict[str, Any] | None = None,
         settings: Callable[[], dict[str, Any]] = dict,
         systemd: bool = False,
+        models_info: Callable[[], dict[str, Any]] = dict,
     ) -> None:
         self.registry = registry
         self.results = results
@@ -52,6 +53,7 @@ class AdminOps:
         self.settings = settings  # the run-time settings in force (SIGHUP changes them)
         self.systemd = systemd
         self.engine_info = engine_info
+        self.models_info = models_info  # the resident set and its budget
         self.started = time.monotonic()
 
     async def ping(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +68,7 @@ class AdminOps:
             "uptime_s": round(time.monotonic() - self.started, 3),
             "device": self.device,
             "model": self.model_info(),
+            "models": self.models_info(),
             "connections": self.connections(),
             "flow": self.flow(),
             **status_snapshot(self.registry, self._visible_to(request.uid)),

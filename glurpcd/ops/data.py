@@ -5,13 +5,14 @@ uploads in flight share one parse, and the same bytes sent again map straight
 to their handle without parsing (the `upload` cache entry). A handle is the
 SHA-256 of the prepared content, the preparation settings and everything that
 changes a forecast (model id, samples, seed), so a new model never serves
-another's results. On a shared (`--group`) daemon a member's handles also name
-that member's uid (`scope`): members never share a handle, a job, a cache
-entry or its progress, so no member can see, time or flush another's work,
-whatever bytes (or line endings) they send. Two different uploads can prepare
-to one series (one handle): what `process` reports about the bytes (warnings,
-row accounting, unit) is kept per upload, in the upload's own cache entry,
-never per series.
+another's results; `for_model` gives the same series its handle for another
+model of the store (requests that name a `model`). On a shared (`--group`)
+daemon a member's handles also name that member's uid (`scope`): members
+never share a handle, a job, a cache entry or its progress, so no member can
+see, time or flush another's work, whatever bytes (or line endings) they send.
+Two different uploads can prepare to one series (one handle): what `process`
+reports about the bytes (warnings, row accounting, unit) is kept per upload,
+in the upload's own cache entry, never per series.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from glurpcd.engine.lanes import Engine, Lane
 from glurpcd.engine.parse_child import CHILD_PROCESS_BYTES, ChildTask
 from glurpcd.lifecycle import JobSpec, Request
 from glurpcd.ops.owners import Owners
-from glurpcd.ops.results import ResultStore, series_key, upload_key
+from glurpcd.ops.results import ResultStore, model_key, series_key, upload_key
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,31 @@ class UploadResolver:
             store=self._store_upload(digest),
         )
         return Resolved(outcome.handle, outcome.prepared, True, upload_facts(outcome.prepared))
+
+    async def for_model(self, request: Request, resolved: Resolved, tag: str) -> Resolved:
+        """The same series under the handle of the model whose tag is `tag`
+        (glurpc_core/identity.py): that model's forecasts, images and jobs are
+        keyed by it, whichever model's handle the request came with."""
+        # The model's tag, in the caller's scope (another member never shares it).
+        handle = upload_handle(resolved.prepared.digest, tag + self.scope(request.uid))
+        if handle == resolved.handle:
+            return resolved
+        # A handle of another model (or of the default, from another model's
+        # handle): the series is stored under this model's handle too.
+        if not self.results.cache.contains(series_key(handle)):
+            encoded = await asyncio.to_thread(resolved.prepared.to_bytes)
+            self.results.put(series_key(handle), encoded)
+            self.results.put(model_key(handle), tag.encode())
+        self._remember(handle, resolved.prepared)
+        self.owners.grant(handle, request.uid)
+        request.trace.handle = handle
+        return Resolved(handle, resolved.prepared, fresh=False, upload=resolved.upload)
+
+    async def model_of(self, handle: str) -> str | None:
+        """The tag of the model a handle was made for by `for_model`; None for
+        the default model's handles."""
+        data = await self.results.get(model_key(handle))
+        return data.decode(errors="replace") if data is not None else None
 
     def _store_upload(self, digest: str) -> Callable[[_Prepared], None]:
         def store(result: _Prepared) -> None:

@@ -11,6 +11,10 @@ render-lane job that draws it. Jobs are keyed by what they compute (the
 sources' handles and labels, the report version, the figure format), so
 identical requests share them, a request that leaves detaches from the one job
 it waits on, and finished reports and figures are cached like forecasts.
+`model` chooses the model evaluated (the daemon's default when absent): the
+sources' handles are that model's, so each model's report is its own. A list
+of 2 to 4 models scores each on the same windows and adds the paired
+bootstrap intervals of their differences (one cpu-lane job).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from glurpc_core.evaluation.assess import (
     assess,
     compact_source,
 )
+from glurpc_core.evaluation.compare import compare
 from glurpc_core.forecast import WindowForecast
 from glurpc_core.identity import evaluation_digest
 from glurpc_core.render import evaluation as evaluation_figure
@@ -42,6 +47,7 @@ from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
 from glurpcd.engine.payloads import Calculation
 from glurpcd.lifecycle import JobSpec, Request
+from glurpcd.ops.compare import plot_models
 from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.forecasts import IMAGE_FORMATS, ForecastOps, cached_or_computed
 from glurpcd.ops.results import ResultStore
@@ -80,7 +86,69 @@ class EvaluationOps:
         fmt = optional_str(args, "plot", IMAGE_FORMATS)
         # What is scored is what is served: with the personal adaptation asked for.
         method = self.forecasts.adaptation.method(args)
-        resolved = [await self.uploads.resolve(request, one.upload) for one in named]
+        names = plot_models(args)
+        if len(names) > 1:
+            if fmt is not None:
+                raise OpError.bad_request("a comparison of models draws no figure: drop 'plot'")
+            uploaded = [await self.uploads.resolve(request, one.upload) for one in named]
+            return await self._compared(request, named, uploaded, names, method)
+        file = self.forecasts.models.choose(names[0])
+        uploaded = [await self.uploads.resolve(request, one.upload) for one in named]
+        async with self.forecasts.models.use(request, file) as model:
+            # Each model's handles: its reports and figures are cached apart.
+            resolved = [await self.uploads.for_model(request, r, model.tag) for r in uploaded]
+            return await self._evaluated(request, named, resolved, fmt, model, method)
+
+    async def _compared(
+        self,
+        request: Request,
+        named: list[_Named],
+        uploaded: list[Resolved],
+        names: list[str | None],
+        method: str,
+    ) -> dict[str, Any]:
+        """Every model on the same windows: one report each and the paired
+        differences to the first (glurpc_core/evaluation/compare.py)."""
+        models = self.forecasts.models
+        files = [models.choose(name) for name in names]
+        if len({file.model_id for file in files}) != len(files):
+            raise OpError.bad_request("'model' names one model twice")
+        labels = [one.label for one in named]
+        sources, entries = [], []
+        for file in files:
+            async with models.use(request, file) as model:
+                served = [await self.uploads.for_model(request, r, model.tag) for r in uploaded]
+                sources.append(
+                    [
+                        await self._source(request, one, label, model, method)
+                        for one, label in zip(served, labels, strict=True)
+                    ]
+                )
+                handles = [one.handle for one in served]
+                entries.append({"name": file.name, "model": model.facts(), "handles": handles})
+        pairs = [pair for entry in entries for pair in zip(entry["handles"], labels, strict=True)]
+        pairs.append(("adapt", method))
+        digest = evaluation_digest(pairs, VERSION)
+        spec = JobSpec(f"evaluate-models:{digest}", "evaluate", digest)
+        shown = [file.name for file in files]
+        compared = await self.engine.obtain(
+            request, spec, Lane.CPU, Calculation(lambda: compare(shown, sources))
+        )
+        reports = [
+            {**entry, **report, "sources": _with_handles(report["sources"], entry["handles"])}
+            for entry, report in zip(entries, compared["reports"], strict=True)
+        ]
+        return {"models": reports, "differences": compared["differences"], "adapt": method}
+
+    async def _evaluated(
+        self,
+        request: Request,
+        named: list[_Named],
+        resolved: list[Resolved],
+        fmt: str | None,
+        model: Any,
+        method: str,
+    ) -> dict[str, Any]:
         labels = [one.label for one in named]
         pairs = [(one.handle, label) for one, label in zip(resolved, labels, strict=True)]
         pairs.append(("adapt", method))  # the method keys the report as the sources do
@@ -89,7 +157,7 @@ class EvaluationOps:
         cached = await self.results.get(key)
         if cached is None:
             sources = [
-                await self._source(request, one, label, method)
+                await self._source(request, one, label, model, method)
                 for one, label in zip(resolved, labels, strict=True)
             ]
             spec = JobSpec(f"evaluate:{digest}", "evaluate", digest)
@@ -100,7 +168,7 @@ class EvaluationOps:
             )  # fmt: skip
         else:
             assessment = await asyncio.to_thread(decode_assessment, cached)
-        data = {**assessment.report, "model": self.forecasts.model_facts, "adapt": method}
+        data = {**assessment.report, "model": model.facts(), "adapt": method}
         # A new list: the report may be shared with identical requests.
         data["sources"] = [
             {**entry, "handle": one.handle}
@@ -112,14 +180,16 @@ class EvaluationOps:
         return data
 
     async def _source(
-        self, request: Request, resolved: Resolved, label: str, method: str
+        self, request: Request, resolved: Resolved, label: str, model: Any, method: str
     ) -> Source:
         series = resolved.prepared.series
         indices = [int(i) for i in series.wire_indices()]
         if not indices:
             raise OpError(ErrorCode.TOO_SHORT, f"{label}: no window with a known next hour")
         forecasts = self.forecasts
-        windows = await forecasts.served_windows(request, resolved, indices, method, logged=False)
+        windows = await forecasts.served_windows(
+            request, resolved, indices, method, model, logged=False
+        )
         return await asyncio.to_thread(_compact, label, resolved, indices, windows)
 
     async def _figure(
@@ -138,6 +208,10 @@ class EvaluationOps:
             payload=draw, encode=bytes, decode=bytes,
         )  # fmt: skip
         return image
+
+
+def _with_handles(entries: list[dict[str, Any]], handles: list[str]) -> list[dict[str, Any]]:
+    return [{**entry, "handle": handle} for entry, handle in zip(entries, handles, strict=True)]
 
 
 def _sources(args: dict[str, Any]) -> list[_Named]:

@@ -1,13 +1,15 @@
 """The forecasting ops: `forecast`, `plot`, `quick_plot`.
 
 Layer: ops. A request names its windows (`index`, `indices` or `at`,
-selection.py), obtains their forecasts (cache, or ONE model-lane job for all
-the missing windows, so they fill whole model batches) and, for plots, the
-images (cache, or one render-lane job that renders the missing ones across the
-render pool). It holds at most one attachment at a time, so a disconnect
-detaches it from exactly the job it waits on, and that job stops within one
-model batch. A freshly parsed upload also queues the forecasts of its newest
-windows as background work.
+selection.py) and its model (`model`, the daemon's default when absent; held
+resident for the request, models/resident.py), obtains their forecasts (cache,
+or ONE model-lane job for all the missing windows, so they fill whole model
+batches) and, for plots, the images (cache, or one render-lane job that renders
+the missing ones across the render pool). It holds at most one attachment at a
+time, so a disconnect detaches it from exactly the job it waits on, and that
+job stops within one model batch. A freshly parsed upload also queues the
+forecasts of its newest windows as background work, with the default model
+only.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
 from glurpcd.engine.payloads import CpuTask, ForecastPayload, ForecastSetPayload, RenderTask
 from glurpcd.lifecycle import JobSpec, Request
+from glurpcd.models import ModelFile, Models
 from glurpcd.ops.adaptation import Adaptation
+from glurpcd.ops.compare import compared_plot, plot_models
 from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.results import (
     ResultStore,
@@ -57,11 +61,10 @@ class ForecastOps:
         results: ResultStore,
         engine: Engine,
         uploads: UploadResolver,
+        models: Models,
         *,
         render: Renderer,
-        model_id: str,
         precompute_windows: int,
-        model_facts: dict[str, Any] | None = None,
         max_reply: int = DEFAULT_MAX_FRAME,
         adapter: Adapter | None = None,
     ) -> None:
@@ -69,59 +72,80 @@ class ForecastOps:
         self.adaptation = Adaptation(results, engine, adapter)
         self.engine = engine
         self.uploads = uploads
+        self.models = models
         self.render = render
-        self.model_id = model_id
         # May change at run time (SIGHUP): read at each upload.
         self.precompute_windows = precompute_windows
-        # What every forecast result names: model id, seed, samples.
-        self.model_facts = {"model": model_id, **(model_facts or {})}
         self.max_reply = max_reply  # the largest frame the daemon sends
 
     async def forecast(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         check_selection(args)
         optional_str(args, "units", UNITS)
+        if isinstance(args.get("model"), list):
+            raise OpError.bad_request("'model' of a forecast names one model")
         resolved = await self.uploads.resolve(request, _upload_args(args))
         unit = _unit(args, resolved)
         indices, several = selected_indices(resolved.prepared.series, args)
         method = self.adaptation.method(args)
-        windows = await self.served_windows(request, resolved, indices, method)
+        file = await self._chosen(args, resolved)
+        async with self.models.use(request, file) as model:
+            served = await self.uploads.for_model(request, resolved, model.tag)
+            windows = await self.served_windows(request, served, indices, method, model)
+            facts = {**model.facts(), "adapt": method, "subject": resolved.upload.get("subject")}
         self.precompute_if_fresh(resolved, request.uid)
-        facts = {**self.model_facts, "adapt": method, "subject": resolved.upload.get("subject")}
         results = [
             forecast_to_wire(windows[i], resolved.prepared.series, unit, facts) for i in indices
         ]
         if several:
-            return {"forecasts": results, "handle": resolved.handle, "unit": unit}
-        return {**results[0], "handle": resolved.handle}
+            return {"forecasts": results, "handle": served.handle, "unit": unit}
+        return {**results[0], "handle": served.handle}
 
     async def plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         fmt = optional_str(args, "format", IMAGE_FORMATS, default="png") or "png"
         check_selection(args)
+        names = plot_models(args)
         resolved = await self.uploads.resolve(request, _upload_args(args))
         indices, several = selected_indices(resolved.prepared.series, args)
-        series = resolved.prepared.series
         method = self.adaptation.method(args)
-        styles = {
-            i: replace(plot_style(args, series, resolved.upload, i, self.model_id), adapt=method)
-            for i in indices
-        }
-        self._check_fits(styles, fmt)
-        images = await self.images(request, resolved, styles, fmt, method)
+        if len(names) > 1:
+            selection = (indices, several)
+            return await compared_plot(self, request, args, resolved, names, selection, fmt)
+        file = await self._chosen({**args, "model": names[0]}, resolved)
+        async with self.models.use(request, file) as model:
+            served = await self.uploads.for_model(request, resolved, model.tag)
+            series = resolved.prepared.series
+            styles = {
+                i: replace(plot_style(args, series, served.upload, i, model.model_id), adapt=method)
+                for i in indices
+            }
+            self.check_fits(styles, fmt)
+            images = await self.images(request, served, styles, fmt, model, method)
+            facts = model.facts()
         self.precompute_if_fresh(resolved, request.uid)
         series = resolved.prepared.series
         entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
         common = {
             "format": fmt,
-            "handle": resolved.handle,
+            "handle": served.handle,
             "subject": resolved.upload.get("subject"),
-            **self.model_facts,  # which model and calibration made the image
+            **facts,  # which model and calibration made the image
             "adapt": method,
         }
         if several:
             return {"images": entries, **common}
         return {**entries[0], **common}
 
-    def _check_fits(self, styles: dict[int, PlotStyle], fmt: str) -> None:
+    async def _chosen(self, args: dict[str, Any], resolved: Resolved) -> ModelFile:
+        """The model a request names; a handle made for a model (`for_model`)
+        keeps it when the request names none."""
+        name = args.get("model")
+        if name is None and "handle" in args:
+            tag = await self.uploads.model_of(resolved.handle)
+            if tag is not None:
+                name = tag.partition("|")[0]
+        return self.models.choose(name)
+
+    def check_fits(self, styles: dict[int, PlotStyle], fmt: str) -> None:
         """Refuse, before anything is drawn, images that cannot fit one reply."""
         expected = sum(image_bytes_bound(fmt, style.dpi) for style in styles.values())
         if expected <= self.max_reply - REPLY_HEADROOM:
@@ -149,20 +173,29 @@ class ForecastOps:
         resolved: Resolved,
         indices: list[int],
         method: str,
+        model: Any,
         *,
         logged: bool = True,
     ) -> dict[int, WindowForecast]:
-        """The network's forecasts of `indices` as served with adaptation `method`."""
-        windows = await self.windows(request, resolved, indices, logged=logged)
+        """`model`'s forecasts of `indices` as served with adaptation `method`
+        (`resolved` holds that model's handle)."""
+        windows = await self.windows(request, resolved, indices, model, logged=logged)
         state = await self.adaptation.state(request, resolved, method)
         return self.adaptation.serve(windows, resolved.prepared.series, state)
 
     async def windows(
-        self, request: Request, resolved: Resolved, indices: list[int], *, logged: bool = True
+        self,
+        request: Request,
+        resolved: Resolved,
+        indices: list[int],
+        model: Any,
+        *,
+        logged: bool = True,
     ) -> dict[int, WindowForecast]:
-        """Network forecasts of `indices`: cached ones, and one job computing the rest.
-        `logged=False` keeps them off the request's log line (an evaluation
-        names every window of every source)."""
+        """Forecasts of `indices` by `model` (`resolved` holds that model's
+        handle): cached ones, and one job computing the rest. `logged=False`
+        keeps them off the request's log line (an evaluation names every
+        window of every source)."""
         if logged:
             request.trace.windows.extend(indices)  # for the request's log line
         # One thread hop for every lookup and decode: thousands of windows
@@ -170,11 +203,16 @@ class ForecastOps:
         found = await asyncio.to_thread(self._cached, resolved.handle, indices)
         missing = tuple(i for i in indices if i not in found)
         if len(missing) == 1:
-            found[missing[0]] = await self._window(request, resolved, missing[0])
+            found[missing[0]] = await self._window(request, resolved, missing[0], model)
         elif missing:
             digest = hashlib.sha256(repr(missing).encode()).hexdigest()[:16]
-            spec = JobSpec(f"forecasts:{resolved.handle}:{digest}", "forecast", resolved.handle)
-            payload = ForecastSetPayload(resolved.prepared.series, missing)
+            spec = JobSpec(
+                f"forecasts:{model.model_id}:{resolved.handle}:{digest}",
+                "forecast",
+                resolved.handle,
+                model=model.model_id,
+            )
+            payload = ForecastSetPayload(resolved.prepared.series, missing, self._payload(model))
             computed = await self.engine.obtain(
                 request,
                 spec,
@@ -200,6 +238,7 @@ class ForecastOps:
         resolved: Resolved,
         styles: dict[int, PlotStyle],
         fmt: str,
+        model: Any,
         method: str,
     ) -> dict[int, bytes]:
         keys = {
@@ -214,41 +253,66 @@ class ForecastOps:
         missing = [i for i in styles if i not in found]
         if not missing:
             return found
-        windows = await self.served_windows(request, resolved, missing, method)
-        digest = hashlib.sha256(repr((missing, fmt, [keys[i] for i in missing])).encode())
+        windows = await self.served_windows(request, resolved, missing, method, model)
+
+        def draw(index: int) -> Future[bytes]:
+            return self.render(
+                windows[index], fmt=fmt, model_id=model.model_id, style=styles[index]
+            )
+
+        drawn = await self.rendered(request, resolved.handle, model.model_id, keys, missing, draw)
+        found.update(drawn)
+        return found
+
+    async def rendered(
+        self,
+        request: Request,
+        handle: str,
+        model_id: str,
+        keys: dict[int, CacheKey],
+        missing: list[int],
+        draw: Callable[[int], Future[bytes]],
+    ) -> dict[int, bytes]:
+        """One render-lane job drawing the `missing` images, stored under `keys`."""
+        digest = hashlib.sha256(repr((missing, [keys[i] for i in missing])).encode())
         spec = JobSpec(
-            f"images:{resolved.handle}:{digest.hexdigest()[:16]}", "image", resolved.handle
+            f"images:{model_id}:{handle}:{digest.hexdigest()[:16]}",
+            "image",
+            handle,
+            model=model_id,
         )
 
         async def render() -> dict[int, bytes]:
-            futures = [
-                asyncio.wrap_future(
-                    self.render(windows[i], fmt=fmt, model_id=self.model_id, style=styles[i])
-                )
-                for i in missing
-            ]
+            futures = [asyncio.wrap_future(draw(i)) for i in missing]
             return dict(zip(missing, await asyncio.gather(*futures), strict=True))
 
         def store(rendered: dict[int, bytes]) -> None:
             for index, image in rendered.items():
                 self.results.put(keys[index], image)
 
-        found.update(await self.engine.obtain(request, spec, Lane.RENDER, render, store=store))
-        return found
+        drawn: dict[int, bytes] = await self.engine.obtain(
+            request, spec, Lane.RENDER, render, store=store
+        )
+        return drawn
 
-    async def _window(self, request: Request, resolved: Resolved, index: int) -> WindowForecast:
-        spec = JobSpec(f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index)
+    async def _window(
+        self, request: Request, resolved: Resolved, index: int, model: Any
+    ) -> WindowForecast:
         return await cached_or_computed(
             self.results,
             self.engine,
             request,
-            spec,
+            forecast_spec(model.model_id, resolved.handle, index),
             key=forecast_key(resolved.handle, index),
             lane=Lane.MODEL,
-            payload=ForecastPayload(resolved.prepared.series, index),
+            payload=ForecastPayload(resolved.prepared.series, index, self._payload(model)),
             encode=encode_forecast,
             decode=decode_forecast,
         )
+
+    def _payload(self, model: Any) -> Any:
+        """The model a payload carries: None for the engine's own (the default)."""
+        return None if model is self.models.default.forecaster else model
 
     def _store_set(self, handle: str, forecasts: dict[int, WindowForecast]) -> None:
         for index, forecast in forecasts.items():
@@ -265,12 +329,10 @@ class ForecastOps:
             for offset in range(min(series.windows, self.precompute_windows))
         }
         missing = [index for index, key in keys.items() if not self.results.cache.contains(key)]
+        default = self.models.default.file.model_id  # background work: the default only
         for index in missing[: self.engine.background.room_for(uid, len(missing))]:
-            spec = JobSpec(
-                f"forecast:{resolved.handle}:{index}", "forecast", resolved.handle, index
-            )
             self.engine.schedule_background(
-                spec,
+                forecast_spec(default, resolved.handle, index),
                 ForecastPayload(series, index),
                 store=functools.partial(self._store, keys[index]),
                 upload=resolved.handle,
@@ -279,6 +341,12 @@ class ForecastOps:
 
     def _store(self, key: CacheKey, forecast: WindowForecast) -> None:
         self.results.put(key, encode_forecast(forecast))
+
+
+def forecast_spec(model_id: str, handle: str, index: int) -> JobSpec:
+    """One window's forecast job: interactive and background work on the same
+    window of the same model share this key, so they coalesce."""
+    return JobSpec(f"forecast:{model_id}:{handle}:{index}", "forecast", handle, index, model_id)
 
 
 async def cached_or_computed(

@@ -31,6 +31,11 @@ def series_key(handle: str) -> CacheKey:
     return CacheKey("series", handle, "prepared")
 
 
+def model_key(handle: str) -> CacheKey:
+    """Which model a handle made by `UploadResolver.for_model` belongs to."""
+    return CacheKey("series", handle, "model")
+
+
 def upload_key(digest: str) -> CacheKey:
     return CacheKey("upload", digest, "handle")
 

@@ -29,6 +29,8 @@ class DaemonConfig:
     socket: Path
     state_dir: Path
     model: str | None = None
+    models_dir: Path | None = None
+    models_mb: int = 2048
     device: str = "auto"
     samples: int = 10
     seed: int = 0
@@ -182,6 +184,7 @@ def resolve(
     values["socket"] = default_socket_path(values["socket"])
     values["state_dir"] = Path(values["state_dir"]) if values["state_dir"] else default_state_dir()
     values["duplicates"] = Duplicates(values["duplicates"])
+    values["models_dir"] = Path(values["models_dir"]) if values["models_dir"] else None
     return DaemonConfig(**values, ready_fd=ready_fd, sources=sources, argv=argv)
 
 

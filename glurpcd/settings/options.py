@@ -147,6 +147,23 @@ OPTIONS: tuple[Option, ...] = (
         "PATH",
     ),
     Option(
+        "models_dir",
+        _text(auto=True),
+        None,
+        "the model store's directory (default: $XDG_DATA_HOME/glurpc/models, "
+        "/var/lib/glurpc/models for root); SIGHUP rescans it",
+        "DIR",
+    ),
+    Option(
+        "models_mb",
+        _number(int, 1),
+        2048,
+        "memory budget of resident models, the default included; idle ones are evicted "
+        "least recently used first",
+        "MIB",
+        reloadable=True,
+    ),
+    Option(
         "device", _text(), AUTO, "auto | cpu | cuda[:N]", "DEVICE", choices=("auto", "cpu", "cuda")
     ),
     Option("samples", _number(int, 1, 10_000), 10, "Monte-Carlo-dropout samples per window", "N"),

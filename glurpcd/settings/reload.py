@@ -2,18 +2,21 @@
 
 Layer: operations on the composed services. Reloadable (options.py
 `reloadable`): log level, cache bounds, duplicate policy, precompute hours,
-background caps. Any other changed setting is named in the log as needing a
-restart. A reload is all or nothing and says which in the log: a file that no
-longer parses, or a value out of range, leaves every setting as it was; a
-change that fails while being applied is rolled back to the settings before.
+background caps, the models budget; the model store is rescanned on every
+SIGHUP. Any other changed setting is named in the log as needing a restart.
+A reload is all or nothing and says which in the log: a file that no longer
+parses, or a value out of range, leaves every setting as it was; a change
+that fails while being applied is rolled back to the settings before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from typing import Any
 
+from glurpcd.models import ModelFile
 from glurpcd.observe import logsetup
 from glurpcd.services import MIB, Services
 from glurpcd.settings.config import ConfigError, DaemonConfig, reload
@@ -23,6 +26,7 @@ log = logging.getLogger("glurpcd")
 
 
 def reload_settings(services: Services) -> None:
+    rescan_models(services)
     old = services.config
     try:
         new = reload(old)
@@ -48,6 +52,25 @@ def reload_settings(services: Services) -> None:
     log.info("reload: %s", "; ".join(f"{key} {text}" for key, text in changed.items()))
 
 
+def rescan_models(services: Services) -> None:
+    """SIGHUP reads the model store again: added, removed and changed files.
+    Resident models stay until evicted; requests name models by the new table.
+    The scan hashes new or changed files, so it runs in a thread, never on the
+    loop; the table is swapped whole when it is done."""
+    catalog = services.models.catalog
+    before = {m.name: m.model_id for m in catalog.entries()}
+
+    def scanned(future: asyncio.Future[dict[str, ModelFile]]) -> None:
+        if future.exception() is not None:
+            log.error("reload: model store scan failed: %s", future.exception())
+            return
+        after = {name: model.model_id for name, model in future.result().items()}
+        if before != after:
+            log.info("reload: model store now %s", ", ".join(sorted(after)))
+
+    asyncio.get_running_loop().run_in_executor(None, catalog.scan).add_done_callback(scanned)
+
+
 def _changes(old: DaemonConfig, new: DaemonConfig, *, reloadable: bool) -> dict[str, str]:
     changes = {}
     for option in OPTIONS:
@@ -69,6 +92,9 @@ def _apply(services: Services, new: DaemonConfig) -> None:
         log.info("reload: %d cache entries evicted to fit the new bounds", evicted)
     services.forecasts.precompute_windows = new.precompute_windows(services.device)
     services.engine.background.set_limits(new.background_jobs, new.background_jobs_per_uid)
+    evicted_models = services.models.set_budget(new.models_mb * MIB)
+    if evicted_models:
+        log.info("reload: %d idle models evicted to fit the new budget", evicted_models)
 
 
 def _text(value: Any) -> str:

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 
 from glurpc_core.forecast import WindowForecast
+from glurpc_core.model.resolve import SHIPPED_DEFAULT
 from glurpc_core.series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
 from glurpcd.cache import CacheStore
 from glurpcd.engine.render_pool import RenderPool
 from glurpcd.lifecycle import Outcome
+from glurpcd.models import Catalog, Models
 from glurpcd.observe.lifecycle_status import status_snapshot
 from glurpcd.ops.data import UploadResolver
 from glurpcd.ops.evaluation import EvaluationOps
@@ -31,6 +33,11 @@ BAND = np.array([-20.0, -8.0, 0.0, 8.0, 20.0])  # offsets of the five quantiles
 class GatedPersistence(GatedModel):
     """The gated model, answering with real forecasts: the last value held,
     with fixed bands (what `evaluate` scores, not how good it is)."""
+
+    model_id = tag = "gated"
+
+    def facts(self) -> dict[str, Any]:
+        return {"model": self.model_id, "seed": 0, "samples": self.samples, "calibration": "none"}
 
     def forecast(
         self,
@@ -69,10 +76,15 @@ class Harness:
         self.registry, self.engine = make_engine(self.model)
         self.results = ResultStore(CacheStore(None, memory_bytes=64 << 20, disk_bytes=0))
         self.renderer = RenderPool(0)  # inline: real matplotlib, no processes
-        uploads = UploadResolver(self.results, self.engine, "gated")
+        uploads = UploadResolver(self.results, self.engine, self.model.tag)
+        # The store holds the shipped file; the gated model serves as its default.
+        models = Models(
+            Catalog(SHIPPED_DEFAULT, "shipped-default", None), self.model,
+            load=lambda file: None, engine=self.engine, budget_bytes=1 << 30,
+        )  # fmt: skip
         forecasts = ForecastOps(
-            self.results, self.engine, uploads, render=self.renderer.submit,
-            model_id="gated", precompute_windows=0,
+            self.results, self.engine, uploads, models, render=self.renderer.submit,
+            precompute_windows=0,
         )  # fmt: skip
         self.ops = EvaluationOps(
             self.results, self.engine, uploads, forecasts, render=self.renderer.submit_evaluation

@@ -81,3 +81,11 @@ def test_code_never_runs_from_a_file(tmp_path: Path) -> None:
     torch.save({"weights": Path("/")}, path)  # an arbitrary object needs full unpickling
     with pytest.raises(ModelError, match="not a readable weights file"):
         load_checkpoint(path)
+
+
+def test_the_finiteness_check_tells_overflowing_sums_from_non_finite_values():
+    from glurpc_core.model.checkpoint import _all_finite
+
+    assert _all_finite(torch.tensor([3e38, 3e38]))  # finite values whose sum overflows
+    assert not _all_finite(torch.tensor([1.0, float("inf")]))
+    assert not _all_finite(torch.tensor([float("nan"), 1.0], dtype=torch.float16))

@@ -34,6 +34,9 @@ SNAPSHOT = {
     "shutting_down": (True, 1),
     "permission_denied": (True, 6),
     "internal": (True, 1),
+    "model_invalid": (True, 1),
+    "model_not_found": (True, 1),
+    "model_too_large": (True, 1),
     # client side only
     "daemon_unreachable": (False, 3),
     "autostart_failed": (False, 3),
@@ -44,8 +47,6 @@ SNAPSHOT = {
     "io_error": (False, 1),
     "usage": (False, 2),
     # daemon start-up only
-    "model_invalid": (False, 1),
-    "model_not_found": (False, 1),
     "device_unavailable": (False, 1),
 }
 
@@ -84,6 +85,6 @@ def test_client_only_classes_carry_their_exit_codes():
 def test_daemon_boundary_keeps_wire_codes_and_hides_everything_else():
     coded = OpError(ErrorCode.NOT_FOUND, "no such handle")
     assert wire_error(coded) is coded
-    assert wire_error(CodedError(ErrorCode.MODEL_INVALID, "start-up only")) is None
+    assert wire_error(CodedError(ErrorCode.DEVICE_UNAVAILABLE, "start-up only")) is None
     assert wire_error(CodedError(ErrorCode.INTERNAL, "a bug")) is None
     assert wire_error(KeyError("x")) is None

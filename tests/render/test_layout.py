@@ -101,3 +101,34 @@ def test_steps_past_the_data_have_no_truth(index):
 def test_render_errors_keep_their_code_across_processes():
     error = pickle.loads(pickle.dumps(RenderError("invalid_data", "bad", {"field": "x"})))
     assert (error.code, error.message, error.details) == ("invalid_data", "bad", {"field": "x"})
+
+
+def test_overlaid_models_share_each_step_side_by_side_and_widen_the_y_range():
+    first = make_forecast(seed=1)
+    other = dataclasses.replace(
+        make_forecast(seed=2),
+        sample_means=make_forecast(seed=2).sample_means + 150.0,
+        median=make_forecast(seed=2).median + 150.0,
+    )
+    alone = plot_content(first, "m1", ONE_HOUR)
+    both = plot_content(
+        first, "m1", dataclasses.replace(ONE_HOUR, model_id="first", overlays=(("second", other),))
+    )
+    assert alone.overlays == () and alone.label == ""
+    (overlay,) = both.overlays
+    assert (both.label, overlay.label) == ("first", "second")
+    assert len(overlay.fans) == len(both.fans) == 12
+    assert overlay.median[0] == both.median[0]  # both anchored at the last reading
+    assert both.y_limits[1] > alone.y_limits[1]  # the second model's fans fit on the axis
+    # Each step's slot is split: the first model's fans left of the step, the other's right.
+    step = 1
+    minute = float(alone.median_minutes[step + 1])
+    assert both.fans[step][:, 0].max() <= minute + 1e-9 <= overlay.fans[step][:, 0].min() + 1e-9
+    assert np.ptp(alone.fans[step][:, 0]) == pytest.approx(2 * FAN_HALF_WIDTH, rel=0.05)
+    assert "models first vs second" in both.subtitle
+
+
+def test_at_most_three_models_are_overlaid():
+    forecast = make_forecast()
+    with pytest.raises(ValueError):
+        PlotStyle(overlays=tuple((f"m{n}", forecast) for n in range(4)))
