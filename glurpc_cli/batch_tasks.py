@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .records import plot_record
 from .targets import OutputPlan, cli_index
 
 PLOT, FILE, STOP = 0, 1, 2  # queue priorities: plots before new files
@@ -47,6 +48,7 @@ class PlotTask:
     handle: str
     wires: tuple[int, ...]
     targets: tuple[Path, ...]
+    warnings: tuple[dict[str, Any], ...] = ()  # the upload's, for each image's record
 
 
 class BatchQueues:
@@ -67,13 +69,20 @@ class BatchQueues:
 
 
 def outcome_record(
-    source: Path, wire: int | None, target: Path | None, status: str, subject: str | None = None
+    source: Path,
+    wire: int | None,
+    target: Path | None,
+    status: str,
+    subject: str | None = None,
+    **values: Any,
 ) -> dict[str, Any]:
-    return {
-        "file": str(source),
-        "subject": subject,
-        "index": cli_index(wire) if wire is not None else None,
-        "wire_index": wire,
-        "output": str(target) if target is not None else None,
-        "status": status,
-    }
+    """One image's line of the batch report, in the shape every `plot --json` has."""
+    return plot_record(
+        file=str(source),
+        subject=subject,
+        index=cli_index(wire) if wire is not None else None,
+        wire_index=wire,
+        output=str(target) if target is not None else None,
+        status=status,
+        **values,
+    )

@@ -10,16 +10,17 @@ the daemon runs each request's windows in full model batches.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
+from .data_warnings import WarningsShown
 from .engine import EngineArgs, check_ray_selection, engine_options, run_on_ray
 from .errors import RequestFailed
 from .output import StageStatus, info, json_line, stderr_is_tty, write_output, write_stdout_bytes
 from .process_view import print_summary, write_windows
+from .records import forecast_record
 from .selection import (
     all_windows,
     at_option,
@@ -114,7 +115,7 @@ def process(
 @at_option
 @click.option("--json", "fmt", flag_value="json", default=True, help="JSON lines (default).")
 @click.option("--csv", "fmt", flag_value="csv", help="CSV: one row per window.")
-@click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (--engine ray).")
+@click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (atomically).")
 @units_option
 @upload_options
 @engine_options
@@ -149,12 +150,21 @@ def forecast(
         job = {"kind": "forecast", "plan": OutputPlan(stdout=True), "fmt": fmt, "output": output}
         code = run_on_ray(files, engine, wires, ahead, request=request, **job)
         click.get_current_context().exit(code)
-    if len(files) > 1 or output is not None:
-        raise click.UsageError("several files, and -o, need --engine ray")
+    if len(files) > 1:
+        raise click.UsageError(
+            f"forecast reads one file through the daemon ({len(files)} given): "
+            "loop over them, or add --engine ray"
+        )
     file = files[0]
     data = read_input(file)
-    writer = _ForecastWriter(file, fmt)
-    with current_session().connect() as client, StageStatus(f"forecast {file}") as progress:
+    shown = WarningsShown()
+    # click writes -o FILE to a temporary file and renames it only on success.
+    with (
+        click.open_file(output or "-", "w", atomic=output not in (None, "-")) as stream,
+        current_session().connect() as client,
+        StageStatus(f"forecast {file}") as progress,
+    ):
+        writer = _ForecastWriter(file, fmt, stream)
         try:
             for one in subjects_to_run(client, data, subject, sequence):
                 base = {"csv": data, **upload_args(one, sequence)}
@@ -165,8 +175,10 @@ def forecast(
                 )
                 for chunk in _chunks(chosen, at):
                     result = client.call("forecast", {**base, **chunk}, on_progress=progress)
+                    warnings = result.get("warnings") or []
+                    shown.show(file, one, warnings)
                     for window in result.get("forecasts", [result]):
-                        writer.write(window)
+                        writer.write(window, result.get("handle"), warnings)
         except RequestFailed as exc:
             raise translated(exc, _typed(index_spec)) from None
 
@@ -196,24 +208,31 @@ def _chunks(wires: list[int] | None, at: str | None) -> list[dict[str, Any]]:
 
 
 class _ForecastWriter:
-    """JSON lines or CSV rows on stdout, flushed per window (a pipe sees them at once)."""
+    """JSON lines or CSV rows, flushed per window (a pipe sees them at once), each
+    in the one record shape (records.py) whatever the number of windows or subjects."""
 
-    def __init__(self, file: str, fmt: str) -> None:
+    def __init__(self, file: str, fmt: str, stream: IO[str]) -> None:
         self.file = file
         self.fmt = fmt
+        self.stream = stream
         self._header = False
 
-    def write(self, window: dict[str, Any]) -> None:
+    def write(
+        self, window: dict[str, Any], handle: str | None, warnings: list[dict[str, Any]]
+    ) -> None:
         wire = int(window.get("index", 0))
-        record = {"file": self.file, **window, "index": cli_index(wire), "wire_index": wire}
+        record = forecast_record(
+            window, file=self.file, index=cli_index(wire), wire_index=wire, handle=handle,
+            warnings=warnings,
+        )  # fmt: skip
         if self.fmt == "json":
-            json_line(record)
+            json_line(record, self.stream)
             return
         import csv
 
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csv.writer(self.stream, lineterminator="\n")
         if not self._header:
             writer.writerow(WINDOW_COLUMNS)
             self._header = True
         writer.writerow(["" if value is None else value for value in window_row(record)])
-        sys.stdout.flush()
+        self.stream.flush()

@@ -9,9 +9,11 @@ request, one round trip, the path a cached plot takes) or hand the work to
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from .data_warnings import WarningsShown
 from .engine import EngineArgs, check_ray_selection, engine_options, run_on_ray
 from .errors import RequestFailed
 from .output import (
@@ -21,10 +23,10 @@ from .output import (
     json_line,
     prepare_directory,
     refuse_binary_to_terminal,
-    stderr_is_tty,
     write_output,
     write_stdout_bytes,
 )
+from .records import plot_record
 from .selection import (
     at_option,
     selection_args,
@@ -38,6 +40,7 @@ from .targets import (
     IMAGE_FORMATS,
     OutputPlan,
     SpecError,
+    check_template,
     cli_index,
     find_collisions,
     image_format,
@@ -68,6 +71,13 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
     "--output",
     metavar="OUT",
     help="File, directory (several images) or - for stdout. Default: ./FILE_iN.FMT.",
+)
+@click.option(
+    "--name",
+    "name_template",
+    metavar="TEMPLATE",
+    help="File names in -o DIR/ from {stem}, {parent}, {subject}, {window}, {index} "
+    "(e.g. {parent}_{stem}_{window}); the extension is the format's.",
 )
 @click.option("-f", "--format", "fmt", type=FORMATS, default=None, help=FORMAT_HELP)
 @click.option("--force-binary", is_flag=True, help=FORCE_BINARY_HELP)
@@ -101,6 +111,7 @@ def plot(
     ahead: bool,
     every: bool,
     output: str | None,
+    name_template: str | None,
     fmt: str | None,
     force_binary: bool,
     jobs: int,
@@ -137,14 +148,20 @@ def plot(
         single = (len(files) == 1 and len(wires) == 1 and not every and subject != "all") or (
             at is not None
         )
-        plan = plan_outputs(output, single)
+        plan = plan_outputs(output, single, name_template)
         image = image_format(fmt, plan)
         if files.count("-") > 1:
             raise SpecError("stdin (-) can be read once; name it once")
         sources = [Path(name) for name in files]
-        clashes = find_collisions(sources)
+        check_template(plan, several_windows=every or len(wires) > 1, subjects=subject == "all")
+        clashes = find_collisions(sources, plan)
         if clashes and plan.file is None:
-            raise SpecError(f"several inputs are named {', '.join(clashes)}: outputs would clash")
+            hint = (
+                "" if plan.template else " (tell them apart with --name {parent}_{stem}_{window})"
+            )
+            raise SpecError(
+                f"several inputs would write {', '.join(clashes)}: outputs would clash{hint}"
+            )
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
     if engine.ray:
@@ -211,7 +228,7 @@ def plot_one(
     if wire is not None and target is not None and skip_existing:
         if is_complete_image(target, fmt):
             if as_json:
-                json_line({**_record(file, int(wire), target, subject), "status": "skipped"})
+                json_line(_record(file, int(wire), target, subject, status="skipped"))
             return
     data = read_input(file)
     if plan.file is None and not plan.stdout:
@@ -222,14 +239,19 @@ def plot_one(
                 "plot", {"csv": data, "format": fmt, **request}, on_progress=progress
             )
         except RequestFailed as exc:
-            raise translated(exc) from None
+            failure = translated(exc)
+            if as_json and isinstance(failure, RequestFailed):
+                # A script reading --json sees every image asked for, failed ones too.
+                values = {"status": "failed", "code": failure.code, "message": failure.message}
+                json_line(_record(file, int(wire or 0), target, subject, **values))
+            raise failure from None
     wire = int(result.get("index", wire or 0))
     target = plan.path_for(Path(file), wire, fmt, subject)
-    record = _record(file, wire, target, subject)
     save_image(result["image"], target)
+    WarningsShown().show(file, subject, result.get("warnings"))
     if as_json:
-        json_line({**record, "status": "written", **_summary(result)})
-    elif target is not None and stderr_is_tty():
+        json_line(_record(file, wire, target, subject, status="written", **_summary(result)))
+    elif target is not None:
         info(f"wrote {target}")
 
 
@@ -274,27 +296,24 @@ def quick_plot(
         except RequestFailed as exc:
             raise translated(exc) from None
     save_image(result["image"], target)
-    for warning in result.get("warnings") or []:
-        info(f"warning: {warning.get('flag')}: {warning.get('message')}")
+    WarningsShown().show(file, subject, result.get("warnings"))
     if as_json:
-        json_line(
-            {
-                "file": file,
-                "output": str(target) if target else "-",
-                "warnings": result.get("warnings") or [],
-                **_summary(result),
-            }
-        )
+        json_line(_record(file, 0, target, subject, status="written", **_summary(result)))
+    elif target is not None:
+        info(f"wrote {target}")
 
 
-def _record(file: str, wire: int, target: Path | None, subject: str | None) -> dict:
-    return {
-        "file": file,
-        "subject": subject,
-        "index": cli_index(wire),
-        "wire_index": wire,
-        "output": str(target) if target else "-",
-    }
+def _record(
+    file: str, wire: int, target: Path | None, subject: str | None, **values: Any
+) -> dict[str, Any]:
+    return plot_record(
+        file=file,
+        subject=subject,
+        index=cli_index(wire),
+        wire_index=wire,
+        output=str(target) if target else "-",
+        **values,
+    )
 
 
 def save_image(image: bytes, target: Path | None) -> None:
@@ -304,10 +323,7 @@ def save_image(image: bytes, target: Path | None) -> None:
         write_output(target, image)
 
 
-def _summary(result: dict) -> dict:
-    keys = ("handle", "index", "format", "window_start", "forecast_start")
-    summary = {key: result.get(key) for key in keys if key in result}
-    if "index" in summary:
-        summary["wire_index"] = summary.pop("index")
-    summary["bytes"] = len(result.get("image") or b"")
-    return summary
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    """What the reply says about the image, for its --json record."""
+    keys = ("handle", "format", "model", "window_start", "forecast_start", "warnings")
+    return {key: result.get(key) for key in keys} | {"bytes": len(result.get("image") or b"")}

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from glurpc_cli.output import is_complete_image
+from glurpc_cli.records import plot_record
 from glurpc_cli.targets import all_wire_indices, cli_index
 from glurpc_core import ingest
 from glurpc_core.errors import CodedError
@@ -39,15 +40,15 @@ class FilePlan:
 def record(
     source: Path, wire: int | None, target: Path | None, status: str, **extra: Any
 ) -> dict[str, Any]:
-    """One line of the run's report, in the local batch's JSON shape."""
-    return {
-        "file": str(source),
-        "index": cli_index(wire) if wire is not None else None,
-        "wire_index": wire,
-        "output": str(target) if target is not None else None,
-        "status": status,
+    """One line of the run's report, in the local batch's JSON shape (records.py)."""
+    return plot_record(
+        file=str(source),
+        index=cli_index(wire) if wire is not None else None,
+        wire_index=wire,
+        output=str(target) if target is not None else None,
+        status=status,
         **extra,
-    }
+    )
 
 
 def failure(source: Path, wire: int | None, target: Path | None, exc: Exception) -> dict[str, Any]:

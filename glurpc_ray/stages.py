@@ -174,13 +174,16 @@ def render_windows(batch: pa.Table, guard: OutputGuard, fmt: str) -> pa.Table:
 
 def format_windows(batch: pa.Table, fmt: str) -> pa.Table:
     """map_batches task: each window as `glurpc forecast` prints it (JSON or CSV)."""
+    from glurpc_cli.records import forecast_record
     from glurpc_cli.window_rows import window_row
 
     out: list[dict[str, Any]] = []
     for item, info in _windows(batch, out):
         source, wire = Path(item["file"]), info["wire"]
         done = record(source, wire, None, "written")
-        line = {"file": item["file"], **info["window"], "index": done["index"], "wire_index": wire}
+        line = forecast_record(
+            info["window"], file=item["file"], index=done["index"], wire_index=wire
+        )
         done["text"] = _csv_text(window_row(line)) if fmt == "csv" else json_text(line)
         out.append(record_row(done))
     return table(out)

@@ -88,8 +88,15 @@ def parse_at(value: Any) -> np.datetime64:
         raise OpError.bad_request(
             f"'at' must be an ISO 8601 timestamp like 2024-03-05T14:30, not {value[:40]!r}"
         ) from None
-    # The file's own clock: a UTC offset is dropped, as ingestion drops it.
-    return np.datetime64(when.replace(tzinfo=None), "s")
+    if when.tzinfo is not None:
+        # The series is on the file's own clock, whose zone is unknown (ingestion keeps
+        # local times as written): an offset cannot be converted, and ignoring it
+        # would pick a window hours away from the instant meant.
+        raise OpError.bad_request(
+            f"'at' {value[:40]!r} carries a UTC offset; the file's times have no zone: "
+            "give the time as the file shows it, without an offset or Z"
+        )
+    return np.datetime64(when, "s")
 
 
 def index_at(series: CgmSeries, value: Any) -> int:

@@ -79,9 +79,11 @@ class ForecastOps:
         results = [
             forecast_to_wire(windows[i], resolved.prepared.series, unit, facts) for i in indices
         ]
+        # The upload's warnings travel with the numbers drawn from it (docs/PROTOCOL.md).
+        common = {"handle": resolved.handle, "warnings": _warnings(resolved)}
         if several:
-            return {"forecasts": results, "handle": resolved.handle, "unit": unit}
-        return {**results[0], "handle": resolved.handle}
+            return {"forecasts": results, "unit": unit, **common}
+        return {**results[0], **common}
 
     async def plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         fmt = optional_str(args, "format", IMAGE_FORMATS, default="png") or "png"
@@ -98,6 +100,7 @@ class ForecastOps:
             "handle": resolved.handle,
             "subject": resolved.upload.get("subject"),
             **self.model_facts,  # which model and calibration made the image
+            "warnings": _warnings(resolved),
         }
         if several:
             return {"images": entries, **common}
@@ -107,10 +110,7 @@ class ForecastOps:
         if "csv" not in args:
             raise OpError.bad_request("quick_plot needs 'csv'")
         passed = {k: v for k, v in args.items() if k not in ("index", "indices", "at")}
-        data = await self.plot(request, {**passed, "index": 0})
-        resolved = await self.uploads.resolve(request, _upload_args(args))
-        data["warnings"] = resolved.upload.get("warnings", [])
-        return data
+        return await self.plot(request, {**passed, "index": 0})
 
     async def windows(
         self, request: Request, resolved: Resolved, indices: list[int]
@@ -251,3 +251,7 @@ def _upload_args(args: dict[str, Any]) -> dict[str, Any]:
 
 def _unit(args: dict[str, Any], resolved: Resolved) -> str:
     return optional_str(args, "units", UNITS) or resolved.unit
+
+
+def _warnings(resolved: Resolved) -> list[dict[str, Any]]:
+    return list(resolved.upload.get("warnings", []))
