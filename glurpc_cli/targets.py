@@ -9,10 +9,11 @@ never talks to the daemon and never writes files.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from .naming import NameTemplate, TemplateError, name_values
+if TYPE_CHECKING:
+    from .naming import NameTemplate
 
 AHEAD_WIRE_INDEX = 12
 IMAGE_FORMATS = ("png", "svg", "pdf")  # the first is the default
@@ -94,6 +95,8 @@ def default_name(
     extension."""
     safe = safe_subject(subject) if subject is not None else None
     if template is not None:
+        from .naming import name_values  # only --name pays for it
+
         values = name_values(source_stem(source), source, window_label(wire), safe)
         return template.render(values, fmt)
     who = f"_{safe}" if safe is not None else ""
@@ -109,10 +112,10 @@ def safe_subject(subject: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", subject).strip(".") or "_"
 
 
-@dataclass(frozen=True)
-class OutputPlan:
+class OutputPlan(NamedTuple):
     """Where images go: stdout, one exact file, or a directory of default names
-    (`create`: the user named it with a trailing slash, so it may be made)."""
+    (`create`: the user named it with a trailing slash, so it may be made). A
+    NamedTuple, not a dataclass: `dataclasses` costs every `glurpc plot` start-up."""
 
     stdout: bool = False
     file: Path | None = None
@@ -135,6 +138,8 @@ def plan_outputs(output: str | None, single: bool, name: str | None = None) -> O
     with the file names of `--name`."""
     if name is None:
         return _plan(output, single)
+    from .naming import NameTemplate, TemplateError  # only --name pays for it
+
     try:
         template = NameTemplate(name)
     except TemplateError as exc:

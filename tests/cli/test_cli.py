@@ -361,3 +361,8 @@ def test_process_shows_stretches_rows_and_warning_lines(fake: FakeDaemon, workdi
     assert "rows: 135 = 110 used + 20 too_short + 5 other" in out
     assert "s1 .. e1      20 readings       0 windows  (not used)" in out
     assert "1 last line cut (line 136)" in out
+
+
+def test_version_is_printed_without_a_daemon(socket_dir: Path) -> None:
+    result = glurpc(socket_dir / "none.sock", "--version")
+    assert result.exit_code == 0 and result.stdout.startswith("glurpc, version ")
