@@ -40,7 +40,9 @@ def ray_address() -> Iterator[str]:
 
     The CLI runs under test join it with --ray-address (ray.init leaves
     RAY_AUTH_MODE in the environment the CLI processes inherit)."""
-    ray = pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc[ray]'")
+    ray = pytest.importorskip(
+        "ray", reason="the Ray engine needs ray: pip install 'glurpc-local[ray]'"
+    )
     temp = Path(tempfile.mkdtemp(prefix="glurpc-ray-", dir="/tmp"))  # short: Ray's socket paths
     ray.init(
         num_cpus=2,
