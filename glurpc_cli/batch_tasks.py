@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .records import plot_record
-from .targets import OutputPlan, cli_index
+from .targets import OutputPlan
 
 PLOT, FILE, STOP = 0, 1, 2  # queue priorities: plots before new files
 
@@ -66,23 +65,3 @@ class BatchQueues:
 
     def emit(self, kind: str, payload: Any = None, extra: Any = None) -> None:
         self.events.put((kind, payload, extra))
-
-
-def outcome_record(
-    source: Path,
-    wire: int | None,
-    target: Path | None,
-    status: str,
-    subject: str | None = None,
-    **values: Any,
-) -> dict[str, Any]:
-    """One image's line of the batch report, in the shape every `plot --json` has."""
-    return plot_record(
-        file=str(source),
-        subject=subject,
-        index=cli_index(wire) if wire is not None else None,
-        wire_index=wire,
-        output=str(target) if target is not None else None,
-        status=status,
-        **values,
-    )

@@ -15,7 +15,7 @@ from typing import Any
 
 from glurpc_wire.codes import ErrorCode
 
-from .batch_tasks import FILE, PLOT, BatchQueues, FileTask, PlotTask, outcome_record
+from .batch_tasks import FILE, PLOT, BatchQueues, FileTask, PlotTask
 from .client import Client
 from .errors import (
     GlurpcError,
@@ -25,6 +25,7 @@ from .errors import (
     RequestFailed,
 )
 from .output import OutputError, is_complete_image, write_output
+from .records import outcome_record
 from .session import read_input
 from .targets import all_wire_indices
 

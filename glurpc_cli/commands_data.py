@@ -18,9 +18,17 @@ import click
 from .data_warnings import WarningsShown
 from .engine import EngineArgs, check_ray_selection, engine_options, run_on_ray
 from .errors import RequestFailed
-from .output import StageStatus, info, json_line, stderr_is_tty, write_output, write_stdout_bytes
+from .output import (
+    StageStatus,
+    info,
+    json_line,
+    stderr_is_tty,
+    write_output,
+    write_stdout_bytes,
+    write_text,
+)
 from .process_view import print_summary, write_windows
-from .records import forecast_record
+from .records import FORECAST_CHUNK, csv_header, window_record, window_text
 from .selection import (
     all_windows,
     at_option,
@@ -32,11 +40,9 @@ from .selection import (
     upload_options,
 )
 from .session import current_session, read_input
-from .targets import OutputPlan, SpecError, cli_index, parse_index_spec, wire_indices
-from .window_rows import WINDOW_COLUMNS, window_row
+from .targets import OutputPlan, SpecError, parse_index_spec, wire_indices
 
 FILE = click.Path(dir_okay=False, allow_dash=True)
-FORECAST_CHUNK = 256  # windows per request: a whole number of model batches, a small frame
 
 
 @click.command()
@@ -220,19 +226,9 @@ class _ForecastWriter:
     def write(
         self, window: dict[str, Any], handle: str | None, warnings: list[dict[str, Any]]
     ) -> None:
-        wire = int(window.get("index", 0))
-        record = forecast_record(
-            window, file=self.file, index=cli_index(wire), wire_index=wire, handle=handle,
-            warnings=warnings,
-        )  # fmt: skip
-        if self.fmt == "json":
-            json_line(record, self.stream)
-            return
-        import csv
-
-        writer = csv.writer(self.stream, lineterminator="\n")
-        if not self._header:
-            writer.writerow(WINDOW_COLUMNS)
+        record = window_record(self.file, window, handle=handle, warnings=warnings)
+        text = window_text(record, self.fmt)
+        if self.fmt == "csv" and not self._header:
+            text = csv_header() + text
             self._header = True
-        writer.writerow(["" if value is None else value for value in window_row(record)])
-        self.stream.flush()
+        write_text(text, self.stream)

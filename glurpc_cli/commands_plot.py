@@ -26,7 +26,7 @@ from .output import (
     write_output,
     write_stdout_bytes,
 )
-from .records import plot_record
+from .records import outcome_record
 from .selection import (
     at_option,
     selection_args,
@@ -41,7 +41,6 @@ from .targets import (
     OutputPlan,
     SpecError,
     check_template,
-    cli_index,
     find_collisions,
     image_format,
     parse_index_spec,
@@ -228,7 +227,7 @@ def plot_one(
     if wire is not None and target is not None and skip_existing:
         if is_complete_image(target, fmt):
             if as_json:
-                json_line(_record(file, int(wire), target, subject, status="skipped"))
+                json_line(outcome_record(file, int(wire), target, "skipped", subject))
             return
     data = read_input(file)
     if plan.file is None and not plan.stdout:
@@ -242,15 +241,17 @@ def plot_one(
             failure = translated(exc)
             if as_json and isinstance(failure, RequestFailed):
                 # A script reading --json sees every image asked for, failed ones too.
-                values = {"status": "failed", "code": failure.code, "message": failure.message}
-                json_line(_record(file, int(wire or 0), target, subject, **values))
+                values = {"code": failure.code, "message": failure.message}
+                record = outcome_record(file, wire, target or "-", "failed", subject, **values)
+                json_line(record)
             raise failure from None
     wire = int(result.get("index", wire or 0))
     target = plan.path_for(Path(file), wire, fmt, subject)
     save_image(result["image"], target)
     WarningsShown().show(file, subject, result.get("warnings"))
     if as_json:
-        json_line(_record(file, wire, target, subject, status="written", **_summary(result)))
+        record = outcome_record(file, wire, target or "-", "written", subject, **_summary(result))
+        json_line(record)
     elif target is not None:
         info(f"wrote {target}")
 
@@ -298,22 +299,10 @@ def quick_plot(
     save_image(result["image"], target)
     WarningsShown().show(file, subject, result.get("warnings"))
     if as_json:
-        json_line(_record(file, 0, target, subject, status="written", **_summary(result)))
+        record = outcome_record(file, 0, target or "-", "written", subject, **_summary(result))
+        json_line(record)
     elif target is not None:
         info(f"wrote {target}")
-
-
-def _record(
-    file: str, wire: int, target: Path | None, subject: str | None, **values: Any
-) -> dict[str, Any]:
-    return plot_record(
-        file=file,
-        subject=subject,
-        index=cli_index(wire),
-        wire_index=wire,
-        output=str(target) if target else "-",
-        **values,
-    )
 
 
 def save_image(image: bytes, target: Path | None) -> None:

@@ -54,13 +54,23 @@ def error_text(exc: GlurpcError) -> str:
     return f"error: {exc.message} [{exc.code}]"
 
 
-def json_line(record: dict[str, Any], stream: IO[str] | None = None) -> None:
-    """One JSON document per line on stdout, flushed so a pipe sees it at once."""
+def json_text(record: dict[str, Any]) -> str:
+    """One JSON document as one line, the way every command prints it."""
     import json  # only the commands that print JSON pay for it
 
+    return json.dumps(record, default=str, separators=(",", ":")) + "\n"
+
+
+def json_line(record: dict[str, Any], stream: IO[str] | None = None) -> None:
+    """One JSON document per line on stdout, flushed so a pipe sees it at once."""
+    write_text(json_text(record), stream)
+
+
+def write_text(text: str, stream: IO[str] | None = None) -> None:
+    """Text on stdout (or `stream`), flushed so a pipe sees it at once."""
     out = stream if stream is not None else sys.stdout
     try:
-        out.write(json.dumps(record, default=str, separators=(",", ":")) + "\n")
+        out.write(text)
         out.flush()
     except BrokenPipeError as exc:
         raise StdoutClosed from exc

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from glurpc_cli.output import prepare_directory
+from glurpc_cli.output import json_text, prepare_directory
 from glurpc_cli.report import BatchReporter
 from glurpc_wire.codes import ErrorCode, ExitCode
 
@@ -24,7 +24,7 @@ from .cluster import TASK_CPUS, ActorPlan, connect, plan_actors
 from .guard import OutputGuard
 from .options import CohortOptions, ModelSettings
 from .rows import items, meta
-from .sink import TextSink, json_text
+from .sink import TextSink
 from .stages import ModelStage, format_windows, prepare_file, render_windows
 
 RENDER_BATCH = 16  # windows per render task: one prepared figure serves them all

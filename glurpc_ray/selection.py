@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from glurpc_cli.output import is_complete_image
-from glurpc_cli.records import plot_record
-from glurpc_cli.targets import all_wire_indices, cli_index
+from glurpc_cli.records import outcome_record
+from glurpc_cli.targets import all_wire_indices
 from glurpc_core import ingest
 from glurpc_core.errors import CodedError
 from glurpc_core.requests.selection import checked
+from glurpc_core.requests.uploads import prepare_settings
 from glurpc_wire.codes import ErrorCode
-from glurpcd.ops.data import prepare_settings
 
 from .options import CohortOptions
 
@@ -37,20 +37,6 @@ class FilePlan:
     planned: int = 0
 
 
-def record(
-    source: Path, wire: int | None, target: Path | None, status: str, **extra: Any
-) -> dict[str, Any]:
-    """One line of the run's report, in the local batch's JSON shape (records.py)."""
-    return plot_record(
-        file=str(source),
-        index=cli_index(wire) if wire is not None else None,
-        wire_index=wire,
-        output=str(target) if target is not None else None,
-        status=status,
-        **extra,
-    )
-
-
 def failure(source: Path, wire: int | None, target: Path | None, exc: Exception) -> dict[str, Any]:
     if isinstance(exc, CodedError):
         code, message = exc.code, exc.message
@@ -58,7 +44,7 @@ def failure(source: Path, wire: int | None, target: Path | None, exc: Exception)
         code, message = ErrorCode.IO_ERROR, f"{exc.strerror or exc}: {exc.filename or source}"
     else:  # a bug: say what it was, keep the cohort going
         code, message = ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}"
-    return record(source, wire, target, "failed", code=str(code), message=message)
+    return outcome_record(source, wire, target, "failed", code=str(code), message=message)
 
 
 def plan_file(source: Path, options: CohortOptions) -> FilePlan:
@@ -87,7 +73,7 @@ def plan_file(source: Path, options: CohortOptions) -> FilePlan:
             plan.records.append(failure(source, wire, target, exc))
             continue
         if target is not None and options.skip_existing and _complete(target, options):
-            plan.records.append(record(source, wire, target, "skipped"))
+            plan.records.append(outcome_record(source, wire, target, "skipped"))
         else:
             plan.pending.append((wire, target))
     return plan

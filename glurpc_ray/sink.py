@@ -8,24 +8,13 @@ old file (or nothing), never half a table.
 
 from __future__ import annotations
 
-import io
 import os
 import secrets
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from glurpc_cli.output import json_line
-from glurpc_cli.window_rows import WINDOW_COLUMNS
-
-CSV_HEADER = ",".join(WINDOW_COLUMNS)  # the local path's wide layout: one row per window
-
-
-def json_text(record: dict[str, Any]) -> str:
-    """One record as the JSON line the CLI prints everywhere."""
-    stream = io.StringIO()
-    json_line(record, stream)
-    return stream.getvalue()
+from glurpc_cli.records import csv_header
 
 
 class TextSink:
@@ -41,7 +30,7 @@ class TextSink:
             self.temporary = self.target.with_name(name)
             self.stream = open(self.temporary, "x", encoding="utf-8")  # noqa: SIM115 - closed in finish/discard
         if fmt == "csv":
-            self.write(CSV_HEADER + "\n")
+            self.write(csv_header())
 
     def write(self, text: str) -> None:
         if not text:

@@ -11,8 +11,6 @@ becomes a record row; the cohort goes on.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import pickle
 import shutil
 import tempfile
@@ -22,11 +20,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from glurpc_cli.records import outcome_record
+
 from .guard import OutputGuard
 from .options import CohortOptions
 from .rows import items, meta, record_row, row, table
-from .selection import failure, plan_file, record
-from .sink import json_text
+from .selection import failure, plan_file
 
 
 def prepare_file(item: dict[str, Any], options: CohortOptions, chunk: int) -> list[dict[str, Any]]:
@@ -54,7 +53,7 @@ def _alone_in_request(count: int) -> list[bool]:
     """Which windows the local path asks for in a request of their own (its
     forecast requests carry FORECAST_CHUNK windows): the daemon's answer to a
     one-window request names the upload's handle."""
-    from glurpc_cli.commands_data import FORECAST_CHUNK
+    from glurpc_cli.records import FORECAST_CHUNK
 
     last = count % FORECAST_CHUNK == 1
     return [last and position == count - 1 for position in range(count)]
@@ -114,24 +113,23 @@ class ModelStage:
     ) -> dict[str, Any]:
         """What the daemon adds to a window: its plot style (from the upload's
         unit, subject and marks), or its numbers in wire form with the model facts."""
+        from glurpc_core.identity import upload_handle
         from glurpc_core.requests.styles import plot_style
+        from glurpc_core.requests.uploads import recorded_unit, upload_facts
         from glurpc_core.requests.wire import forecast_to_wire
-        from glurpcd.ops.data import Resolved, upload_facts
 
         forecaster, args = self.forecaster, self.options.args
-        tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
-        handle = hashlib.sha256(f"{prepared.digest}|{tag}".encode()).hexdigest()  # services.py
-        resolved = Resolved(handle, prepared, fresh=False, upload=upload_facts(prepared))
+        upload = upload_facts(prepared)
         info: dict[str, Any] = {"wire": forecast.index, "target": target}
         info["model_id"] = forecaster.model_id
         if self.options.kind == "plot":
-            style = plot_style(args, resolved, forecast.index, forecaster.model_id)
+            style = plot_style(args, prepared.series, upload, forecast.index, forecaster.model_id)
             return row("window", file, info, pickle.dumps((forecast, style)))
-        unit = str(args.get("units") or resolved.unit)
-        facts = forecaster.facts() | {"subject": resolved.upload.get("subject")}
+        unit = str(args.get("units") or recorded_unit(upload))
+        facts = forecaster.facts() | {"subject": upload.get("subject")}
         window = forecast_to_wire(forecast, prepared.series, unit, facts)
         if alone:
-            window["handle"] = handle
+            window["handle"] = upload_handle(prepared.digest, forecaster.tag)
         return row("window", file, {**info, "window": window})
 
 
@@ -168,33 +166,20 @@ def render_windows(batch: pa.Table, guard: OutputGuard, fmt: str) -> pa.Table:
         except Exception as exc:  # noqa: BLE001 - one window fails, the cohort goes on
             out.append(record_row(failure(source, wire, target, exc)))
             continue
-        out.append(record_row(record(source, wire, target, "written", bytes=len(image))))
+        out.append(record_row(outcome_record(source, wire, target, "written", bytes=len(image))))
     return table(out)
 
 
 def format_windows(batch: pa.Table, fmt: str) -> pa.Table:
     """map_batches task: each window as `glurpc forecast` prints it (JSON or CSV)."""
-    from glurpc_cli.records import forecast_record
-    from glurpc_cli.window_rows import window_row
+    from glurpc_cli.records import window_record, window_text
 
     out: list[dict[str, Any]] = []
     for item, info in _windows(batch, out):
-        source, wire = Path(item["file"]), info["wire"]
-        done = record(source, wire, None, "written")
-        line = forecast_record(
-            info["window"], file=item["file"], index=done["index"], wire_index=wire
-        )
-        done["text"] = _csv_text(window_row(line)) if fmt == "csv" else json_text(line)
+        done = outcome_record(item["file"], info["wire"], None, "written")
+        done["text"] = window_text(window_record(item["file"], info["window"]), fmt)
         out.append(record_row(done))
     return table(out)
-
-
-def _csv_text(values: list[Any]) -> str:
-    import csv
-
-    stream = io.StringIO()
-    csv.writer(stream, lineterminator="\n").writerow(["" if v is None else v for v in values])
-    return stream.getvalue()
 
 
 def _path(target: str | None) -> Path | None:

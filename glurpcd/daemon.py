@@ -45,7 +45,9 @@ log = logging.getLogger("glurpcd")
 LISTEN_BACKLOG = 1024
 CLOSE_FLUSH_S = 2.0  # for last frames to reach clients at shutdown
 SOCKET_CHECK_S = 2.0  # how often the daemon looks for its socket file
-EXIT_SOCKET_LOST = 1  # a failure, so systemd's Restart=on-failure brings it back
+# Failures, so systemd's Restart=on-failure brings the daemon back.
+EXIT_SOCKET_LOST = 1
+EXIT_ENGINE_FAILED = 1
 
 
 class Daemon:
@@ -177,7 +179,13 @@ async def serve(config: DaemonConfig, sock: socket.socket, identity: tuple[int, 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     loop.add_signal_handler(signal.SIGHUP, reload_settings, services)
-    services.engine.start()
+    engine_failed = asyncio.Event()
+
+    def engine_failure() -> None:
+        engine_failed.set()
+        stop.set()
+
+    services.engine.start(on_failure=engine_failure)
     await daemon.start()
     torch = services.admin.runtime
     log.info(
@@ -191,13 +199,16 @@ async def serve(config: DaemonConfig, sock: socket.socket, identity: tuple[int, 
         torch.get("device_name"),
     )
     _announce_ready(config)
-    beat = asyncio.create_task(systemd.heartbeat(daemon.describe_load))
     lost = asyncio.Event()
-    watch = asyncio.create_task(_watch_socket(config, identity, lost, stop))
-    await stop.wait()
-    watch.cancel()
-    beat.cancel()
+    async with asyncio.TaskGroup() as watchers:
+        beat = watchers.create_task(systemd.heartbeat(daemon.describe_load))
+        watch = watchers.create_task(_watch_socket(config, identity, lost, stop))
+        await stop.wait()
+        watch.cancel()
+        beat.cancel()
     await daemon.shutdown()
+    if engine_failed.is_set():
+        return EXIT_ENGINE_FAILED
     return EXIT_SOCKET_LOST if lost.is_set() else 0
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from glurpcd.observe.lifecycle_status import LifecycleCounters, status_snapshot
+from glurpcd.observe.counters import LifecycleCounters
 from glurpcd.observe.trace import RequestTrace
 
 
@@ -141,7 +141,7 @@ class Registry:
         self._detach(request)
         if request.outcome is None:
             request.outcome = outcome
-            self.counters.request_ended(outcome)
+            self.counters.request_ended(outcome.value)
         self._requests.pop(request.request_id, None)
 
     def cancel(self, request: Request, outcome: Outcome = Outcome.CANCELLED) -> None:
@@ -235,7 +235,7 @@ class Registry:
         self._forget(job)
         if job.state is JobState.QUEUED:
             # Dropped before it starts: no compute at all.
-            self.counters.job_stopped(job)
+            self.counters.job_stopped(job.stale)
             self.counters.abandon_latency.add(0.0)
         else:
             self._orphans[id(job)] = job
@@ -264,7 +264,7 @@ class Registry:
         if self._orphans.pop(id(job), None) is None:
             return
         job.state = JobState.DONE
-        self.counters.job_stopped(job)
+        self.counters.job_stopped(job.stale)
         if job.orphaned_at is not None:
             self.counters.abandon_latency.add(self._clock() - job.orphaned_at)
 
@@ -282,7 +282,7 @@ class Registry:
             return
         job.state = JobState.DONE
         self._forget(job)
-        self.counters.job_finished(job, failed=error is not None)
+        self.counters.job_finished(job.spec.kind, error is not None, job.peak_attachments)
         if error is not None:
             job.future.set_exception(error)
             # Nobody may be waiting (background work); mark it retrieved.
@@ -311,7 +311,3 @@ class Registry:
 
     def jobs(self) -> list[Job]:
         return list(self._jobs.values())
-
-    def snapshot(self, visible: Callable[[Request], bool] | None = None) -> dict[str, Any]:
-        """The lifecycle part of the `status` reply (lifecycle_status.py)."""
-        return status_snapshot(self, visible)

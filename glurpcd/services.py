@@ -134,10 +134,7 @@ async def build_services(config: DaemonConfig) -> Services:
         ),
     )
     results = ResultStore(cache)
-    tag = f"{forecaster.model_id}|samples={forecaster.samples}|seed={forecaster.seed}"
-    if forecaster.precision != "float32":  # other numbers: never served from float32's cache
-        tag += f"|precision={forecaster.precision}"
-    uploads = UploadResolver(results, engine, tag, max_upload=config.max_upload_mb * MIB)
+    uploads = UploadResolver(results, engine, forecaster.tag, max_upload=config.max_upload_mb * MIB)
     bounds = ConnectionBounds.from_config(config)
     connections: set[Connection] = set()  # the daemon adds and removes them
     current = CurrentConfig(config)

@@ -18,8 +18,9 @@ from glurpc_core.ingest.errors import IngestError
 from glurpc_core.ingest.flags import FLAGS, DataWarning
 from glurpc_core.ingest.generic import list_subjects
 from glurpc_core.ingest.parse import ParsedExport, parse_export, to_unified_csv
-from glurpc_core.ingest.prepare import Readings, prepare_readings
+from glurpc_core.ingest.prepare import prepare_readings
 from glurpc_core.ingest.prepared import PreparedData, PrepareSettings, series_digest
+from glurpc_core.ingest.readings import Readings
 from glurpc_core.ingest.text import decode_export
 from glurpc_core.series import CgmSeries
 

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from glurpc_core.ingest.flags import FLAGS, DataWarning, calibration_warning, warning
+from glurpc_core.ingest.readings import Readings
 from glurpc_core.ingest.screen import Screened
 from glurpc_core.series import WINDOW_STEPS
-
-if TYPE_CHECKING:
-    from glurpc_core.ingest.prepare import Readings
 
 CATEGORIES = (
     "used", "too_short", "not_selected", "duplicate", "out_of_range", "unparseable",

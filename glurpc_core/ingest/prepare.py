@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import polars as pl
 from cgm_format import CALIBRATION_GAP_THRESHOLD, CALIBRATION_PERIOD_HOURS
 
 from glurpc_core.ingest.accounting import Accounting, Stretch
+from glurpc_core.ingest.readings import Readings
 from glurpc_core.ingest.screen import DEVICE_RANGE, Screened
 from glurpc_core.ingest.shortage import too_short_error
 from glurpc_core.series import STEP_SECONDS, WINDOW_STEPS
@@ -32,31 +32,6 @@ WARMUP_GAP_MS = CALIBRATION_GAP_THRESHOLD * 1000  # a sensor change leaves a gap
 WARMUP_MS = CALIBRATION_PERIOD_HOURS * 3_600_000
 PLAUSIBLE = (10.0, 1000.0)  # outside this a number is not a glucose reading in mg/dL
 OUT_OF_RANGE_BIT = 1
-
-
-@dataclass(frozen=True)
-class Readings:
-    """Sensor glucose readings as parsed, in file order."""
-
-    times_ms: np.ndarray  # int64 ms since epoch, naive local time
-    glucose: np.ndarray  # float64 mg/dL, NaN where missing
-    quality: np.ndarray  # int64 cgm-format quality bits
-    calibrations_ms: np.ndarray  # int64, fingerstick / calibration events
-
-    @classmethod
-    def from_frame(cls, frame: pl.DataFrame) -> Readings:
-        sensor = frame.filter(pl.col("event_type") == "EGV_READ")
-        fingersticks = frame.filter(pl.col("event_type").is_in(["CALIBRAT", "BG_METER"]))
-        return cls(
-            times_ms=_ms(sensor["datetime"]),
-            glucose=sensor["glucose"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
-            quality=sensor["quality"].fill_null(0).cast(pl.Int64).to_numpy(),
-            calibrations_ms=_ms(fingersticks["datetime"]),
-        )
-
-
-def _ms(column: pl.Series) -> np.ndarray:
-    return column.cast(pl.Datetime("ms")).dt.epoch("ms").fill_null(0).to_numpy().astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import torch
 
 from glurpc_core.errors import ErrorCode
 from glurpc_core.forecast import QUANTILE_LEVELS, WindowForecast
+from glurpc_core.identity import forecast_tag
 from glurpc_core.model.calibration import Calibration
 from glurpc_core.model.checkpoint import open_weights
 from glurpc_core.model.dropout import RowStreams
@@ -223,6 +224,11 @@ class Forecaster:
     @property
     def calibration_name(self) -> str:
         return self.calibration.name if self.calibration else "none"
+
+    @property
+    def tag(self) -> str:
+        """Everything besides the data that changes this forecaster's numbers."""
+        return forecast_tag(self.model_id, self.samples, self.seed, self.precision)
 
     def facts(self) -> dict[str, Any]:
         """Which model made a forecast, as every forecast and plot reply says it

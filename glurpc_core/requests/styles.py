@@ -14,8 +14,8 @@ import numpy as np
 from glurpc_core.errors import OpError
 from glurpc_core.render.style import DPI_RANGE, MAX_TITLE, PlotStyle
 from glurpc_core.requests.args import optional_int, optional_str
+from glurpc_core.requests.uploads import recorded_unit
 from glurpc_core.series import INPUT_STEPS, MAX_AHEAD, OUTPUT_STEPS, UNITS, CgmSeries
-from glurpcd.ops.data import Resolved
 
 
 def window_label(index: int) -> str:
@@ -50,8 +50,15 @@ def _history_hours(args: dict[str, Any]) -> float:
     return float(value)
 
 
-def plot_style(args: dict[str, Any], resolved: Resolved, index: int, model_id: str) -> PlotStyle:
-    series = resolved.prepared.series
+def plot_style(
+    args: dict[str, Any],
+    series: CgmSeries,
+    upload: dict[str, Any],
+    index: int,
+    model_id: str,
+) -> PlotStyle:
+    """`upload`: what the reply says about the uploaded bytes (their unit and
+    subject), as `uploads.upload_facts` gives it."""
     dpi = optional_int(args, "dpi", 100)
     if not DPI_RANGE[0] <= dpi <= DPI_RANGE[1]:
         raise OpError.bad_request(f"'dpi' must be in {DPI_RANGE[0]}..{DPI_RANGE[1]}")
@@ -63,10 +70,10 @@ def plot_style(args: dict[str, Any], resolved: Resolved, index: int, model_id: s
     truth_clipped = np.zeros(OUTPUT_STEPS, dtype=bool)
     known = series.clipped[start + INPUT_STEPS : start + INPUT_STEPS + OUTPUT_STEPS]
     truth_clipped[: len(known)] = known
-    subject = resolved.upload.get("subject")
+    subject = upload.get("subject")
     return PlotStyle(
         label=window_label(index),
-        unit=optional_str(args, "units", UNITS) or resolved.unit,
+        unit=optional_str(args, "units", UNITS) or recorded_unit(upload),
         history_hours=_history_hours(args),
         dpi=dpi,
         title=title,

@@ -16,6 +16,7 @@ parses frames or touches sockets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -63,7 +64,7 @@ class Engine:
             self._concurrency[Lane.CPU], thread_name_prefix="glurpcd-cpu"
         )
         self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="glurpcd-model")
-        self._workers: list[asyncio.Task[None]] = []
+        self._supervisor: asyncio.Task[None] | None = None
         self._heap = HeapTrimmer()
         self.background = background or BackgroundBudget(1024, 512, registry.drop_background)
         # Forward passes actually run: what abandonment is measured against.
@@ -71,20 +72,31 @@ class Engine:
 
     # -- lifecycle of the engine itself ----------------------------------
 
-    def start(self) -> None:
-        for lane in (Lane.CPU, Lane.RENDER):
-            for n in range(self._concurrency[lane]):
-                self._workers.append(
-                    asyncio.create_task(self._generic_worker(lane), name=f"{lane}-worker-{n}")
-                )
-        self._workers.append(asyncio.create_task(self._model_worker(), name="model-worker"))
+    def start(self, on_failure: Callable[[], None] = lambda: None) -> None:
+        """Run the lanes' workers under one supervising task. A worker that
+        fails (a bug: a job's own errors never leave its worker) ends the whole
+        group, is logged once, and calls `on_failure`, so the daemon stops
+        rather than serve with a lane that silently stalled."""
+        self._supervisor = asyncio.create_task(self._supervise(on_failure), name="engine")
+
+    async def _supervise(self, on_failure: Callable[[], None]) -> None:
+        try:
+            async with asyncio.TaskGroup() as workers:
+                for lane in (Lane.CPU, Lane.RENDER):
+                    for n in range(self._concurrency[lane]):
+                        workers.create_task(self._generic_worker(lane), name=f"{lane}-worker-{n}")
+                workers.create_task(self._model_worker(), name="model-worker")
+        except* Exception as failed:
+            log.critical("an engine worker failed; the daemon stops", exc_info=failed)
+            on_failure()
 
     async def stop(self) -> None:
         for work in self.queues.drain():
             work.job.wanted = False
-        for task in self._workers:
-            task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
         # Threads stop cooperatively: unwanted jobs end at the next batch.
         await asyncio.to_thread(self._model_thread.shutdown, wait=True)
         await asyncio.to_thread(self._cpu_pool.shutdown, wait=True)
@@ -158,8 +170,13 @@ class Engine:
         return True
 
     def _finish(self, work: Work, result: Any = None, error: BaseException | None = None) -> None:
+        """Every job ends here, exactly once. A store callback that raises (a
+        bug) fails that job, logged once, and the worker goes on serving."""
         if error is None and work.job.wanted:
-            work.store(result)
+            try:
+                work.store(result)
+            except Exception as exc:
+                error = _job_error(exc, work.job)
         self.registry.job_finished(work.job, result, error)
 
     async def _generic_worker(self, lane: Lane) -> None:

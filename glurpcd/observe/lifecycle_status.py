@@ -1,60 +1,17 @@
-"""What the lifecycle counts, and its part of the `status` reply.
+"""The lifecycle's part of the `status` reply.
 
-Layer: observation of the lifecycle (event loop only, no I/O). The registry
-updates a `LifecycleCounters` as requests and jobs end; `status_snapshot`
-reads the registry's tables and those counters into the keys that
-docs/PROTOCOL.md "Status" lists. Nothing here changes what the lifecycle does.
+Layer: observation of the lifecycle (event loop only, no I/O). `status_snapshot`
+reads the registry's tables and its counters (counters.py) into the keys that
+docs/PROTOCOL.md "Status" lists. Nothing here changes what the lifecycle does,
+and the lifecycle never imports this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from glurpcd.observe.metrics import LatencyWindow
-
-if TYPE_CHECKING:
-    from glurpcd.lifecycle import Job, Outcome, Registry, Request
-
-
-@dataclass
-class LifecycleCounters:
-    requests_by_outcome: dict[str, int] = field(default_factory=dict)
-    jobs_completed: dict[str, int] = field(default_factory=dict)  # by job kind
-    jobs_failed: int = 0
-    jobs_abandoned: int = 0
-    stale_discarded: int = 0
-    stale_checks: int = 0
-    stale_hits: int = 0
-    attachment_sum: int = 0
-    attachment_jobs: int = 0
-    abandon_latency: LatencyWindow = field(default_factory=LatencyWindow)
-
-    def request_ended(self, outcome: Outcome) -> None:
-        self.requests_by_outcome[outcome.value] = self.requests_by_outcome.get(outcome.value, 0) + 1
-
-    def job_stopped(self, job: Job) -> None:
-        """A job dropped unfinished: discarded as stale, or abandoned."""
-        if job.stale:
-            self.stale_discarded += 1
-        else:
-            self.jobs_abandoned += 1
-
-    def job_checked(self, wanted: bool) -> None:
-        self.stale_checks += 1
-        if not wanted:
-            self.stale_hits += 1
-
-    def job_finished(self, job: Job, failed: bool) -> None:
-        if failed:
-            self.jobs_failed += 1
-        else:
-            kind = job.spec.kind
-            self.jobs_completed[kind] = self.jobs_completed.get(kind, 0) + 1
-        if job.peak_attachments:
-            self.attachment_sum += job.peak_attachments
-            self.attachment_jobs += 1
+from glurpcd.lifecycle import Job, JobState, Outcome, Registry, Request
 
 
 def status_snapshot(
@@ -65,8 +22,6 @@ def status_snapshot(
     With `visible`, `attached` lists only the jobs a visible request waits on,
     naming only visible peers; the rest show as counts in `attached_others`
     (another user's handle is that user's data)."""
-    from glurpcd.lifecycle import JobState, Outcome
-
     counters = registry.counters
     jobs = registry.jobs()
     tables = registry.table_sizes()

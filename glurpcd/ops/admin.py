@@ -18,6 +18,7 @@ from glurpc_wire.handles import is_handle
 from glurpc_wire.messages import PROTOCOL_VERSION
 from glurpcd import __version__
 from glurpcd.lifecycle import Registry, Request
+from glurpcd.observe.lifecycle_status import status_snapshot
 from glurpcd.ops.data import UploadResolver
 from glurpcd.ops.results import ResultStore
 
@@ -67,7 +68,7 @@ class AdminOps:
             "model": self.model_info(),
             "connections": self.connections(),
             "flow": self.flow(),
-            **self.registry.snapshot(self._visible_to(request.uid)),
+            **status_snapshot(self.registry, self._visible_to(request.uid)),
             "cache": {
                 "entries": info["entries"],
                 "bytes": info["bytes"],

@@ -20,20 +20,25 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from glurpc_core import ingest
 from glurpc_core.errors import ErrorCode, OpError
-from glurpc_core.requests.args import optional_str, required_bytes
+from glurpc_core.identity import upload_digest, upload_handle
+from glurpc_core.requests.args import optional_str
+from glurpc_core.requests.uploads import (
+    DEFAULT_MAX_UPLOAD,
+    checked_upload,
+    prepare_settings,
+    recorded_unit,
+    upload_facts,
+)
 from glurpc_wire.handles import is_handle
 from glurpcd.engine.lanes import Engine, Lane
 from glurpcd.engine.parse_child import CHILD_PROCESS_BYTES, ChildTask
 from glurpcd.lifecycle import JobSpec, Request
 from glurpcd.ops.owners import Owners
 from glurpcd.ops.results import ResultStore, series_key, upload_key
-
-SEQUENCE_CHOICES = ("all", "latest", "longest")
-DEFAULT_MAX_UPLOAD = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,7 @@ class Resolved:
 
     @property
     def unit(self) -> str:
-        return str(self.upload.get("unit") or "mg/dL")
-
-
-def upload_facts(prepared: ingest.PreparedData) -> dict[str, Any]:
-    """What belongs to the bytes uploaded, not to the series they prepare to."""
-    return {"warnings": [w.to_wire() for w in prepared.warnings], **prepared.report}
+        return recorded_unit(self.upload)
 
 
 class UploadResolver:
@@ -132,7 +132,7 @@ class UploadResolver:
     async def from_upload(
         self, request: Request, raw: bytes, settings: ingest.PrepareSettings, force: bool
     ) -> Resolved:
-        digest = await asyncio.to_thread(_upload_digest, raw, settings, self.forecast_tag)
+        digest = await asyncio.to_thread(upload_digest, raw, settings.as_key(), self.forecast_tag)
         if not force:
             known = _upload_entry(await self.results.get(upload_key(digest)))
             if known is not None:
@@ -185,29 +185,6 @@ def _upload_entry(data: bytes | None) -> dict[str, Any] | None:
     return entry if is_handle(entry.get("handle")) else None
 
 
-def prepare_settings(args: dict[str, Any]) -> ingest.PrepareSettings:
-    """How an upload is prepared, from a request's `sequence` and `subject`."""
-    sequence = optional_str(args, "sequence", SEQUENCE_CHOICES, default="all")
-    subject = optional_str(args, "subject")
-    choice: Literal["all", "latest", "longest"] = (
-        "latest" if sequence == "latest" else "longest" if sequence == "longest" else "all"
-    )
-    return ingest.PrepareSettings(sequence=choice, subject=subject)
-
-
-def checked_upload(args: dict[str, Any], limit: int) -> bytes:
-    """The `csv` argument, refused when larger than the upload limit."""
-    raw = required_bytes(args, "csv")
-    if len(raw) > limit:
-        raise OpError(
-            ErrorCode.INVALID_DATA,
-            f"the upload is {len(raw)} bytes; this daemon accepts at most {limit}"
-            " (glurpcd --max-upload-mb)",
-            {"reason": "too_large", "bytes": len(raw), "limit": limit},
-        )
-    return raw
-
-
 def cpu_task(fn: Callable[..., Any], raw: bytes, *args: Any) -> Callable[[], Any] | ChildTask:
     """Parsing of `raw`: in a cpu-lane thread, or, when large, in a child
     process the engine kills once nobody waits (parse_process.py)."""
@@ -216,24 +193,14 @@ def cpu_task(fn: Callable[..., Any], raw: bytes, *args: Any) -> Callable[[], Any
     return functools.partial(fn, raw, *args)
 
 
-def _handle(prepared: ingest.PreparedData, tag: str) -> str:
-    return hashlib.sha256(f"{prepared.digest}|{tag}".encode()).hexdigest()
-
-
 def _prepare_upload(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> _Prepared:
     """Runs in a cpu-lane thread or a child process."""
     prepared = ingest.prepare(raw, settings)
-    return _Prepared(_handle(prepared, tag), prepared, prepared.to_bytes())
+    return _Prepared(upload_handle(prepared.digest, tag), prepared, prepared.to_bytes())
 
 
 def _convert(raw: bytes, subject: str | None) -> tuple[bytes, str]:
     return ingest.convert(raw, subject=subject)
-
-
-def _upload_digest(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> str:
-    hasher = hashlib.sha256(raw)
-    hasher.update(f"|{settings.as_key()}|{tag}".encode())
-    return hasher.hexdigest()
 
 
 async def convert(

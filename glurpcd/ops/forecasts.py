@@ -90,7 +90,8 @@ class ForecastOps:
         check_selection(args)
         resolved = await self.uploads.resolve(request, _upload_args(args))
         indices, several = selected_indices(resolved.prepared.series, args)
-        styles = {i: plot_style(args, resolved, i, self.model_id) for i in indices}
+        series = resolved.prepared.series
+        styles = {i: plot_style(args, series, resolved.upload, i, self.model_id) for i in indices}
         images = await self.images(request, resolved, styles, fmt)
         self.precompute_if_fresh(resolved, request.uid)
         series = resolved.prepared.series

@@ -15,9 +15,10 @@ from typing import Any
 from glurpc_core.errors import CodedError
 from glurpc_core.requests.args import optional_bool
 from glurpc_core.requests.styles import window_times
+from glurpc_core.requests.uploads import checked_upload
 from glurpc_core.series import MAX_AHEAD, CgmSeries
 from glurpcd.lifecycle import Request
-from glurpcd.ops.data import Resolved, UploadResolver, checked_upload
+from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.forecasts import ForecastOps
 
 UPLOAD_ARGS = ("csv", "handle", "subject", "sequence")

@@ -63,7 +63,7 @@ class Connection:
         flow.attach(writer)
         self._accepting = accepting
         self._open: dict[int, Request] = {}  # client message id -> request
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._requests: asyncio.TaskGroup | None = None  # set while serving
         self._closed = False
         self._greeted = False
 
@@ -78,19 +78,23 @@ class Connection:
             self._writer.transport.abort()
 
     async def serve(self) -> None:
-        try:
-            if await self._handshake():
-                await self._read_loop()
-        except (ConnectionError, OSError):
-            pass  # a reset is an end of stream like any other
-        finally:
-            self._flow.closed()
-            self._closed = True
-            for request in list(self._open.values()):
-                self._registry.cancel(request)
-            self._writer.close()
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Read and answer until the stream ends. Every request runs as a task
+        of this connection's TaskGroup, so `serve` returns only once each has
+        sent its final frame, and a request task that fails outside its own
+        handlers (a bug) is raised here, never lost."""
+        async with asyncio.TaskGroup() as requests:
+            self._requests = requests
+            try:
+                if await self._handshake():
+                    await self._read_loop()
+            except (ConnectionError, OSError):
+                pass  # a reset is an end of stream like any other
+            finally:
+                self._flow.closed()
+                self._closed = True
+                for request in list(self._open.values()):
+                    self._registry.cancel(request)
+                self._writer.close()
 
     # -- reading ------------------------------------------------------------
 
@@ -195,10 +199,9 @@ class Connection:
         request.uid = self.peer.uid
         request.notify = functools.partial(self._progress, msg_id)
         self._open[msg_id] = request
-        task = asyncio.create_task(self._run(msg_id, request, args or {}))
+        assert self._requests is not None  # messages are read only inside `serve`
+        task = self._requests.create_task(self._run(msg_id, request, args or {}))
         request.task = task
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
         task.add_done_callback(functools.partial(self._answer_unstarted, msg_id, request))
 
     def _answer_unstarted(self, msg_id: int, request: Request, task: asyncio.Task[None]) -> None:

@@ -56,9 +56,13 @@ def test_stage_status_shows_the_latest_frame_on_a_terminal() -> None:
     assert "plot cgm.csv: rendering 1/1" in buffer.getvalue()
 
 
-def test_stage_status_is_silent_off_a_terminal() -> None:
-    with StageStatus("plot", enabled=False) as status:
-        status({"stage": "queued"})  # must not touch rich at all
+def test_stage_status_is_silent_off_a_terminal(capfd) -> None:
+    console, buffer = terminal()
+    with StageStatus("plot", console=console, enabled=False) as status:
+        status({"stage": "queued"})
+        console.print("tick")  # would refresh a live status line, were there one
+    assert buffer.getvalue() == "tick\n"
+    assert capfd.readouterr() == ("", "")
 
 
 def test_status_as_text_and_tables() -> None:

@@ -1,5 +1,5 @@
-"""The CLI as a real process: Ctrl-C exits 130 and cancels by closing (what it
-imports is checked in tests/test_layers.py)."""
+"""The CLI as a real process: it runs as a module, Ctrl-C exits 130 and cancels by
+closing. (What it imports is checked in tests/test_layers.py.)"""
 
 from __future__ import annotations
 

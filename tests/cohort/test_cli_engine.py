@@ -3,8 +3,6 @@ Ray is missing, and no Ray (or torch) import unless `--engine ray` is given."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -40,22 +38,6 @@ def test_ray_never_writes_images_to_stdout() -> None:
     result = CliRunner().invoke(cli, ["plot", "x.csv", "-o", "-", "--engine", "ray"])
     assert result.exit_code == 2
     assert "--engine ray writes files" in result.output
-
-
-def test_the_cli_imports_neither_ray_nor_torch_for_its_options() -> None:
-    probe = (
-        "import sys\n"
-        "from glurpc_cli.cli import main\n"
-        "try:\n"
-        "    main(['plot', '--help'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = ('ray', 'torch', 'numpy', 'polars', 'matplotlib')\n"
-        "print('heavy:', [m for m in heavy if m in sys.modules])\n"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert "--engine [daemon|ray]" in out.stdout
-    assert out.stdout.rstrip().endswith("heavy: []")
 
 
 def test_a_missing_model_is_one_line_before_any_cluster_starts() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from glurpc_wire.codes import WIRE_CODES
 from glurpc_wire.messages import Stage
 from glurpcd.lifecycle import JobSpec, Registry
+from glurpcd.observe.lifecycle_status import status_snapshot
 from glurpcd.ops import Ops
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md"
@@ -50,7 +51,7 @@ def test_every_attached_job_key_is_documented() -> None:
         registry.attach(
             request, JobSpec("k", "forecast", "ab" * 32, -1), asyncio.get_running_loop()
         )
-        return registry.snapshot()
+        return status_snapshot(registry)
 
     attached = asyncio.run(snapshot())["attached"]
     assert attached, "a job with a request attached is listed"

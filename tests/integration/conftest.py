@@ -5,13 +5,6 @@ import pytest
 from .daemons import DaemonProcess, launch_under
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test here runs a real daemon: mark it so `-m "not integration"` skips it."""
-    for item in items:
-        if "tests/integration/" in item.nodeid:
-            item.add_marker(pytest.mark.integration)
-
-
 @pytest.fixture(scope="session")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> DaemonProcess:
     """One shared daemon for tests that do not depend on its options."""

@@ -10,6 +10,8 @@ import pytest
 from .daemons import launch_under
 from .samples import cgm_csv, wait_for_status
 
+pytestmark = pytest.mark.integration
+
 SAMPLES, BATCH_ROWS = 10, 80
 
 

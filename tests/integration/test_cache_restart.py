@@ -4,8 +4,12 @@ file being served."""
 
 from __future__ import annotations
 
+import pytest
+
 from .daemons import launch
 from .samples import cgm_csv
+
+pytestmark = pytest.mark.integration
 
 ARGS = ("--render-workers", "0", "--precompute-hours", "0")
 

@@ -22,6 +22,8 @@ from glurpc_wire import messages as wire
 from .daemons import RawConnection
 from .samples import cgm_csv, wait_for_status
 
+pytestmark = pytest.mark.integration
+
 STAGES = ("before_start", "queued", "parsing", "inference", "rendering", "after_result")
 ORDER = {stage: rank for rank, stage in enumerate(STAGES)}
 TRIALS = 60

@@ -15,6 +15,8 @@ from glurpc_wire import messages as wire
 from .daemons import launch_under
 from .samples import cgm_csv, published_size_checkpoint, wait_for_status
 
+pytestmark = pytest.mark.integration
+
 DEADLINE_S = 60.0
 LOWERED_SOFT_LIMIT = 256
 

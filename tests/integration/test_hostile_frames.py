@@ -13,6 +13,8 @@ from glurpc_wire import framing
 from .daemons import QUIET, launch_under
 from .samples import wait_for_status
 
+pytestmark = pytest.mark.integration
+
 MIB = 1024 * 1024
 
 

@@ -18,6 +18,8 @@ from PIL import Image
 from .daemons import launch_under
 from .samples import cgm_csv, cpu_seconds, published_size_checkpoint, wait_for_status
 
+pytestmark = pytest.mark.integration
+
 SAMPLES = 120
 BATCH_ROWS = 20
 BATCHES_PER_WINDOW = SAMPLES // BATCH_ROWS

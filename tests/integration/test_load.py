@@ -17,6 +17,8 @@ from glurpc_wire import messages as wire
 from .daemons import launch_under
 from .samples import cgm_csv, rss_bytes
 
+pytestmark = pytest.mark.integration
+
 CLIENTS = 300
 HANDLES = 3
 INDICES = 8

@@ -3,7 +3,11 @@ shipped model, calibrated on its validation subjects), as status does."""
 
 from __future__ import annotations
 
+import pytest
+
 from .samples import cgm_csv
+
+pytestmark = pytest.mark.integration
 
 
 def test_forecast_and_plot_replies_carry_the_model_id_and_calibration(daemon):

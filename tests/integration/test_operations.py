@@ -13,6 +13,8 @@ import pytest
 from .daemons import QUIET, launch_under
 from .samples import cgm_csv, published_size_checkpoint, wait_for_status
 
+pytestmark = pytest.mark.integration
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dexcom_g6_sample.csv"
 REQUEST_FIELDS = {
     "request_id",

@@ -13,6 +13,8 @@ from tests.ingest.corpus import CORPUS
 
 from .samples import cgm_csv, wait_for_status
 
+pytestmark = pytest.mark.integration
+
 HOURS = 12  # 144 points, 37 windows with a known future
 
 

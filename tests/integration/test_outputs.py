@@ -18,6 +18,8 @@ from PIL import Image
 
 from .samples import cgm_csv
 
+pytestmark = pytest.mark.integration
+
 RUN_TIMEOUT_S = 300
 CSV = cgm_csv(hours=12, seed=3)
 

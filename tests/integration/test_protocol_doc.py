@@ -1,10 +1,15 @@
-"""docs/PROTOCOL.md names every key of a real daemon's status reply."""
+"""A real daemon's status reply: every key documented in docs/PROTOCOL.md, the
+values that describe the asking request itself right."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md"
 # Maps whose keys are data (job kinds), not part of the schema.
@@ -33,5 +38,8 @@ def test_every_status_key_is_documented(daemon) -> None:
     paths = key_paths(status)
     assert len(paths) > 60
     assert sorted(path for path in paths if path.rsplit(".", 1)[-1] not in names) == []
+    assert status["pid"] == daemon.process.pid
+    assert status["requests"]["active"] == 1  # this very request
+    assert status["connections"] >= 1
     handshake = text[text.index("## Handshake") : text.index("## Requests")]
     assert all(f'"{key}"' in handshake for key in hello)

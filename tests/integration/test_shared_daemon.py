@@ -36,7 +36,7 @@ from .users import (
     start_as_user,
 )
 
-pytestmark = needs_root
+pytestmark = [pytest.mark.integration, needs_root]
 
 FAR_INDEX = 999_999  # the handle is resolved first: its owner gets index_out_of_range
 UNKNOWN = "ab" * 32

@@ -18,6 +18,8 @@ from glurpc_wire import messages as wire
 from .daemons import QUIET, launch
 from .samples import cgm_csv, published_size_checkpoint
 
+pytestmark = pytest.mark.integration
+
 SLOW = ("--samples", "120", "--batch-rows", "20", "--precompute-hours", "0")
 
 

@@ -18,6 +18,8 @@ import pytest
 from .daemons import launch
 from .users import OTHER_UID, abandon, finish, needs_root, start_as_user
 
+pytestmark = pytest.mark.integration
+
 RUN_TIMEOUT_S = 120
 
 

@@ -7,7 +7,11 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
 from .daemons import QUIET, launch_under
+
+pytestmark = pytest.mark.integration
 
 
 def next_state(manager: socket.socket, wanted: str) -> list[str]:

@@ -11,6 +11,7 @@ from glurpc_core.errors import OpError
 from glurpcd.engine.lanes import Lane
 from glurpcd.engine.payloads import ForecastPayload
 from glurpcd.lifecycle import Duplicates, JobSpec, JobState, Outcome, Priority
+from glurpcd.observe.lifecycle_status import status_snapshot
 
 from .gates import Gate, GatedModel, forecast_spec, make_engine, settle, start
 
@@ -55,7 +56,7 @@ def test_single_request_gets_result_and_leaves_nothing_behind():
         registry.close_request(request, Outcome.COMPLETED)
         assert stored == ["forecast-0"]
         assert registry.is_empty()
-        assert registry.snapshot()["jobs"]["completed"] == 1
+        assert status_snapshot(registry)["jobs"]["completed"] == 1
         await engine.stop()
 
     run(scenario)
@@ -70,13 +71,13 @@ def test_coalesced_duplicates_share_one_computation():
         await model.next_batch()
         job = registry.find("forecast:h1:0")
         assert len(job.requests) == 5
-        assert registry.snapshot()["attached"][0]["requests"] == 5
+        assert status_snapshot(registry)["attached"][0]["requests"] == 5
         model.release()
         results = await asyncio.gather(*(r.task for r in requests))
         assert results == ["forecast-0"] * 5
         assert model.calls == [(0,)]
-        assert registry.snapshot()["jobs"]["completed"] == 1
-        assert registry.snapshot()["jobs"]["average_attachments"] == 5
+        assert status_snapshot(registry)["jobs"]["completed"] == 1
+        assert status_snapshot(registry)["jobs"]["average_attachments"] == 5
         await engine.stop()
 
     run(scenario)
@@ -104,7 +105,7 @@ def test_supersede_ends_older_requests_and_only_newest_computes():
         model.release()
         assert await newest.task == "forecast-0"
         assert model.calls == [(9,), (0,)]  # the stale job never computed
-        snapshot = registry.snapshot()
+        snapshot = status_snapshot(registry)
         assert snapshot["jobs"]["stale_discarded"] == 2  # each older one was superseded in turn
         assert snapshot["requests"]["superseded"] == 2
         await engine.stop()
@@ -130,7 +131,7 @@ def test_disconnect_detaches_one_request_and_abandons_only_at_zero():
         await asyncio.gather(a.task, b.task, return_exceptions=True)
         await stopped.wait()  # the worker reported the job given up
         assert len(model.batches_run) == 2  # of 4: stopped at the next checkpoint
-        snapshot = registry.snapshot()
+        snapshot = status_snapshot(registry)
         assert snapshot["jobs"]["completed"] == 0
         assert snapshot["requests"]["cancelled"] == 2
         assert snapshot["latency_ms"]["disconnect_to_abandon_p50"] is not None
@@ -153,7 +154,7 @@ def test_queued_job_abandoned_before_it_starts_costs_no_compute():
         model.release()
         await blocker.task
         assert model.calls == [(1,)]
-        assert registry.snapshot()["jobs"]["abandoned"] == 1
+        assert status_snapshot(registry)["jobs"]["abandoned"] == 1
         await engine.stop()
 
     run(scenario)
@@ -178,7 +179,7 @@ def test_request_ids_are_unique_and_increasing_under_load():
         for request in requests:
             registry.close_request(request, Outcome.COMPLETED)
         assert registry.is_empty()
-        assert registry.snapshot()["jobs"]["completed"] == 21
+        assert status_snapshot(registry)["jobs"]["completed"] == 21
         await engine.stop()
 
     run(scenario)
@@ -205,7 +206,7 @@ def test_background_job_survives_disconnects_and_is_never_stale():
         model.release()
         await job.future
         assert stored == ["forecast-3"]
-        assert registry.snapshot()["jobs"]["abandoned"] == 0
+        assert status_snapshot(registry)["jobs"]["abandoned"] == 0
         await engine.stop()
 
     run(scenario)
