@@ -136,7 +136,9 @@ class Accounting:
         shared = self.grid[1]
         return {
             "used": readings_where(lambda s: s.kept) - shared,
-            "too_short": readings_where(lambda s: s.points < WINDOW_STEPS),
+            # A last stretch of 8 to 9 hours is used (for the hour after it) when
+            # no stretch holds a whole window: it is not also too short.
+            "too_short": readings_where(lambda s: not s.kept and s.points < WINDOW_STEPS),
             "not_selected": readings_where(lambda s: not s.kept and s.points >= WINDOW_STEPS),
             "duplicate": self.duplicate + shared,
             "out_of_range": len(self.out_of_range_lines),

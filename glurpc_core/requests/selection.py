@@ -58,7 +58,7 @@ def _int_list(value: Any) -> list[int]:
 
 def checked(series: CgmSeries, indices: list[int]) -> list[int]:
     low, high = series.index_range()
-    outside = [i for i in indices if series.windows == 0 or not low <= i <= high]
+    outside = [i for i in indices if not series.has_index(i)]
     if not outside:
         return indices
     if len(indices) == 1:
