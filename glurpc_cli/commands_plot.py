@@ -26,6 +26,7 @@ from .output import (
     write_output,
     write_stdout_bytes,
 )
+from .plot_grid import check_grid, plot_grid
 from .records import outcome_record
 from .selection import (
     at_option,
@@ -92,6 +93,12 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
     "--skip-existing", is_flag=True, help="Keep outputs that are complete images (resume a batch)."
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per image on stdout.")
+@click.option(
+    "--combine",
+    type=click.Choice(["grid"]),
+    default=None,
+    help="Draw the --index windows (2..12) as one image, in rows of three.",
+)
 @at_option
 @units_option
 @click.option(
@@ -116,6 +123,7 @@ def plot(
     jobs: int,
     skip_existing: bool,
     as_json: bool,
+    combine: str | None,
     at: str | None,
     units: str | None,
     history_hours: float | None,
@@ -130,6 +138,7 @@ def plot(
     \b
     glurpc plot cgm.csv --index 3 -o fig.png
     glurpc plot cgm.csv --index 0..23 -o out/
+    glurpc plot cgm.csv --index 0..2 --combine grid -o last-three.png
     glurpc plot cgm.csv --at 2024-03-05T14:30 --units mmol/L
     glurpc plot cohort.csv --subject all --all -o out/
     glurpc plot cohort/*.csv --all -o out/ --jobs 4 --skip-existing
@@ -144,8 +153,10 @@ def plot(
     }  # fmt: skip
     try:
         wires = _wires(index_spec, ahead, every, at)
+        if combine is not None:
+            check_grid(files, wires, every, subject)
         single = (len(files) == 1 and len(wires) == 1 and not every and subject != "all") or (
-            at is not None
+            at is not None or combine is not None
         )
         plan = plan_outputs(output, single, name_template)
         image = image_format(fmt, plan)
@@ -175,6 +186,11 @@ def plot(
     if at is not None and (len(files) != 1 or subject == "all"):
         raise click.UsageError("--at plots one window of one file and one subject")
     upload = upload_args(subject, sequence)
+    if combine is not None:
+        if image != "png":
+            raise click.UsageError("--combine grid writes a PNG")
+        plot_grid(files[0], {**upload, **style}, wires, plan, as_json)
+        return
     if single:
         request = {**upload, **style, **selection_args(wires, at)}
         plot_one(files[0], request, image, plan, skip_existing, as_json)

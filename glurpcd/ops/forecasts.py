@@ -21,6 +21,7 @@ from typing import Any
 
 from glurpc_core.errors import OpError
 from glurpc_core.forecast import WindowForecast
+from glurpc_core.render.grid import MAX_GRID_WINDOWS, grid_png
 from glurpc_core.render.style import PlotStyle
 from glurpc_core.requests.args import optional_str
 from glurpc_core.requests.selection import check_selection, selected_indices
@@ -88,6 +89,7 @@ class ForecastOps:
     async def plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         fmt = optional_str(args, "format", IMAGE_FORMATS, default="png") or "png"
         check_selection(args)
+        combine = _combine(args, fmt)
         resolved = await self.uploads.resolve(request, _upload_args(args))
         indices, several = selected_indices(resolved.prepared.series, args)
         series = resolved.prepared.series
@@ -103,9 +105,29 @@ class ForecastOps:
             **self.model_facts,  # which model and calibration made the image
             "warnings": _warnings(resolved),
         }
+        if combine is not None:
+            return {**await self._grid(request, resolved, entries), **common}
         if several:
             return {"images": entries, **common}
         return {**entries[0], **common}
+
+    async def _grid(
+        self, request: Request, resolved: Resolved, entries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The windows' images as one grid (`combine: "grid"`), tiled in a cpu-lane
+        thread; each tile is the window's own cached plot."""
+        indices = [entry["index"] for entry in entries]
+        digest = hashlib.sha256(repr(indices).encode()).hexdigest()[:16]
+        spec = JobSpec(f"grid:{resolved.handle}:{digest}", "image", resolved.handle)
+        tiles = [entry["image"] for entry in entries]
+        image = await self.engine.obtain(
+            request, spec, Lane.CPU, functools.partial(grid_png, tiles)
+        )
+        return {
+            "image": image,
+            "indices": indices,
+            "windows": [{k: v for k, v in entry.items() if k != "image"} for entry in entries],
+        }
 
     async def quick_plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         if "csv" not in args:
@@ -256,3 +278,18 @@ def _unit(args: dict[str, Any], resolved: Resolved) -> str:
 
 def _warnings(resolved: Resolved) -> list[dict[str, Any]]:
     return list(resolved.upload.get("warnings", []))
+
+
+def _combine(args: dict[str, Any], fmt: str) -> str | None:
+    """`combine: "grid"`: the `indices` (2..MAX_GRID_WINDOWS) as one PNG."""
+    combine = optional_str(args, "combine", ("grid",))
+    if combine is None:
+        return None
+    count = len(args.get("indices") or [])
+    if not 2 <= count <= MAX_GRID_WINDOWS:
+        raise OpError.bad_request(
+            f"'combine' draws 2..{MAX_GRID_WINDOWS} windows named by 'indices', not {count}"
+        )
+    if fmt != "png":
+        raise OpError.bad_request("a grid of windows is a PNG: use format 'png'")
+    return combine

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from glurpc_cli.records import FORECAST_FIELDS, PLOT_FIELDS
 
@@ -124,3 +125,22 @@ def test_the_records_are_documented():
     section = section[: section.index("\n## ", 1)]
     for field in (*PLOT_FIELDS, *FORECAST_FIELDS):
         assert f"`{field}`" in section, field
+
+
+def test_several_windows_in_one_image(daemon, work):
+    grid = glurpc(daemon, work, "plot", "cgm.csv", "--index", "0..3", "--combine", "grid", "--json")
+    assert grid.returncode == 0, grid.stderr
+    (line,) = records(grid)
+    assert tuple(line)[: len(PLOT_FIELDS)] == PLOT_FIELDS and line["indices"] == [0, 1, 2, 3]
+    assert line["output"] == "cgm_i0-i3.png"
+    single = glurpc(daemon, work, "plot", "cgm.csv", "--index", "2", "-o", "two.png")
+    assert single.returncode == 0, single.stderr
+    with Image.open(work / "cgm_i0-i3.png") as sheet, Image.open(work / "two.png") as alone:
+        assert sheet.size == (3 * 1000, 2 * 600)
+        third = sheet.convert("RGB").crop((2000, 0, 3000, 600))
+        assert third.tobytes() == alone.convert("RGB").tobytes()
+    refused = glurpc(daemon, work, "plot", "cgm.csv", "--index", "0", "--combine", "grid")
+    assert refused.returncode == 2 and "2..12 windows" in refused.stderr
+    vector = glurpc(daemon, work, "plot", "cgm.csv", "--index", "0..1", "--combine", "grid",
+                    "-o", "g.svg")  # fmt: skip
+    assert vector.returncode == 2 and "PNG" in vector.stderr
