@@ -158,8 +158,8 @@ def forecast(
         click.get_current_context().exit(code)
     if len(files) > 1:
         raise click.UsageError(
-            f"forecast reads one file through the daemon ({len(files)} given): "
-            "loop over them, or add --engine ray"
+            f"{len(files)} files need --engine ray (through the daemon, forecast reads "
+            "one file: loop over them)"
         )
     file = files[0]
     data = read_input(file)

@@ -51,9 +51,7 @@ def shaped(fields: tuple[str, ...], values: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-# Windows per `forecast` request: a whole number of model batches, a small
-# frame. The Ray engine mirrors it: a window alone in its request names the
-# upload's handle in its record.
+# Windows per `forecast` request: a whole number of model batches, a small frame.
 FORECAST_CHUNK = 256
 
 QUANTILE_KEYS = ("0.05", "0.25", "0.5", "0.75", "0.95")

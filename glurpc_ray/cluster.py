@@ -44,13 +44,14 @@ class ActorPlan:
         return f"{self.count} {kind} model actor{'s' if self.count != 1 else ''}"
 
 
-def connect(address: str | None) -> Any:
-    """`ray.init` for this run: quiet (our own progress bar, no Ray Data bars)."""
+def connect(address: str | None, quiet: bool = False) -> Any:
+    """`ray.init` for this run: quiet (our own progress bar, no Ray Data bars).
+    With `-q` Ray's own Python warnings (token authentication) go too."""
     import ray
 
     ray.init(
         address=address,
-        logging_level=logging.WARNING,
+        logging_level=logging.ERROR if quiet else logging.WARNING,
         log_to_driver=False,
         include_dashboard=False,
     )

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from glurpc_cli.output import json_text, prepare_directory
+from glurpc_cli.output import is_quiet, json_text, prepare_directory
 from glurpc_cli.report import BatchReporter
 from glurpc_wire.codes import ErrorCode, ExitCode
 
@@ -156,7 +156,7 @@ def run_cohort(files: list[str], options: CohortOptions) -> int:
 
 def _run_on_cluster(files: list[str], options: CohortOptions, sink: TextSink) -> int:
     model = checked_model(options.model)
-    ray = connect(options.address)
+    ray = connect(options.address, quiet=is_quiet())
     guard: OutputGuard | None = None
     try:
         actors = plan_actors(ray.cluster_resources(), options.model, options.actors)

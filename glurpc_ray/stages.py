@@ -37,26 +37,14 @@ def prepare_file(item: dict[str, Any], options: CohortOptions, chunk: int) -> li
     if plan.prepared is None or not plan.pending:
         return out
     series = plan.prepared.to_bytes()
-    alone = _alone_in_request(len(plan.pending))
     for start in range(0, len(plan.pending), chunk):
         part = plan.pending[start : start + chunk]
         info = {
             "wires": [wire for wire, _ in part],
             "targets": [str(target) if target is not None else None for _, target in part],
-            "alone": alone[start : start + chunk],
         }
         out.append(row("chunk", str(source), info, series))
     return out
-
-
-def _alone_in_request(count: int) -> list[bool]:
-    """Which windows the local path asks for in a request of their own (its
-    forecast requests carry FORECAST_CHUNK windows): the daemon's answer to a
-    one-window request names the upload's handle."""
-    from glurpc_cli.records import FORECAST_CHUNK
-
-    last = count % FORECAST_CHUNK == 1
-    return [last and position == count - 1 for position in range(count)]
 
 
 class ModelStage:
@@ -95,13 +83,13 @@ class ModelStage:
         from glurpc_core import ingest
 
         source, info = Path(item["file"]), meta(item)
-        pairs = list(zip(info["wires"], info["targets"], info["alone"], strict=True))
+        pairs = list(zip(info["wires"], info["targets"], strict=True))
         try:
             prepared = ingest.PreparedData.from_bytes(item["data"])
             forecasts = self.forecaster.forecast(prepared.series, info["wires"])
             return [self._window(item["file"], prepared, forecasts[w], *rest) for w, *rest in pairs]
         except Exception as exc:  # noqa: BLE001 - reported per window; the cohort goes on
-            return [record_row(failure(source, w, _path(target), exc)) for w, target, _ in pairs]
+            return [record_row(failure(source, w, _path(target), exc)) for w, target in pairs]
 
     def _window(
         self,
@@ -109,7 +97,6 @@ class ModelStage:
         prepared: Any,
         forecast: Any,
         target: str | None,
-        alone: bool,
     ) -> dict[str, Any]:
         """What the daemon adds to a window: its plot style (from the upload's
         unit, subject and marks), or its numbers in wire form with the model facts."""
@@ -128,8 +115,10 @@ class ModelStage:
         unit = str(args.get("units") or recorded_unit(upload))
         facts = forecaster.facts() | {"subject": upload.get("subject")}
         window = forecast_to_wire(forecast, prepared.series, unit, facts)
-        if alone:
-            window["handle"] = upload_handle(prepared.digest, forecaster.tag)
+        # As the daemon's forecast replies: every window names its upload and carries
+        # the upload's warnings (records.py gives both lines one shape).
+        window["handle"] = upload_handle(prepared.digest, forecaster.tag)
+        window["warnings"] = upload.get("warnings", [])
         return row("window", file, {**info, "window": window})
 
 

@@ -118,3 +118,16 @@ def test_ctrl_c_leaves_whole_files_and_skip_existing_finishes_the_job(
     assert statuses.count("written") == len(cohort.images) - len(kept)
     final = {path.name: path.read_bytes() for path in out.iterdir()}
     assert final == cohort.images
+
+
+def test_quiet_leaves_out_rays_own_warnings(
+    cohort: Cohort, daemon_socket: Path, tmp_path: Path
+) -> None:
+    # `--engine ray -q` printed Ray's token-authentication WARNING on success. A
+    # driver that starts its own local cluster prints it (one that joins the
+    # session's cluster does not), so this run starts one.
+    first = str(cohort.small[0])
+    args = ["-q", "plot", first, "--index", "0", "-o", f"{tmp_path}/", "--engine", "ray"]
+    run = glurpc(daemon_socket, *args)
+    assert "Token authentication" not in run.stderr and "WARNING" not in run.stderr, run.stderr
+    assert (tmp_path / f"{cohort.small[0].stem}_i0.png").is_file()
