@@ -71,6 +71,11 @@ BENCHES: dict[str, tuple[str, list[str], str]] = {
         "`bench_model`'s batched job, timed right before the CLI's in each round; "
         "one window per request",
     ),
+    "evaluate": (
+        "bench.bench_evaluate",
+        ["--files", "3", "--days", "3"],
+        "`glurpc forecast --all` over a cohort of the same shape (the bulk path alone)",
+    ),
     "precision": (
         "bench.bench_precision",
         ["--repeats", "1"],

@@ -32,6 +32,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "completion": ("completion", "completion", "Print a shell completion script."),
     "convert": ("commands_data", "convert", "Convert a CGM export to the unified CSV."),
     "daemon": ("commands_daemon", "daemon", "Start, stop, restart or inspect glurpcd."),
+    "evaluate": (
+        "commands_evaluate",
+        "evaluate",
+        "Score the forecast on your files against baselines.",
+    ),
     "forecast": ("commands_data", "forecast", "Print one window's forecast (JSON or CSV)."),
     "ping": ("commands_admin", "ping", "Check that the daemon answers."),
     "plot": ("commands_plot", "plot", "Plot forecast windows of one or more CGM files."),

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from glurpc_core.evaluation.baselines import Autoregressive, linear, persistence
+from glurpc_core.evaluation.metrics import by_range, coverage_by_step, interval, subject_bootstrap
 from glurpc_core.model.forecaster import Forecaster
 from glurpc_core.series import CgmSeries
 
-from .baselines import Autoregressive, linear, persistence
-from .metrics import by_range, coverage_by_step, interval, subject_bootstrap
 from .report import markdown, targets
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .metrics import HORIZONS, RANGES
+from glurpc_core.evaluation.metrics import HORIZONS, RANGES
 
 STEP_30, STEP_60 = HORIZONS["30min"] - 1, HORIZONS["60min"] - 1
 # A range with fewer windows is reported but not judged: a single event decides it.

@@ -20,7 +20,7 @@ from glurpcd.engine.jobqueue import LaneQueues
 from glurpcd.engine.lanes import Engine
 from glurpcd.engine.render_pool import RenderPool
 from glurpcd.lifecycle import Registry
-from glurpcd.ops import AdminOps, ForecastOps, Ops, ResultStore, UploadResolver
+from glurpcd.ops import AdminOps, EvaluationOps, ForecastOps, Ops, ResultStore, UploadResolver
 from glurpcd.server import systemd
 from glurpcd.server.admission import ConnectionBounds
 from glurpcd.server.connection import Connection
@@ -152,7 +152,10 @@ async def build_services(config: DaemonConfig) -> Services:
         settings=current.runtime,
         systemd=systemd.under_systemd(),
     )
-    ops = Ops(engine, uploads, forecasts, admin)
+    evaluations = EvaluationOps(
+        results, engine, uploads, forecasts, render=renderer.submit_evaluation
+    )
+    ops = Ops(engine, uploads, forecasts, admin, evaluations)
     return Services(
         current,
         forecaster,

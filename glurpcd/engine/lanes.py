@@ -31,6 +31,7 @@ from glurpcd.engine.background import BackgroundBudget
 from glurpcd.engine.jobqueue import Lane, LaneQueues, Work
 from glurpcd.engine.parse_child import ChildTask, run_in_child
 from glurpcd.engine.payloads import (
+    Calculation,
     CpuTask,
     ForecastModel,
     ForecastPayload,
@@ -190,7 +191,7 @@ class Engine:
                 # Its log lines, a library's warnings included, name who it serves.
                 with serving(work.job.requests):
                     if lane is Lane.CPU:
-                        self._broadcast(work.job, Stage.PARSING)
+                        self._broadcast(work.job, _cpu_stage(work.payload))
                         result = await self._run_cpu(loop, work)
                     else:
                         self._broadcast(work.job, Stage.RENDERING)
@@ -274,6 +275,11 @@ class Engine:
         for request in list(job.requests.values()):
             if request.notify is not None:
                 request.notify(stage, **fields)
+
+
+def _cpu_stage(task: CpuTask) -> Stage:
+    """What a cpu-lane job tells its requests it is doing."""
+    return Stage.CALCULATING if isinstance(task, Calculation) else Stage.PARSING
 
 
 def _same_batch(first: Work, other: Work) -> bool:

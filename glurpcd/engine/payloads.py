@@ -33,10 +33,21 @@ class ForecastModel(Protocol):
     ) -> dict[int, Any]: ...
 
 
+@dataclass(frozen=True)
+class Calculation:
+    """A cpu-lane job that computes from results already at hand (an
+    evaluation's scores), reported as `calculating` rather than `parsing`."""
+
+    run: Callable[[], Any]
+
+    def __call__(self) -> Any:
+        return self.run()
+
+
 # What running a job takes, by lane:
 # A cpu-lane job (parsing): a function run in a thread, or, for large
 # uploads, in a child process killed once the job is unwanted.
-CpuTask = Callable[[], Any] | ChildTask
+CpuTask = Callable[[], Any] | ChildTask | Calculation
 RenderTask = Callable[[], Awaitable[Any]]  # awaits the render process pool
 
 

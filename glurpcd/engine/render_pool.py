@@ -21,6 +21,7 @@ from typing import Any
 
 from glurpc_core.errors import ErrorCode
 from glurpc_core.forecast import WindowForecast
+from glurpc_core.render.evaluation import render_evaluation
 from glurpc_core.render.figure import ForecastFigure
 from glurpc_core.render.inputs import RenderError, check_forecast, check_format
 from glurpc_core.render.plot import render_forecast
@@ -115,6 +116,23 @@ class RenderPool:
         if self.workers == 0:
             return _finished(lambda: self._render_inline(forecast, fmt, model_id, style))
         return self._submit_call(render_in_worker, forecast, fmt, model_id, style)
+
+    def submit_evaluation(
+        self, report: dict[str, Any], points: dict[str, Any], *, fmt: str
+    ) -> Future[bytes]:
+        """A future of the `glurpc evaluate` figure's bytes (see `submit`)."""
+        if self._closed:
+            raise RuntimeError("the render pool is closed")
+        if self.workers == 0:
+            return _finished(lambda: self._inline(render_evaluation, report, points, fmt))
+        return self._submit_call(render_evaluation, report, points, fmt)
+
+    def _inline(self, fn: Callable[..., bytes], *args: Any) -> bytes:
+        # matplotlib's settings are process-wide: one inline render at a time.
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the render pool is closed")
+            return fn(*args)
 
     def _render_inline(
         self, forecast: WindowForecast, fmt: str, model_id: str, style: PlotStyle | None

@@ -13,6 +13,7 @@ from glurpcd.engine.lanes import Engine
 from glurpcd.lifecycle import Request
 from glurpcd.ops.admin import AdminOps
 from glurpcd.ops.data import UploadResolver, convert
+from glurpcd.ops.evaluation import EvaluationOps
 from glurpcd.ops.forecasts import ForecastOps
 from glurpcd.ops.process import process
 from glurpcd.ops.results import ResultStore
@@ -22,7 +23,12 @@ Handler = Callable[[Request, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 class Ops:
     def __init__(
-        self, engine: Engine, uploads: UploadResolver, forecasts: ForecastOps, admin: AdminOps
+        self,
+        engine: Engine,
+        uploads: UploadResolver,
+        forecasts: ForecastOps,
+        admin: AdminOps,
+        evaluations: EvaluationOps,
     ) -> None:
         self._handlers: dict[str, Handler] = {
             "ping": admin.ping,
@@ -33,10 +39,11 @@ class Ops:
             "plot": forecasts.plot,
             "quick_plot": forecasts.quick_plot,
             "forecast": forecasts.forecast,
+            "evaluate": evaluations.evaluate,
         }
 
     def handler(self, op: str) -> Handler | None:
         return self._handlers.get(op)
 
 
-__all__ = ["AdminOps", "ForecastOps", "Ops", "ResultStore", "UploadResolver"]
+__all__ = ["AdminOps", "EvaluationOps", "ForecastOps", "Ops", "ResultStore", "UploadResolver"]

@@ -30,7 +30,7 @@ from glurpc_core.requests.wire import forecast_to_wire
 from glurpc_core.series import UNITS
 from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
-from glurpcd.engine.payloads import ForecastPayload, ForecastSetPayload, RenderTask
+from glurpcd.engine.payloads import CpuTask, ForecastPayload, ForecastSetPayload, RenderTask
 from glurpcd.lifecycle import JobSpec, Request
 from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.results import (
@@ -136,15 +136,16 @@ class ForecastOps:
         return await self.plot(request, {**passed, "index": 0})
 
     async def windows(
-        self, request: Request, resolved: Resolved, indices: list[int]
+        self, request: Request, resolved: Resolved, indices: list[int], *, logged: bool = True
     ) -> dict[int, WindowForecast]:
-        """Forecasts of `indices`: cached ones, and one job computing the rest."""
-        request.trace.windows.extend(indices)  # for the request's log line
-        found: dict[int, WindowForecast] = {}
-        for index in indices:
-            data = await self.results.get(forecast_key(resolved.handle, index))
-            if data is not None:
-                found[index] = decode_forecast(data)
+        """Forecasts of `indices`: cached ones, and one job computing the rest.
+        `logged=False` keeps them off the request's log line (an evaluation
+        names every window of every source)."""
+        if logged:
+            request.trace.windows.extend(indices)  # for the request's log line
+        # One thread hop for every lookup and decode: thousands of windows
+        # (`--all`, `evaluate`) would otherwise pay a hop each.
+        found = await asyncio.to_thread(self._cached, resolved.handle, indices)
         missing = tuple(i for i in indices if i not in found)
         if len(missing) == 1:
             found[missing[0]] = await self._window(request, resolved, missing[0])
@@ -160,6 +161,15 @@ class ForecastOps:
                 store=functools.partial(self._store_set, resolved.handle),
             )
             found.update(computed)
+        return found
+
+    def _cached(self, handle: str, indices: list[int]) -> dict[int, WindowForecast]:
+        """The cached forecasts among `indices` (in a worker thread)."""
+        found = {}
+        for index in indices:
+            data = self.results.cache.get(forecast_key(handle, index))
+            if data is not None:
+                found[index] = decode_forecast(data)
         return found
 
     async def images(
@@ -252,7 +262,7 @@ async def cached_or_computed(
     *,
     key: CacheKey,
     lane: Lane,
-    payload: RenderTask | ForecastPayload,
+    payload: CpuTask | RenderTask | ForecastPayload,
     encode: Callable[[Any], bytes],
     decode: Callable[[bytes], Any],
 ) -> Any:

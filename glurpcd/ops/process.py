@@ -29,6 +29,8 @@ async def process(
 ) -> dict[str, Any]:
     force = optional_bool(args, "force")
     listing = optional_bool(args, "windows")
+    # `evaluate` asks for every window itself: background forecasts would repeat them.
+    precompute = optional_bool(args, "precompute", default=True)
     upload = {k: v for k, v in args.items() if k in UPLOAD_ARGS}
     try:
         resolved = await uploads.resolve(request, upload, force=force)
@@ -39,7 +41,8 @@ async def process(
             raise
         ids = await uploads.subjects(request, checked_upload(args, uploads.max_upload))
         return await _every_subject(uploads, forecasts, request, upload, ids, force, listing)
-    forecasts.precompute_if_fresh(resolved, request.uid)
+    if precompute:
+        forecasts.precompute_if_fresh(resolved, request.uid)
     return summary(resolved, listing)
 
 

@@ -109,6 +109,19 @@ def start(
     return request
 
 
+def observe_stops(registry: Registry) -> asyncio.Event:
+    """An event set when a worker reports an unwanted running job stopped."""
+    stopped = asyncio.Event()
+    original = registry.job_stopped
+
+    def job_stopped(job: Any) -> None:
+        original(job)
+        stopped.set()
+
+    registry.job_stopped = job_stopped  # type: ignore[method-assign]
+    return stopped
+
+
 async def settle() -> None:
     """Let every ready callback run (tasks reach their next await)."""
     for _ in range(5):

@@ -13,7 +13,7 @@ from glurpcd.engine.payloads import ForecastPayload
 from glurpcd.lifecycle import Duplicates, JobSpec, JobState, Outcome, Priority
 from glurpcd.observe.lifecycle_status import status_snapshot
 
-from .gates import Gate, GatedModel, forecast_spec, make_engine, settle, start
+from .gates import Gate, GatedModel, forecast_spec, make_engine, observe_stops, settle, start
 
 
 def run(scenario):
@@ -25,19 +25,6 @@ def make(duplicates=Duplicates.COALESCE, steps=1, queue_size=256):
     registry, engine = make_engine(model, duplicates, queue_size)
     engine.start()
     return registry, model, engine
-
-
-def observe_stops(registry):
-    """An event set when a worker reports an unwanted running job stopped."""
-    stopped = asyncio.Event()
-    original = registry.job_stopped
-
-    def job_stopped(job):
-        original(job)
-        stopped.set()
-
-    registry.job_stopped = job_stopped
-    return stopped
 
 
 def payload(index):

@@ -1,13 +1,22 @@
-"""Evaluation metrics and baselines (glurpc_train/metrics.py, baselines.py) on
+"""Evaluation metrics and baselines (glurpc_core/evaluation/metrics.py, baselines.py) on
 constructed cases whose answers are known by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from glurpc_core.evaluation.baselines import Autoregressive, linear, persistence
+from glurpc_core.evaluation.metrics import (
+    by_range,
+    coverage_by_step,
+    mae,
+    mard,
+    masked_mean,
+    range_masks,
+    rmse,
+    subject_bootstrap,
+)
 from glurpc_core.series import CgmSeries
-from glurpc_train.baselines import Autoregressive, linear, persistence
-from glurpc_train.metrics import by_range, coverage_by_step, subject_bootstrap
 
 
 def test_persistence_holds_the_level_and_linear_continues_a_line() -> None:
@@ -81,3 +90,27 @@ def test_bootstrap_resamples_subjects_not_windows() -> None:
     possible = {1.0, 10.0, np.sqrt(103 / 4), np.sqrt(106 / 7), np.sqrt(203 / 5)}
     assert all(any(np.isclose(d, p) for p in possible) for d in draws[:, 0])
     assert np.isclose(draws[:, 0], 1.0).any() and np.isclose(draws[:, 0], 10.0).any()
+
+
+def test_mae_and_mard_by_hand() -> None:
+    truth = np.array([[100.0, 200.0], [50.0, 100.0]])
+    prediction = np.array([[110.0, 180.0], [45.0, 100.0]])
+    np.testing.assert_allclose(mae(prediction, truth), [7.5, 10.0])
+    # |10|/100 and |5|/50 are both 10 %; |20|/200 is 10 % and 0/100 is 0 %
+    np.testing.assert_allclose(mard(prediction, truth), [10.0, 5.0])
+    np.testing.assert_allclose(rmse(prediction, truth), [np.sqrt(62.5), np.sqrt(200.0)])
+
+
+def test_masked_mean_skips_entries_outside_the_mask_and_empty_columns() -> None:
+    values = np.array([[1.0, 5.0], [3.0, 7.0]])
+    mask = np.array([[True, False], [True, False]])
+    got = masked_mean(values, mask)
+    assert got[0] == 2.0 and np.isnan(got[1])
+
+
+def test_range_masks_use_half_open_ranges() -> None:
+    masks = range_masks(np.array([69.9, 70.0, 179.9, 180.0, 250.0]))
+    assert masks["<70"].tolist() == [True, False, False, False, False]
+    assert masks["70-180"].tolist() == [False, True, True, False, False]
+    assert masks["180-250"].tolist() == [False, False, False, True, False]
+    assert masks[">250"].tolist() == [False, False, False, False, True]

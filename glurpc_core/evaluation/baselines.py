@@ -1,9 +1,10 @@
-"""Naive forecasters the model must beat (pure numpy; training and evaluation only).
+"""Naive forecasters the model must beat (pure numpy).
 
 Persistence holds the last value; linear extrapolation continues a least-squares
 line through the last 30 minutes; the autoregressive baseline is an AR(p) model
-of the 5-minute glucose series, fitted by least squares on the training
-subjects and iterated 12 steps ahead.
+of the 5-minute glucose series, fitted by least squares (on the training
+subjects here; on each person's own past in personal.py) and iterated 12 steps
+ahead.
 """
 
 from __future__ import annotations
@@ -57,10 +58,21 @@ class Autoregressive:
 
     def predict(self, history: np.ndarray) -> np.ndarray:
         """Histories [W, P >= order] -> [W, 12], each step fed back as input."""
-        order = len(self.coefficients)
-        recent = history[:, ::-1][:, :order].astype(np.float64)  # newest first
-        out = np.empty((len(history), OUTPUT_STEPS))
-        for step in range(OUTPUT_STEPS):
-            out[:, step] = self.intercept + recent @ self.coefficients
-            recent = np.concatenate([out[:, step : step + 1], recent[:, :-1]], axis=1)
-        return out
+        rows = len(history)
+        intercepts = np.full(rows, self.intercept)
+        return iterate_ar(
+            intercepts, np.broadcast_to(self.coefficients, (rows, len(self.coefficients))), history
+        )
+
+
+def iterate_ar(intercepts: np.ndarray, coefficients: np.ndarray, history: np.ndarray) -> np.ndarray:
+    """12 steps of per-window AR models: intercepts [W], coefficients [W, order]
+    (newest lag first), histories [W, P >= order] -> [W, 12]; each forecast step
+    is fed back as the newest input."""
+    order = coefficients.shape[1]
+    recent = history[:, ::-1][:, :order].astype(np.float64)  # newest first
+    out = np.empty((len(history), OUTPUT_STEPS))
+    for step in range(OUTPUT_STEPS):
+        out[:, step] = intercepts + np.einsum("wk,wk->w", recent, coefficients)
+        recent = np.concatenate([out[:, step : step + 1], recent[:, :-1]], axis=1)
+    return out

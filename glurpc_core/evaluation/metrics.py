@@ -1,5 +1,4 @@
-"""Accuracy and calibration metrics of forecasts against the truth (pure numpy;
-training and evaluation only).
+"""Accuracy and calibration metrics of forecasts against the truth (pure numpy).
 
 Inputs are per-window arrays: predictions and truth [W, 12] in mg/dL, band
 quantiles [W, 5, 12] in QUANTILE_LEVELS order, each window's last observed
@@ -15,7 +14,7 @@ import numpy as np
 from glurpc_core.forecast import QUANTILE_LEVELS
 
 HORIZONS = {"5min": 1, "30min": 6, "60min": 12}
-# Glucose ranges of the last reading, mg/dL: [low, high)
+# Glucose ranges, mg/dL: [low, high)
 RANGES = {
     "<70": (0.0, 70.0),
     "70-180": (70.0, 180.0),
@@ -29,6 +28,16 @@ BOOTSTRAP_DRAWS = 2000
 def rmse(prediction: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """RMSE per step over windows: [W, T] -> [T]."""
     return np.sqrt(np.mean((prediction - truth) ** 2, axis=0))
+
+
+def mae(prediction: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Mean absolute error per step: [W, T] -> [T]."""
+    return np.mean(np.abs(prediction - truth), axis=0)
+
+
+def mard(prediction: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Mean absolute relative difference per step, in percent of the truth: [W, T] -> [T]."""
+    return 100.0 * np.mean(np.abs(prediction - truth) / truth, axis=0)
 
 
 def inside_bands(quantiles: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
@@ -49,6 +58,20 @@ def coverage_by_step(quantiles: np.ndarray, truth: np.ndarray) -> dict[str, list
     }
 
 
+def range_masks(reference: np.ndarray) -> dict[str, np.ndarray]:
+    """Which entries of `reference` (mg/dL) fall in each of RANGES."""
+    return {name: (reference >= low) & (reference < high) for name, (low, high) in RANGES.items()}
+
+
+def masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Column means of `values` [W, T] over the entries where `mask` [W, T] holds;
+    NaN for a column with none."""
+    counts = mask.sum(axis=0)
+    sums = np.where(mask, values, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
 def by_range(
     prediction: np.ndarray, truth: np.ndarray, last: np.ndarray, quantiles: np.ndarray | None = None
 ) -> dict[str, dict[str, float]]:
@@ -56,8 +79,7 @@ def by_range(
     prediction - truth), RMSE and, given quantiles, 90 % band coverage."""
     inside = inside_bands(quantiles, truth)["90"] if quantiles is not None else None
     out: dict[str, dict[str, float]] = {}
-    for name, (low, high) in RANGES.items():
-        rows = (last >= low) & (last < high)
+    for name, rows in range_masks(last).items():
         entry: dict[str, float] = {"windows": int(rows.sum())}
         for horizon, step in HORIZONS.items():
             if not rows.any():
@@ -71,16 +93,33 @@ def by_range(
     return out
 
 
+def subject_sums(values: np.ndarray, subjects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per subject, the column sums of `values` [W, T] and the window counts:
+    ([N, T], [N]), subjects in sorted order."""
+    names, codes = np.unique(subjects, return_inverse=True)
+    sums = np.stack([values[codes == k].sum(axis=0) for k in range(len(names))])
+    counts = np.bincount(codes, minlength=len(names)).astype(np.float64)
+    return sums, counts
+
+
+def bootstrap_picks(subjects: int, seed: int = 0, draws: int = BOOTSTRAP_DRAWS) -> np.ndarray:
+    """[draws, subjects] indices of subjects drawn with replacement; share one
+    draw between forecasters so their ratios are paired."""
+    return np.random.default_rng(seed).integers(0, subjects, size=(draws, subjects))
+
+
+def pooled_draws(sums: np.ndarray, counts: np.ndarray, picks: np.ndarray) -> np.ndarray:
+    """[draws, T] pooled means when the subjects in `picks` are pooled."""
+    return sums[picks].sum(axis=1) / counts[picks].sum(axis=1)[:, None]
+
+
 def subject_bootstrap(
     squared: np.ndarray, subjects: np.ndarray, seed: int = 0, draws: int = BOOTSTRAP_DRAWS
 ) -> np.ndarray:
     """Bootstrap draws [draws, T] of the pooled RMSE when subjects are resampled with
     replacement; `squared` [W, T] holds each window's squared errors."""
-    names, codes = np.unique(subjects, return_inverse=True)
-    sums = np.stack([squared[codes == k].sum(axis=0) for k in range(len(names))])  # [N, T]
-    counts = np.bincount(codes, minlength=len(names)).astype(np.float64)
-    picks = np.random.default_rng(seed).integers(0, len(names), size=(draws, len(names)))
-    return np.sqrt(sums[picks].sum(axis=1) / counts[picks].sum(axis=1)[:, None])
+    sums, counts = subject_sums(squared, subjects)
+    return np.sqrt(pooled_draws(sums, counts, bootstrap_picks(len(counts), seed, draws)))
 
 
 def interval(draws: np.ndarray) -> list[list[float]]:

@@ -1,0 +1,125 @@
+"""`glurpc evaluate`: how good the served forecast is on the user's own files.
+
+Layer: CLI command. It prepares each file (or each subject of a table) with
+`process`, then sends ONE `evaluate` request naming every source by handle, so
+the daemon scores them together (pooled numbers and bootstrap intervals need
+every source at once) and the request's frame stays small. It prints the
+daemon's report as Markdown tables (default), JSON or CSV (evaluation_view.py)
+and writes the figure with `--plot`; it never computes a number itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from glurpc_wire.codes import ErrorCode
+
+from .client import Client
+from .errors import RequestFailed
+from .evaluation_view import csv_rows, markdown
+from .output import StageStatus, info, stderr_is_tty, write_output
+from .selection import subjects_to_run, translated, upload_args, upload_options
+from .session import current_session, read_input
+from .targets import IMAGE_FORMATS
+
+FILE = click.Path(dir_okay=False, allow_dash=True)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=FILE)
+@click.option("--markdown", "fmt", flag_value="markdown", default=True, help="Tables (default).")
+@click.option("--json", "fmt", flag_value="json", help="The whole report as one JSON document.")
+@click.option("--csv", "fmt", flag_value="csv", help="One row per number (tidy CSV).")
+@click.option(
+    "--plot",
+    "plot_path",
+    metavar="FILE",
+    help="Also write the figure (error grids, error and coverage by horizon); "
+    "png, svg or pdf by the file's extension.",
+)
+@upload_options
+def evaluate(
+    files: tuple[str, ...], fmt: str, plot_path: str | None, subject: str | None, sequence: str
+) -> None:
+    """Score the served forecast on every window of each file, against baselines.
+
+    For each file (or subject) and pooled: RMSE, MAE and MARD at 5..60 minutes
+    for the served model, persistence, linear extrapolation and a personal
+    AR(6) fitted only on that person's earlier readings; band coverage; bias,
+    RMSE and coverage by range of the truth; Clarke and Parkes error-grid
+    zones; bootstrap intervals over files or subjects.
+
+    \b
+    glurpc evaluate cgm.csv
+    glurpc evaluate cohort/*.csv --plot evaluation.png
+    glurpc evaluate cohort.csv --subject all --csv > evaluation.csv
+    """
+    image = _plot_format(plot_path)
+    if files.count("-") > 1:
+        raise click.UsageError("stdin (-) can be read once; name it once")
+    with current_session().connect() as client, StageStatus("evaluate") as progress:
+        try:
+            sources = _sources(client, files, subject, sequence, progress)
+            args: dict[str, Any] = {"sources": sources}
+            if image is not None:
+                args["plot"] = image
+            report = client.call("evaluate", args, on_progress=progress)
+        except RequestFailed as exc:
+            raise translated(exc) from None
+    figure = report.pop("image", None)
+    if plot_path is not None and figure is not None:
+        write_output(Path(plot_path), figure)
+        if stderr_is_tty():
+            info(f"wrote {plot_path}")
+    report["files"] = list(files)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report, indent=1) + "\n")
+    elif fmt == "csv":
+        import csv
+
+        csv.writer(sys.stdout, lineterminator="\n").writerows(csv_rows(report))
+    else:
+        sys.stdout.write(markdown(report) + "\n")
+    sys.stdout.flush()
+
+
+def _plot_format(path: str | None) -> str | None:
+    if path is None:
+        return None
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in IMAGE_FORMATS:
+        raise click.UsageError(f"--plot {path}: name a .png, .svg or .pdf file")
+    return suffix
+
+
+def _sources(
+    client: Client,
+    files: tuple[str, ...],
+    subject: str | None,
+    sequence: str,
+    progress: StageStatus,
+) -> list[dict[str, Any]]:
+    """Each file's (or subject's) handle and label; sources too short for one
+    window are skipped with a note, as long as one remains."""
+    sources = []
+    for file in files:
+        data = read_input(file)
+        for one in subjects_to_run(client, data, subject, sequence):
+            label = file if one is None else f"{file}#{one}"
+            try:
+                args = {"csv": data, "precompute": False, **upload_args(one, sequence)}
+                result = client.call("process", args, on_progress=progress)
+            except RequestFailed as exc:
+                if exc.code != ErrorCode.TOO_SHORT:
+                    raise
+                info(f"skipping {label}: {exc}")
+                continue
+            sources.append({"handle": result["handle"], "label": label})
+    if not sources:
+        raise click.UsageError("no file or subject has enough data for one window")
+    return sources

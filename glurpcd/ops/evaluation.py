@@ -1,0 +1,176 @@
+"""The `evaluate` op: how good the served forecast is on the caller's own files.
+
+Layer: ops. For each source (an upload or handle, optionally one subject of a
+table) it obtains the forecasts of every window with a known next hour through
+the bulk path `forecast` uses (`ForecastOps.windows`: cached windows, and one
+model-lane job for the rest), keeps the few arrays scoring needs, then attaches
+to ONE cpu-lane `evaluate` job that scores every source and the pool
+(glurpc_core.evaluation.assess) and, when a figure is asked for, ONE
+render-lane job that draws it. Jobs are keyed by what they compute (the
+sources' handles and labels, the report version, the figure format), so
+identical requests share them, a request that leaves detaches from the one job
+it waits on, and finished reports and figures are cached like forecasts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from glurpc_core.errors import ErrorCode, OpError
+from glurpc_core.evaluation.assess import VERSION, Assessment, Source, assess
+from glurpc_core.forecast import WindowForecast
+from glurpc_core.identity import evaluation_digest
+from glurpc_core.render import evaluation as evaluation_figure
+from glurpc_core.requests.args import optional_str
+from glurpcd.cache import CacheKey
+from glurpcd.engine.lanes import Engine, Lane
+from glurpcd.engine.payloads import Calculation
+from glurpcd.lifecycle import JobSpec, Request
+from glurpcd.ops.data import Resolved, UploadResolver
+from glurpcd.ops.forecasts import IMAGE_FORMATS, ForecastOps, cached_or_computed
+from glurpcd.ops.results import ResultStore
+
+MAX_SOURCES = 500  # one request's files and subjects: bounds its memory
+MAX_LABEL_CHARS = 200
+HISTORY_TAIL = 12  # history points the baselines read (AR(6), the 30-minute line)
+SOURCE_KEYS = ("csv", "handle", "subject", "sequence")
+
+FigureRenderer = Callable[..., "Future[bytes]"]
+
+
+@dataclass(frozen=True)
+class _Named:
+    label: str
+    upload: dict[str, Any]
+
+
+class EvaluationOps:
+    def __init__(
+        self,
+        results: ResultStore,
+        engine: Engine,
+        uploads: UploadResolver,
+        forecasts: ForecastOps,
+        *,
+        render: FigureRenderer,
+    ) -> None:
+        self.results = results
+        self.engine = engine
+        self.uploads = uploads
+        self.forecasts = forecasts
+        self.render = render
+
+    async def evaluate(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        named = _sources(args)
+        fmt = optional_str(args, "plot", IMAGE_FORMATS)
+        resolved = [await self.uploads.resolve(request, one.upload) for one in named]
+        labels = [one.label for one in named]
+        pairs = [(one.handle, label) for one, label in zip(resolved, labels, strict=True)]
+        digest = evaluation_digest(pairs, VERSION)
+        key = CacheKey("evaluation", digest, "report")
+        cached = await self.results.get(key)
+        if cached is None:
+            sources = [
+                await self._source(request, one, label)
+                for one, label in zip(resolved, labels, strict=True)
+            ]
+            spec = JobSpec(f"evaluate:{digest}", "evaluate", digest)
+            assessment: Assessment = await cached_or_computed(
+                self.results, self.engine, request, spec, key=key, lane=Lane.CPU,
+                payload=Calculation(lambda: assess(sources)),
+                encode=encode_assessment, decode=decode_assessment,
+            )  # fmt: skip
+        else:
+            assessment = await asyncio.to_thread(decode_assessment, cached)
+        data = {**assessment.report, "model": self.forecasts.model_facts}
+        # A new list: the report may be shared with identical requests.
+        data["sources"] = [
+            {**entry, "handle": one.handle}
+            for entry, one in zip(assessment.report["sources"], resolved, strict=True)
+        ]
+        if fmt is not None:
+            data["image"] = await self._figure(request, digest, assessment, fmt)
+            data["format"] = fmt
+        return data
+
+    async def _source(self, request: Request, resolved: Resolved, label: str) -> Source:
+        series = resolved.prepared.series
+        indices = [int(i) for i in series.wire_indices()]
+        if not indices:
+            raise OpError(ErrorCode.TOO_SHORT, f"{label}: no window with a known next hour")
+        windows = await self.forecasts.windows(request, resolved, indices, logged=False)
+        return await asyncio.to_thread(_compact, label, resolved, indices, windows)
+
+    async def _figure(
+        self, request: Request, digest: str, assessment: Assessment, fmt: str
+    ) -> bytes:
+        spec = JobSpec(f"evaluate-figure:{digest}:{fmt}", "evaluate_figure", digest)
+
+        async def draw() -> bytes:
+            report, points = assessment.report, assessment.points
+            return await asyncio.wrap_future(self.render(report, points, fmt=fmt))
+
+        image: bytes = await cached_or_computed(
+            self.results, self.engine, request, spec,
+            key=CacheKey("evaluation", digest, f"figure-v{evaluation_figure.VERSION}.{fmt}"),
+            lane=Lane.RENDER,
+            payload=draw, encode=bytes, decode=bytes,
+        )  # fmt: skip
+        return image
+
+
+def _sources(args: dict[str, Any]) -> list[_Named]:
+    sources = args.get("sources")
+    if not isinstance(sources, list) or not 1 <= len(sources) <= MAX_SOURCES:
+        raise OpError.bad_request(f"'sources' must be a list of 1 to {MAX_SOURCES} maps")
+    named = []
+    for position, entry in enumerate(sources):
+        if not isinstance(entry, dict):
+            raise OpError.bad_request(f"sources[{position}] must be a map")
+        label = optional_str(entry, "label")
+        if label is not None and len(label) > MAX_LABEL_CHARS:
+            raise OpError.bad_request(f"sources[{position}].label is over {MAX_LABEL_CHARS} chars")
+        upload = {k: v for k, v in entry.items() if k in SOURCE_KEYS}
+        default = entry.get("subject") or entry.get("handle") or f"source {position + 1}"
+        named.append(_Named(label or str(default), upload))
+    return named
+
+
+def _compact(
+    label: str, resolved: Resolved, indices: list[int], windows: dict[int, WindowForecast]
+) -> Source:
+    """The arrays scoring reads, so a long file's full forecasts are not held."""
+    series = resolved.prepared.series
+    chosen = [windows[i] for i in indices]
+    return Source(
+        label,
+        series,
+        np.array([series.input_start(i) for i in indices], dtype=np.int64),
+        np.stack([w.history[-HISTORY_TAIL:] for w in chosen]),
+        np.stack([w.truth for w in chosen]),
+        np.stack([w.median for w in chosen]),
+        np.stack([w.quantiles for w in chosen]),
+    )
+
+
+def encode_assessment(assessment: Assessment) -> bytes:
+    """npz without pickle: the report as UTF-8 JSON bytes, the grid points as arrays."""
+    report = np.frombuffer(json.dumps(assessment.report).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, report=report, **assessment.points)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def decode_assessment(data: bytes) -> Assessment:
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        report = json.loads(arrays["report"].tobytes().decode())
+        points = {name: arrays[name] for name in arrays.files if name != "report"}
+    return Assessment(report, points)

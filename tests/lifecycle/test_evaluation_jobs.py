@@ -1,0 +1,162 @@
+"""`evaluate` through the real ops, registry, engine, ingest, scoring and
+renderer, with only the model gated (tests/lifecycle/gates.py): identical
+requests share every job, and the forecasts stop when the last one leaves."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glurpc_core.forecast import WindowForecast
+from glurpc_core.series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
+from glurpcd.cache import CacheStore
+from glurpcd.engine.render_pool import RenderPool
+from glurpcd.lifecycle import Outcome
+from glurpcd.observe.lifecycle_status import status_snapshot
+from glurpcd.ops.data import UploadResolver
+from glurpcd.ops.evaluation import EvaluationOps
+from glurpcd.ops.forecasts import ForecastOps
+from glurpcd.ops.results import ResultStore
+from tests.integration.samples import cgm_csv
+
+from .gates import GatedModel, make_engine, observe_stops
+
+BAND = np.array([-20.0, -8.0, 0.0, 8.0, 20.0])  # offsets of the five quantiles
+
+
+class GatedPersistence(GatedModel):
+    """The gated model, answering with real forecasts: the last value held,
+    with fixed bands (what `evaluate` scores, not how good it is)."""
+
+    def forecast(
+        self,
+        series: Any,
+        indices: Sequence[int],
+        *,
+        skip: Callable[[int], bool],
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> dict[int, Any]:
+        done = super().forecast(series, indices, skip=skip, on_batch=on_batch)
+        return {index: _window(series, index) for index in done}
+
+
+def _window(series: CgmSeries, index: int) -> WindowForecast:
+    start = series.input_start(index)
+    history = series.history(np.array([start]))[0]
+    truth = series.glucose[start + INPUT_STEPS : start + INPUT_STEPS + OUTPUT_STEPS]
+    median = np.full(OUTPUT_STEPS, history[-1], dtype=np.float32)
+    times = series.times[start : start + INPUT_STEPS]
+    return WindowForecast(
+        index=index,
+        history_times=times,
+        history=history,
+        future_times=series.future_times(index),
+        truth=truth.astype(np.float32),
+        sample_means=median[:, None].copy(),
+        sample_stds=np.ones((OUTPUT_STEPS, 1), dtype=np.float32),
+        median=median,
+        quantiles=(median[None, :] + BAND[:, None]).astype(np.float32),
+    )
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.model = GatedPersistence()
+        self.registry, self.engine = make_engine(self.model)
+        self.results = ResultStore(CacheStore(None, memory_bytes=64 << 20, disk_bytes=0))
+        self.renderer = RenderPool(0)  # inline: real matplotlib, no processes
+        uploads = UploadResolver(self.results, self.engine, "gated")
+        forecasts = ForecastOps(
+            self.results, self.engine, uploads, render=self.renderer.submit,
+            model_id="gated", precompute_windows=0,
+        )  # fmt: skip
+        self.ops = EvaluationOps(
+            self.results, self.engine, uploads, forecasts, render=self.renderer.submit_evaluation
+        )
+        self.engine.start()
+
+    def evaluate(self, args: dict[str, Any]) -> Any:
+        request = self.registry.open_request("evaluate", "uid=0/pid=0")
+        request.task = asyncio.create_task(self.ops.evaluate(request, args))
+        return request
+
+    def attached(self) -> list[dict[str, Any]]:
+        return list(status_snapshot(self.registry)["attached"])
+
+    async def both_attached(self) -> dict[str, Any]:
+        """The one job both requests wait on, once the later one has joined it
+        (it may still be reading the upload's cache entry in a thread)."""
+        while True:
+            jobs = self.attached()
+            if len(jobs) == 1 and jobs[0]["requests"] == 2:
+                return jobs[0]
+            await asyncio.sleep(0)  # the outer wait_for bounds this
+
+    async def close(self) -> None:
+        await self.engine.stop()
+        self.results.close()
+        self.renderer.close()
+
+
+ARGS = {
+    "sources": [
+        {"csv": cgm_csv(hours=14, seed=1), "label": "one"},
+        {"csv": cgm_csv(hours=12, seed=2), "label": "two"},
+    ],
+    "plot": "png",
+}
+
+
+def run(scenario: Callable[[], Any]) -> None:
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_identical_evaluations_share_every_job() -> None:
+    async def scenario() -> None:
+        harness = Harness()
+        first, second = harness.evaluate(ARGS), harness.evaluate(ARGS)
+        for _ in ARGS["sources"]:  # each source's forecasts: one job, both attached
+            await harness.model.next_batch()
+            job = await harness.both_attached()
+            assert job["kind"] == "forecast"
+            harness.model.release()
+        one, two = await first.task, await second.task
+        assert len(harness.model.calls) == 2  # one forecast job per source, not per request
+        assert one == two and one["image"].startswith(b"\x89PNG")
+        assert [s["label"] for s in one["sources"]] == ["one", "two"]
+        completed = status_snapshot(harness.registry)["jobs"]["completed"]
+        # 2 prepares, 2 forecast sets, 1 evaluation, 1 figure: the second request computed nothing.
+        assert completed == 6
+        for request in (first, second):
+            harness.registry.close_request(request, Outcome.COMPLETED)
+        assert harness.registry.is_empty()
+        await harness.close()
+
+    run(scenario)
+
+
+def test_forecasts_stop_only_when_the_last_identical_evaluation_leaves() -> None:
+    async def scenario() -> None:
+        harness = Harness()
+        stopped = observe_stops(harness.registry)
+        first, second = harness.evaluate(ARGS), harness.evaluate(ARGS)
+        await harness.model.next_batch()
+        job = harness.registry.find((await harness.both_attached())["key"])
+        harness.registry.cancel(first)
+        assert job.wanted  # the other request still waits for it
+        harness.registry.cancel(second)
+        assert not job.wanted  # abandoned: the model skips its windows at the next batch
+        harness.model.release()
+        for request in (first, second):
+            with pytest.raises(asyncio.CancelledError):
+                await request.task
+        await stopped.wait()  # the worker gave the unwanted job up
+        assert len(harness.model.calls) == 1  # the second source was never forecast
+        assert harness.registry.is_empty()
+        await harness.close()
+
+    run(scenario)
