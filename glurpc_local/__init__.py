@@ -6,6 +6,7 @@
     fig = gl.plot("cgm.csv", index=3)            # shown inline; fig.save("fig.png")
     one = gl.forecast("cgm.csv", ahead=True, units="mmol/L")
     table = gl.forecasts("cgm.csv", range(24)).to_polars()   # or .to_pandas()
+    scores = gl.evaluate(["a.csv", "b.csv"], plot="png")      # errors vs baselines
 
 Indices, units, subject, `at` and history hours mean what they mean to the
 `glurpc` command (`index=3`: three windows before the latest). Results are
@@ -14,8 +15,8 @@ and its subclasses, each with a stable `code`). The import name is not
 `glurpc`, so this package never shadows (nor is shadowed by) GlucoseDAO's
 reference service, whose import name that is.
 
-`evaluate` (forecast accuracy over a file's windows) joins these functions
-when the daemon's `evaluate` op lands; it will follow the same conventions.
+`evaluate` scores the served forecast on every window of each file against
+baselines (the daemon's `evaluate` op, as `glurpc evaluate`).
 """
 
 from glurpc_cli.errors import (
@@ -28,12 +29,13 @@ from glurpc_cli.errors import (
 )
 from glurpc_wire import __version__
 
-from .api import forecast, forecasts, plot, process
-from .results import DataWarning, Forecast, Forecasts, Plot, Processed
+from .api import evaluate, forecast, forecasts, plot, process
+from .results import DataWarning, Evaluation, Forecast, Forecasts, Plot, Processed
 
 __all__ = [
     "DaemonUnreachable",
     "DataWarning",
+    "Evaluation",
     "Forecast",
     "Forecasts",
     "GlurpcError",
@@ -44,6 +46,7 @@ __all__ = [
     "ProtocolMismatch",
     "RequestFailed",
     "__version__",
+    "evaluate",
     "forecast",
     "forecasts",
     "plot",

@@ -1,4 +1,4 @@
-"""The notebook API: `process`, `forecast`, `forecasts` and `plot` of a CGM file.
+"""The notebook API: `process`, `forecast`, `forecasts`, `plot` and `evaluate`.
 
 Layer: public Python API over the client library (glurpc_cli.client). It speaks
 the CLI's language, not the wire's: `index=3` is the window three before the
@@ -19,7 +19,7 @@ from typing import Any
 
 from glurpc_cli.client import Client
 
-from .results import Forecast, Forecasts, Plot, Processed, warnings_of
+from .results import Evaluation, Forecast, Forecasts, Plot, Processed, warnings_of
 
 AHEAD_WIRE_INDEX = 12  # the wire's "hour after the last reading" (docs/PROTOCOL.md)
 MAX_INDICES = 1024  # windows per request (docs/PROTOCOL.md, `indices`)
@@ -162,3 +162,39 @@ def plot(
     with _connect(socket, autostart) as client:
         reply = client.call("plot", args)
     return Plot.from_wire(reply, reply)
+
+
+def evaluate(
+    data: Data | list[Data],
+    *,
+    labels: list[str] | None = None,
+    plot: str | None = None,
+    subject: str | None = None,
+    sequence: str = "all",
+    socket: str | os.PathLike[str] | None = None,
+    autostart: bool = True,
+) -> Evaluation:
+    """Score the served forecast on every window (with a known next hour) of each
+    file, against persistence, linear extrapolation and a personal AR(6), per file
+    and pooled (what `glurpc evaluate` reports). `plot` ("png", "svg" or "pdf")
+    also draws the figure; a notebook shows a PNG inline. Labels default to the
+    file names (or "source N" for bytes)."""
+    items = data if isinstance(data, list) else [data]
+    names = labels or [_label(item, n) for n, item in enumerate(items, start=1)]
+    if len(names) != len(items):
+        raise ValueError(f"{len(items)} sources but {len(names)} labels")
+    sources = [
+        {"csv": _csv(item), "label": name, **_upload(subject, sequence)}
+        for item, name in zip(items, names, strict=True)
+    ]
+    args: dict[str, Any] = {"sources": sources}
+    if plot is not None:
+        args["plot"] = plot
+    with _connect(socket, autostart) as client:
+        return Evaluation.from_wire(client.call("evaluate", args))
+
+
+def _label(item: Data, position: int) -> str:
+    if isinstance(item, bytes | bytearray | memoryview):
+        return f"source {position}"
+    return Path(item).name

@@ -76,3 +76,15 @@ def test_results_are_plain_and_turn_into_frames(opts):
     assert {"index", "time", "minutes_ahead", "median", "q0.05", "truth"} <= set(frame.columns)
     pandas = pytest.importorskip("pandas")
     assert isinstance(several[0].to_pandas(), pandas.DataFrame)
+
+
+def test_evaluate_scores_several_files_and_draws_the_figure(opts, tmp_path: Path):
+    (tmp_path / "a.csv").write_bytes(CSV)
+    scores = gl.evaluate([tmp_path / "a.csv", cgm_csv(hours=13, seed=12)], plot="png", **opts)
+    assert [source["label"] for source in scores.sources] == ["a.csv", "source 2"]
+    assert scores.forecasters[:2] == ["model", "persistence"]
+    assert scores.horizons_min == list(range(5, 61, 5))
+    assert Image.open(io.BytesIO(scores._repr_png_() or b"")).format == "PNG"
+    table = scores.to_polars()
+    assert table.height == 3 * len(scores.forecasters) * 12  # two sources and the pool
+    assert {"label", "forecaster", "horizon_min", "rmse", "mae"} <= set(table.columns)
