@@ -30,7 +30,8 @@ from glurpc_cli.errors import (
 from glurpc_wire import __version__
 
 from .api import evaluate, forecast, forecasts, plot, process
-from .results import DataWarning, Evaluation, Forecast, Forecasts, Plot, Processed
+from .evaluation import Evaluation
+from .results import DataWarning, Forecast, Forecasts, Plot, Processed
 
 __all__ = [
     "DaemonUnreachable",

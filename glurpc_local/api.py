@@ -19,7 +19,8 @@ from typing import Any
 
 from glurpc_cli.client import Client
 
-from .results import Evaluation, Forecast, Forecasts, Plot, Processed, warnings_of
+from .evaluation import Evaluation
+from .results import Forecast, Forecasts, Plot, Processed, warnings_of
 
 AHEAD_WIRE_INDEX = 12  # the wire's "hour after the last reading" (docs/PROTOCOL.md)
 MAX_INDICES = 1024  # windows per request (docs/PROTOCOL.md, `indices`)
