@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from glurpc_core.errors import ErrorCode, OpError
-from glurpc_core.requests.args import optional_int
+from glurpc_core.render.grid import MAX_GRID_WINDOWS
+from glurpc_core.requests.args import optional_int, optional_str
 from glurpc_core.series import CgmSeries
 
 MAX_WINDOWS_PER_REQUEST = 1024  # bounds one result frame; clients send several requests
@@ -119,3 +120,18 @@ def index_at(series: CgmSeries, value: Any) -> int:
             "last_reading": str(series.times[-1]),
         },
     )
+
+
+def check_combine(args: dict[str, Any], fmt: str) -> str | None:
+    """`combine: "grid"`: the `indices` (2..MAX_GRID_WINDOWS) as one PNG."""
+    combine = optional_str(args, "combine", ("grid",))
+    if combine is None:
+        return None
+    count = len(args.get("indices") or [])
+    if not 2 <= count <= MAX_GRID_WINDOWS:
+        raise OpError.bad_request(
+            f"'combine' draws 2..{MAX_GRID_WINDOWS} windows named by 'indices', not {count}"
+        )
+    if fmt != "png":
+        raise OpError.bad_request("a grid of windows is a PNG: use format 'png'")
+    return combine

@@ -21,10 +21,10 @@ from typing import Any
 
 from glurpc_core.errors import OpError
 from glurpc_core.forecast import WindowForecast
-from glurpc_core.render.grid import MAX_GRID_WINDOWS, grid_png
+from glurpc_core.render.grid import grid_png
 from glurpc_core.render.style import PlotStyle
 from glurpc_core.requests.args import optional_str
-from glurpc_core.requests.selection import check_selection, selected_indices
+from glurpc_core.requests.selection import check_combine, check_selection, selected_indices
 from glurpc_core.requests.styles import plot_style, window_times
 from glurpc_core.requests.wire import forecast_to_wire
 from glurpc_core.series import UNITS
@@ -89,7 +89,7 @@ class ForecastOps:
     async def plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         fmt = optional_str(args, "format", IMAGE_FORMATS, default="png") or "png"
         check_selection(args)
-        combine = _combine(args, fmt)
+        combine = check_combine(args, fmt)
         resolved = await self.uploads.resolve(request, _upload_args(args))
         indices, several = selected_indices(resolved.prepared.series, args)
         series = resolved.prepared.series
@@ -288,18 +288,3 @@ def _unit(args: dict[str, Any], resolved: Resolved) -> str:
 
 def _warnings(resolved: Resolved) -> list[dict[str, Any]]:
     return list(resolved.upload.get("warnings", []))
-
-
-def _combine(args: dict[str, Any], fmt: str) -> str | None:
-    """`combine: "grid"`: the `indices` (2..MAX_GRID_WINDOWS) as one PNG."""
-    combine = optional_str(args, "combine", ("grid",))
-    if combine is None:
-        return None
-    count = len(args.get("indices") or [])
-    if not 2 <= count <= MAX_GRID_WINDOWS:
-        raise OpError.bad_request(
-            f"'combine' draws 2..{MAX_GRID_WINDOWS} windows named by 'indices', not {count}"
-        )
-    if fmt != "png":
-        raise OpError.bad_request("a grid of windows is a PNG: use format 'png'")
-    return combine
