@@ -95,9 +95,10 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per image on stdout.")
 @click.option(
     "--combine",
-    type=click.Choice(["grid"]),
+    type=click.Choice(["grid", "overlay"]),
     default=None,
-    help="Draw the --index windows (2..12) as one image, in rows of three.",
+    help="Draw the --index windows (2..12) as one image: their plots in rows of three "
+    "(grid, PNG) or on one axis, aligned at their forecast starts (overlay).",
 )
 @at_option
 @units_option
@@ -139,6 +140,7 @@ def plot(
     glurpc plot cgm.csv --index 3 -o fig.png
     glurpc plot cgm.csv --index 0..23 -o out/
     glurpc plot cgm.csv --index 0..2 --combine grid -o last-three.png
+    glurpc plot cgm.csv --index 0,12,24 --combine overlay -o compare.svg
     glurpc plot cgm.csv --at 2024-03-05T14:30 --units mmol/L
     glurpc plot cohort.csv --subject all --all -o out/
     glurpc plot cohort/*.csv --all -o out/ --jobs 4 --skip-existing
@@ -187,9 +189,11 @@ def plot(
         raise click.UsageError("--at plots one window of one file and one subject")
     upload = upload_args(subject, sequence)
     if combine is not None:
-        if image != "png":
-            raise click.UsageError("--combine grid writes a PNG")
-        plot_grid(files[0], {**upload, **style}, wires, plan, as_json)
+        if combine == "grid" and image != "png":
+            raise click.UsageError(
+                "--combine grid writes a PNG (--combine overlay draws any format)"
+            )
+        plot_grid(files[0], {**upload, **style}, wires, plan, as_json, combine, image)
         return
     if single:
         request = {**upload, **style, **selection_args(wires, at)}

@@ -1,9 +1,10 @@
-"""`glurpc plot FILE --index 0..2 --combine grid`: several windows in one image.
+"""`glurpc plot FILE --index 0..2 --combine grid|overlay`: several windows in one image.
 
 Layer: CLI command helper. One `plot` request names the windows (`indices`) and
-`combine: "grid"`; the daemon renders (or finds cached) each window's plot and
-returns them tiled as one PNG (glurpc_core/render/grid.py). The default name
-says which windows it holds: `cgm_i0-i2.png`.
+`combine`: "grid" tiles each window's own plot into one PNG
+(glurpc_core/render/grid.py), "overlay" draws them on one axis aligned at their
+forecast starts (glurpc_core/render/overlay.py). The default name says which
+windows it holds: `cgm_i0-i2.png`, `cgm_i0-i2_overlay.svg`.
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ def check_grid(files: tuple[str, ...], wires: list[int], every: bool, subject: s
         )
     low, high = GRID_WINDOWS
     if not low <= len(wires) <= high:
-        raise SpecError(f"--combine grid draws {low}..{high} windows, not {len(wires)}")
+        raise SpecError(f"--combine draws {low}..{high} windows, not {len(wires)}")
 
 
 def grid_target(
-    plan: OutputPlan, source: Path, wires: list[int], subject: str | None
+    plan: OutputPlan, source: Path, wires: list[int], subject: str | None, kind: str, fmt: str
 ) -> Path | None:
     if plan.stdout:
         return None
@@ -49,18 +50,25 @@ def grid_target(
         return plan.file
     who = f"_{safe_subject(subject)}" if subject is not None else ""
     span = f"{window_label(wires[0])}-{window_label(wires[-1])}"
-    return plan.directory / f"{source_stem(source)}{who}_{span}.png"
+    suffix = "" if kind == "grid" else f"_{kind}"
+    return plan.directory / f"{source_stem(source)}{who}_{span}{suffix}.{fmt}"
 
 
 def plot_grid(
-    file: str, request: dict[str, Any], wires: list[int], plan: OutputPlan, as_json: bool
+    file: str,
+    request: dict[str, Any],
+    wires: list[int],
+    plan: OutputPlan,
+    as_json: bool,
+    kind: str = "grid",
+    fmt: str = "png",
 ) -> None:
     subject = request.get("subject")
-    target = grid_target(plan, Path(file), wires, subject)
+    target = grid_target(plan, Path(file), wires, subject, kind, fmt)
     data = read_input(file)
     if target is not None and plan.file is None:
         prepare_directory(plan.directory, plan.create)
-    args = {"csv": data, "format": "png", "indices": wires, "combine": "grid", **request}
+    args = {"csv": data, "format": fmt, "indices": wires, "combine": kind, **request}
     with current_session().connect() as client, StageStatus(f"plot {file}") as progress:
         try:
             result = client.call("plot", args, on_progress=progress)

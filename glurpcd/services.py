@@ -187,6 +187,7 @@ def _forecast_ops(
         engine,
         uploads,
         render=renderer.submit,
+        render_overlay=renderer.submit_overlay,
         model_id=forecaster.model_id,
         precompute_windows=config.precompute_windows(device),
         model_facts=forecaster.facts(),

@@ -123,8 +123,9 @@ def index_at(series: CgmSeries, value: Any) -> int:
 
 
 def check_combine(args: dict[str, Any], fmt: str) -> str | None:
-    """`combine: "grid"`: the `indices` (2..MAX_GRID_WINDOWS) as one PNG."""
-    combine = optional_str(args, "combine", ("grid",))
+    """`combine`: the `indices` (2..MAX_GRID_WINDOWS) as one image, a PNG "grid"
+    of their plots or an "overlay" on one axis (any format)."""
+    combine = optional_str(args, "combine", ("grid", "overlay"))
     if combine is None:
         return None
     count = len(args.get("indices") or [])
@@ -132,6 +133,6 @@ def check_combine(args: dict[str, Any], fmt: str) -> str | None:
         raise OpError.bad_request(
             f"'combine' draws 2..{MAX_GRID_WINDOWS} windows named by 'indices', not {count}"
         )
-    if fmt != "png":
+    if combine == "grid" and fmt != "png":
         raise OpError.bad_request("a grid of windows is a PNG: use format 'png'")
     return combine

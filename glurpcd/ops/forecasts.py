@@ -54,6 +54,7 @@ class ForecastOps:
         uploads: UploadResolver,
         *,
         render: Renderer,
+        render_overlay: Renderer | None = None,
         model_id: str,
         precompute_windows: int,
         model_facts: dict[str, Any] | None = None,
@@ -62,6 +63,7 @@ class ForecastOps:
         self.engine = engine
         self.uploads = uploads
         self.render = render
+        self.render_overlay = render_overlay  # `combine: "overlay"`; None: not offered
         self.model_id = model_id
         # May change at run time (SIGHUP): read at each upload.
         self.precompute_windows = precompute_windows
@@ -94,22 +96,49 @@ class ForecastOps:
         indices, several = selected_indices(resolved.prepared.series, args)
         series = resolved.prepared.series
         styles = {i: plot_style(args, series, resolved.upload, i, self.model_id) for i in indices}
+        if combine == "overlay":
+            overlay = await self._overlay(request, resolved, styles, fmt)
+            return {**overlay, **self._facts(resolved, fmt)}
         images = await self.images(request, resolved, styles, fmt)
         self.precompute_if_fresh(resolved, request.uid)
-        series = resolved.prepared.series
         entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
-        common = {
+        common = self._facts(resolved, fmt)
+        if combine is not None:
+            return {**await self._grid(request, resolved, entries), **common}
+        if several:
+            return {"images": entries, **common}
+        return {**entries[0], **common}
+
+    def _facts(self, resolved: Resolved, fmt: str) -> dict[str, Any]:
+        """What every plot reply says besides its image(s)."""
+        return {
             "format": fmt,
             "handle": resolved.handle,
             "subject": resolved.upload.get("subject"),
             **self.model_facts,  # which model and calibration made the image
             "warnings": _warnings(resolved),
         }
-        if combine is not None:
-            return {**await self._grid(request, resolved, entries), **common}
-        if several:
-            return {"images": entries, **common}
-        return {**entries[0], **common}
+
+    async def _overlay(
+        self, request: Request, resolved: Resolved, styles: dict[int, PlotStyle], fmt: str
+    ) -> dict[str, Any]:
+        """The windows on one axis (`combine: "overlay"`), drawn by the render pool."""
+        if self.render_overlay is None:
+            raise OpError.bad_request("this daemon draws no overlays")
+        indices = list(styles)
+        windows = await self.windows(request, resolved, indices)
+        digest = hashlib.sha256(repr((indices, fmt)).encode()).hexdigest()[:16]
+        spec = JobSpec(f"overlay:{resolved.handle}:{digest}", "image", resolved.handle)
+        draw = self.render_overlay
+
+        async def render() -> bytes:
+            chosen = [windows[i] for i in indices]
+            return await asyncio.wrap_future(draw(chosen, list(styles.values()), fmt=fmt))
+
+        image = await self.engine.obtain(request, spec, Lane.RENDER, render)
+        series = resolved.prepared.series
+        times = [{"index": i, **window_times(series, i)} for i in indices]
+        return {"image": image, "indices": indices, "windows": times}
 
     async def _grid(
         self, request: Request, resolved: Resolved, entries: list[dict[str, Any]]

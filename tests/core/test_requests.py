@@ -177,6 +177,7 @@ def test_combine_is_a_grid_of_2_to_12_windows_as_a_png():
     assert "2..12" in bad_request(selection.check_combine, many, "png")
     pair = {"combine": "grid", "indices": [0, -1]}
     assert "PNG" in bad_request(selection.check_combine, pair, "svg")
+    assert selection.check_combine({**pair, "combine": "overlay"}, "svg") == "overlay"
     assert "one of grid" in bad_request(
         selection.check_combine, {**pair, "combine": "stack"}, "png"
     )

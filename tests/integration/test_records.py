@@ -144,3 +144,13 @@ def test_several_windows_in_one_image(daemon, work):
     vector = glurpc(daemon, work, "plot", "cgm.csv", "--index", "0..1", "--combine", "grid",
                     "-o", "g.svg")  # fmt: skip
     assert vector.returncode == 2 and "PNG" in vector.stderr
+
+
+def test_several_windows_on_one_axis(daemon, work):
+    args = ("plot", "cgm.csv", "--index", "0,5,10", "--combine", "overlay", "-f", "svg", "--json")
+    overlay = glurpc(daemon, work, *args)
+    assert overlay.returncode == 0, overlay.stderr
+    (line,) = records(overlay)
+    assert line["output"] == "cgm_i0-i10_overlay.svg" and line["indices"] == [0, 5, 10]
+    svg = (work / "cgm_i0-i10_overlay.svg").read_text()
+    assert svg.count(": from 20") == 3  # one legend entry per window
