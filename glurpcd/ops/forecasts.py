@@ -21,7 +21,6 @@ from typing import Any
 
 from glurpc_core.errors import OpError
 from glurpc_core.forecast import WindowForecast
-from glurpc_core.render.grid import grid_png
 from glurpc_core.render.style import PlotStyle
 from glurpc_core.requests.args import optional_str
 from glurpc_core.requests.selection import check_combine, check_selection, selected_indices
@@ -32,6 +31,7 @@ from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
 from glurpcd.engine.payloads import CpuTask, ForecastPayload, ForecastSetPayload, RenderTask
 from glurpcd.lifecycle import JobSpec, Request
+from glurpcd.ops.combined import grid_reply, overlay_reply
 from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.results import (
     ResultStore,
@@ -104,7 +104,7 @@ class ForecastOps:
         entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
         common = self._facts(resolved, fmt)
         if combine is not None:
-            return {**await self._grid(request, resolved, entries), **common}
+            return {**await grid_reply(self.engine, request, resolved, entries), **common}
         if several:
             return {"images": entries, **common}
         return {**entries[0], **common}
@@ -122,41 +122,12 @@ class ForecastOps:
     async def _overlay(
         self, request: Request, resolved: Resolved, styles: dict[int, PlotStyle], fmt: str
     ) -> dict[str, Any]:
-        """The windows on one axis (`combine: "overlay"`), drawn by the render pool."""
         if self.render_overlay is None:
             raise OpError.bad_request("this daemon draws no overlays")
-        indices = list(styles)
-        windows = await self.windows(request, resolved, indices)
-        digest = hashlib.sha256(repr((indices, fmt)).encode()).hexdigest()[:16]
-        spec = JobSpec(f"overlay:{resolved.handle}:{digest}", "image", resolved.handle)
-        draw = self.render_overlay
-
-        async def render() -> bytes:
-            chosen = [windows[i] for i in indices]
-            return await asyncio.wrap_future(draw(chosen, list(styles.values()), fmt=fmt))
-
-        image = await self.engine.obtain(request, spec, Lane.RENDER, render)
-        series = resolved.prepared.series
-        times = [{"index": i, **window_times(series, i)} for i in indices]
-        return {"image": image, "indices": indices, "windows": times}
-
-    async def _grid(
-        self, request: Request, resolved: Resolved, entries: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        """The windows' images as one grid (`combine: "grid"`), tiled in a cpu-lane
-        thread; each tile is the window's own cached plot."""
-        indices = [entry["index"] for entry in entries]
-        digest = hashlib.sha256(repr(indices).encode()).hexdigest()[:16]
-        spec = JobSpec(f"grid:{resolved.handle}:{digest}", "image", resolved.handle)
-        tiles = [entry["image"] for entry in entries]
-        image = await self.engine.obtain(
-            request, spec, Lane.CPU, functools.partial(grid_png, tiles)
+        windows = await self.windows(request, resolved, list(styles))
+        return await overlay_reply(
+            self.engine, self.render_overlay, request, resolved, windows, styles, fmt
         )
-        return {
-            "image": image,
-            "indices": indices,
-            "windows": [{k: v for k, v in entry.items() if k != "image"} for entry in entries],
-        }
 
     async def quick_plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         if "csv" not in args:
