@@ -13,8 +13,21 @@ in count and time):
 - descriptors: 1,100 connections at once against a limit of 1,000;
 - large_upload: a 30 MB, 1.25-million-row table parsed, then one abandoned mid-parse;
 - background: 300 distinct small uploads (background work capped).
-Targets (reported, never asserted): peak RSS of amplification and never_reading
-< 300 MB above idle; longest ping < 250 ms in every case.
+ISSUE 25's reproductions (parsing within a budget):
+- line_flood: 30 MB of `1\\n` lines (15 million lines);
+- unclosed_quote: one `"` and then 15 million lines;
+- four_floods: four line floods at once;
+- under_child_size: six 3.9 MiB files of `1\\n` lines at once (they used to
+  parse inside the daemon);
+- many_line_tables: six 3.9 MiB real tables (170,000 rows each) at once, parsed
+  in children held to the parse memory bound;
+- wide_plot: a plot of 1,024 windows at 600 dpi (refused before it is drawn);
+- ray_file: the Ray engine's prepare stage on a 40 MB file, in a process of its
+  own (its peak is in the note; the daemon is idle).
+Each row also notes the peak of the daemon with its children (parsing
+children, render workers) above the same at idle.
+Targets (reported, never asserted): peak RSS of amplification, never_reading
+and ISSUE 25's cases < 300 MB above idle; longest ping < 250 ms in every case.
 """
 
 from __future__ import annotations
@@ -24,6 +37,8 @@ import json
 import selectors
 import socket
 import struct
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,7 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.probes import MIB, Watch, settled_rss
+from bench.probes import MIB, Watch, settled_rss, tree_rss
 from glurpc_wire import framing
 from glurpc_wire import messages as wire
 from tests.integration.daemons import DaemonProcess, launch
@@ -165,6 +180,86 @@ def large_upload(daemon: DaemonProcess) -> str:
     return f"{len(table) / 1e6:.0f} MB parsed in {parsed_s:.1f} s ({outcome}); #{msg_id} abandoned"
 
 
+LINE_FLOOD = b"1\n" * 15_000_000
+
+
+def _answers(daemon: DaemonProcess, uploads: list[bytes]) -> str:
+    """Send the uploads at once (a connection each); their answers, counted."""
+    answers: list[str] = []
+
+    def send(n: int) -> None:
+        with daemon.connect() as conn:
+            reply = conn.call("process", {"csv": uploads[n]})
+            code = reply.get("code") or "result"
+            reason = reply.get("details", {}).get("reason")
+            answers.append(f"{code} ({reason})" if reason else code)
+
+    _in_threads(send, len(uploads))
+    return ", ".join(f"{answers.count(a)} {a}" for a in sorted(set(answers)))
+
+
+def line_flood(daemon: DaemonProcess) -> str:
+    return _answers(daemon, [LINE_FLOOD])
+
+
+def unclosed_quote(daemon: DaemonProcess) -> str:
+    return _answers(daemon, [b'"' + LINE_FLOOD])
+
+
+def four_floods(daemon: DaemonProcess) -> str:
+    return _answers(daemon, [LINE_FLOOD[: len(LINE_FLOOD) - n] for n in range(4)])
+
+
+def under_child_size(daemon: DaemonProcess) -> str:
+    size = 3_900 * 1024 // 2 * 2
+    return _answers(daemon, [b"1\n" * (size // 2 - n) for n in range(6)])
+
+
+def many_line_tables(daemon: DaemonProcess) -> str:
+    return _answers(daemon, [_table(170_000 - n) for n in range(6)])
+
+
+def wide_plot(daemon: DaemonProcess) -> str:
+    with daemon.connect() as conn:
+        handle = conn.call("process", {"csv": cgm_csv(hours=100, seed=72)})["data"]["handle"]
+        started = time.monotonic()
+        wide = {"handle": handle, "indices": [-n for n in range(1024)], "dpi": 600}
+        reply = conn.call("plot", wide)
+    return f"{reply.get('code', 'result')} after {time.monotonic() - started:.2f} s"
+
+
+RAY_STAGE = """
+import resource, sys
+from pathlib import Path
+from glurpc_cli.targets import OutputPlan
+from glurpc_ray.options import CohortOptions, Selection
+from glurpc_ray.selection import plan_file
+def rss_kb():
+    status = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+before, imports_peak = rss_kb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+options = CohortOptions(kind="plot", selection=Selection(None, ahead=False),
+                        plan=OutputPlan(directory=Path("out")), cwd=sys.argv[1])
+plan = plan_file(Path("big.csv"), options)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+outcome = plan.records[0]["code"] if plan.records else "prepared"
+print(before // 1024, imports_peak // 1024, peak // 1024, outcome)
+"""
+
+
+def ray_file(daemon: DaemonProcess) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "big.csv").write_bytes(b"1\n" * 20_000_000)
+        done = subprocess.run(
+            [sys.executable, "-c", RAY_STAGE, tmp], capture_output=True, text=True, check=True
+        )
+    before, imports_peak, peak, outcome = done.stdout.split()
+    return (
+        f"40 MB file: {outcome}; the stage's process held {before} MB after its imports"
+        f" (which peaked at {imports_peak} MB) and at most {peak} MB in all"
+    )
+
+
 def background(daemon: DaemonProcess) -> str:
     uploads = 150
     most = 0
@@ -187,6 +282,13 @@ CASES: dict[str, Callable[[DaemonProcess], str]] = {
     "descriptors": descriptors,
     "large_upload": large_upload,
     "background": background,
+    "line_flood": line_flood,
+    "unclosed_quote": unclosed_quote,
+    "four_floods": four_floods,
+    "under_child_size": under_child_size,
+    "many_line_tables": many_line_tables,
+    "wide_plot": wide_plot,
+    "ray_file": ray_file,
 }
 
 
@@ -209,26 +311,34 @@ def _run_on_daemon(cases: list[str], args: tuple[str, ...], idle_name: str) -> l
                 warm.call("plot", {"csv": cgm_csv(hours=12, seed=70), "index": 0})
                 wait_for_status(warm, lambda s: s["jobs"]["queued"] + s["jobs"]["running"] == 0)
             idle = settled_rss(pid)
+            idle_tree = tree_rss(pid)
             with Watch(daemon) as watch:
                 time.sleep(2.0)
-            rows = [_row(idle_name, idle, watch, idle, "nothing else running", reference=True)]
+            rows = [_row(idle_name, (idle, idle_tree), watch, idle, "nothing else running", True)]
             for name in cases:
                 with Watch(daemon) as watch:
                     note = CASES[name](daemon)
-                rows.append(_row(name, idle, watch, settled_rss(pid), note))
+                rows.append(_row(name, (idle, idle_tree), watch, settled_rss(pid), note))
         finally:
             daemon.stop()
     return rows
 
 
 def _row(
-    name: str, idle: int, watch: Watch, after: int, note: str, reference: bool = False
+    name: str,
+    idles: tuple[int, int],
+    watch: Watch,
+    after: int,
+    note: str,
+    reference: bool = False,
 ) -> dict[str, Any]:
+    idle, idle_tree = idles
     return {
         "case": name,
         "reference": reference,
         "idle_mb": idle / 1e6,
         "peak_above_idle_mb": 0.0 if reference else (watch.peak_rss - idle) / 1e6,
+        "tree_peak_above_idle_mb": 0.0 if reference else (watch.peak_tree_rss - idle_tree) / 1e6,
         "longest_ping_ms": watch.longest_ping_s * 1000,
         "pings": watch.pings,
         "after_above_idle_mb": (after - idle) / 1e6,
@@ -245,10 +355,14 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows))
         return
-    print(f"{'case':<18}{'peak MB':>9}{'ping ms':>9}{'after MB':>10}  note (RSS above idle)")
+    print(
+        f"{'case':<18}{'peak MB':>9}{'+kids MB':>9}{'ping ms':>9}{'after MB':>10}"
+        "  note (RSS above idle)"
+    )
     for row in rows:
         print(
-            f"{row['case']:<18}{row['peak_above_idle_mb']:>9.0f}{row['longest_ping_ms']:>9.1f}"
+            f"{row['case']:<18}{row['peak_above_idle_mb']:>9.0f}"
+            f"{row['tree_peak_above_idle_mb']:>9.0f}{row['longest_ping_ms']:>9.1f}"
             f"{row['after_above_idle_mb']:>10.0f}  {row['note']}"
         )
     idle = ", ".join(f"{row['idle_mb']:.0f} MB" for row in rows if row["reference"])

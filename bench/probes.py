@@ -1,7 +1,8 @@
 """Measuring a daemon from outside while something is done to it: its peak
-and settled RSS (sampled from /proc; the daemon process itself, not the child
-processes it may start) and the longest round trip of a healthy client
-pinging on its own connection the whole time."""
+and settled RSS (sampled from /proc: the daemon process itself, and apart
+from that the daemon with every process it started, parsing children and
+render workers) and the longest round trip of a healthy client pinging on its
+own connection the whole time."""
 
 from __future__ import annotations
 
@@ -16,10 +17,31 @@ MIB = 1024 * 1024
 
 
 def rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass  # a child that just exited
     return 0
+
+
+def tree_rss(pid: int) -> int:
+    """RSS of `pid` and of every process below it."""
+    return sum(rss(member) for member in _tree(pid))
+
+
+def _tree(pid: int) -> list[int]:
+    members, pending = [], [pid]
+    while pending:
+        member = pending.pop()
+        members.append(member)
+        for task in Path(f"/proc/{member}/task").glob("*/children"):
+            try:
+                pending.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                continue
+    return members
 
 
 class Watch:
@@ -28,6 +50,7 @@ class Watch:
     def __init__(self, daemon: DaemonProcess) -> None:
         self.daemon = daemon
         self.peak_rss = 0
+        self.peak_tree_rss = 0
         self.pings = 0
         self.longest_ping_s = 0.0
         self._stop = threading.Event()
@@ -50,6 +73,7 @@ class Watch:
         pid = self.daemon.process.pid
         while not self._stop.wait(SAMPLE_S):
             self.peak_rss = max(self.peak_rss, rss(pid))
+            self.peak_tree_rss = max(self.peak_tree_rss, tree_rss(pid))
 
     def _ping(self) -> None:
         with self.daemon.connect() as conn:

@@ -113,6 +113,8 @@ def _hostile_table(output: str) -> list[str]:
         peak = "—" if row["reference"] else f"{row['peak_above_idle_mb']:.0f}"
         after = "—" if row["reference"] else f"{row['after_above_idle_mb']:.0f}"
         note = row["note"] + (f" (idle RSS {row['idle_mb']:.0f} MB)" if row["reference"] else "")
+        if not row["reference"] and "tree_peak_above_idle_mb" in row:
+            note += f"; with its children: peak {row['tree_peak_above_idle_mb']:.0f} MB above idle"
         lines.append(
             f"| {row['case']} | {peak} | {row['longest_ping_ms']:.1f} | {after} | {note} |"
         )

@@ -27,7 +27,7 @@ def print_summary(result: dict[str, Any]) -> None:
         return
     windows = int(result.get("windows", result.get("samples", 0)))
     if result.get("subject") is not None:
-        click.echo(f"subject: {result['subject']}")
+        click.echo(f"subject: {printable(result['subject'])}")
     click.echo(f"handle: {result.get('handle')}")
     span = f"--index 0..{windows - 1}" if windows > 0 else "none"
     click.echo(f"windows: {windows} ({span}; --ahead for the next hour)")
@@ -71,12 +71,20 @@ def _print_subjects(subjects: list[dict[str, Any]]) -> None:
     click.echo(f"subjects: {len(subjects)} (choose with --subject ID, or --subject all)")
     for entry in subjects:
         if "code" in entry:
-            click.echo(f"  {entry['subject']:<12} {entry['code']}: {entry.get('message')}")
+            message = printable(entry.get("message"))
+            click.echo(f"  {printable(entry['subject']):<12} {entry['code']}: {message}")
             continue
         click.echo(
-            f"  {str(entry.get('subject')):<12} {entry.get('start')} .. {entry.get('end')}  "
+            f"  {printable(entry.get('subject')):<12} {entry.get('start')} .. {entry.get('end')}  "
             f"{entry.get('windows'):>6} windows  {len(entry.get('stretches') or [])} stretches"
         )
+
+
+def printable(value: Any) -> str:
+    """The file's text for a terminal: a subject id is data, so an escape
+    sequence or a newline in it is printed escaped, never acted on."""
+    text = str(value)
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
 
 
 def cli_window_index(wire: int) -> str:
@@ -103,5 +111,5 @@ def write_windows(results: list[dict[str, Any]], *, as_csv: bool) -> None:
         return
     click.echo("  ".join(f"{h:<19}" if "start" in h else f"{h:<7}" for h in WINDOW_HEADER).rstrip())
     for row in rows:
-        cells = [f"{c!s:<19}" if i in (3, 4) else f"{c!s:<7}" for i, c in enumerate(row)]
+        cells = [f"{printable(c):<{19 if i in (3, 4) else 7}}" for i, c in enumerate(row)]
         click.echo("  ".join(cells).rstrip())

@@ -8,6 +8,7 @@ never talks to the daemon and never writes files.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 AHEAD_WIRE_INDEX = 12
 IMAGE_FORMATS = ("png", "svg", "pdf")  # the first is the default
 STDIN_STEM = "stdin"
+MAX_SUBJECT_CHARS = 64  # of a subject id in a file name
+SUBJECT_TAG_CHARS = 12
+# An id that looks like a tagged name gets a tag of its own.
+_TAGGED = re.compile(rf"-[0-9a-f]{{{SUBJECT_TAG_CHARS}}}$")
 MAX_SPEC_WINDOWS = 1_000_000  # a typo like 0..10**9 should fail fast, not allocate
 
 
@@ -108,8 +113,15 @@ def source_stem(source: Path) -> str:
 
 
 def safe_subject(subject: str) -> str:
-    """A subject id as a file name part: path separators and odd characters become _."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", subject).strip(".") or "_"
+    """A subject id as a file name part, one per id: an id that is not already
+    a plain name (`a/b`, `.`, `..`, very long, or ending like a tag of ours) has
+    its odd characters made `_` and a tag of the id's digest appended, so `a/b`
+    and `a_b` never write one file."""
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", subject).strip(".") or "_"
+    if plain == subject and len(subject) <= MAX_SUBJECT_CHARS and not _TAGGED.search(subject):
+        return subject
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{plain[:MAX_SUBJECT_CHARS]}-{digest[:SUBJECT_TAG_CHARS]}"
 
 
 class OutputPlan(NamedTuple):

@@ -18,7 +18,7 @@ from glurpc_cli.targets import all_wire_indices
 from glurpc_core import ingest
 from glurpc_core.errors import CodedError
 from glurpc_core.requests.selection import checked
-from glurpc_core.requests.uploads import prepare_settings
+from glurpc_core.requests.uploads import prepare_settings, read_upload
 from glurpc_wire.codes import ErrorCode
 
 from .options import CohortOptions
@@ -51,9 +51,10 @@ def plan_file(source: Path, options: CohortOptions) -> FilePlan:
     """Read and prepare `source`; a file that cannot be read or prepared is one failure."""
     plan = FilePlan(source)
     try:
-        raw = options.local(source).read_bytes()
+        # The daemon's bounds: its upload limit, then ingest's parse budget.
+        raw = read_upload(options.local(source))
         plan.prepared = ingest.prepare(raw, prepare_settings(options.args))
-    except (OSError, ingest.IngestError) as exc:
+    except (OSError, CodedError) as exc:
         plan.planned = 1
         plan.records.append(failure(source, None, None, exc))
         return plan

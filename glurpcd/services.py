@@ -191,6 +191,7 @@ def _forecast_ops(
         model_id=forecaster.model_id,
         precompute_windows=config.precompute_windows(device),
         model_facts=forecaster.facts(),
+        max_reply=config.max_frame,
     )
 
 

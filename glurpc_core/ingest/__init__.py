@@ -1,10 +1,12 @@
 """CGM ingestion (pure compute): export bytes -> unified table -> prepared series.
 
     prepared = prepare(raw, PrepareSettings(subject="7"))   # PreparedData: every stretch
-    ids = subjects(raw)                                      # ["1", "7", ...] or []
+    each = prepare_subjects(raw, PrepareSettings())          # [("1", PreparedData), ...]
     unified_csv, source_format = convert(raw)
+    cost = admitted(raw)                                     # lines, cells; or too_large
 
-Layers, each its own module: `text` (bytes gate) -> `screen` (rows never
+Layers, each its own module: `text` (bytes gate) and `budget` (what a parse
+may cost, judged on the bytes) -> `screen` (rows never
 read) -> `parse` (cgm-format, the Libre adapter, generic tables) -> `prepare`
 (5-minute grid, stretches) -> `accounting` (every row, warnings) -> `prepared`
 (result, digest, cache encoding). Synchronous and thread-safe (no shared
@@ -14,14 +16,20 @@ an IngestError with code `invalid_data` or `too_short`.
 
 from __future__ import annotations
 
+import dataclasses
+
 from glurpc_core.ingest.errors import IngestError
 from glurpc_core.ingest.flags import FLAGS, DataWarning
-from glurpc_core.ingest.generic import list_subjects
-from glurpc_core.ingest.parse import ParsedExport, parse_export, to_unified_csv
+from glurpc_core.ingest.parse import (
+    ParsedExport,
+    admitted,
+    parse_export,
+    parse_subjects,
+    to_unified_csv,
+)
 from glurpc_core.ingest.prepare import prepare_readings
 from glurpc_core.ingest.prepared import PreparedData, PrepareSettings, series_digest
 from glurpc_core.ingest.readings import Readings
-from glurpc_core.ingest.text import decode_export
 from glurpc_core.series import CgmSeries
 
 __all__ = [
@@ -30,9 +38,10 @@ __all__ = [
     "IngestError",
     "PrepareSettings",
     "PreparedData",
+    "admitted",
     "convert",
     "prepare",
-    "subjects",
+    "prepare_subjects",
 ]
 
 CGM_FORMAT_VERSION = "0.13.0"  # the cgm-format release this package is tested against
@@ -46,7 +55,29 @@ def convert(raw: bytes, *, subject: str | None = None) -> tuple[bytes, str]:
 
 def prepare(raw: bytes, settings: PrepareSettings = PrepareSettings()) -> PreparedData:  # noqa: B008
     """Parse and prepare one upload; raises IngestError."""
-    parsed: ParsedExport = parse_export(raw, settings.subject)
+    return _prepared(parse_export(raw, settings.subject), settings)
+
+
+def prepare_subjects(
+    raw: bytes,
+    settings: PrepareSettings = PrepareSettings(),  # noqa: B008
+) -> list[tuple[str, PreparedData | IngestError]]:
+    """Every subject of a table with an id column, parsed once: each entry is
+    what `prepare(raw, settings with that subject)` returns or raises. [] for a
+    file without an id column."""
+    each: list[tuple[str, PreparedData | IngestError]] = []
+    for subject, parsed in parse_subjects(raw):
+        one = dataclasses.replace(settings, subject=subject)
+        try:
+            if isinstance(parsed, IngestError):
+                raise parsed
+            each.append((subject, _prepared(parsed, one)))
+        except IngestError as exc:
+            each.append((subject, exc))
+    return each
+
+
+def _prepared(parsed: ParsedExport, settings: PrepareSettings) -> PreparedData:
     result = prepare_readings(Readings.from_frame(parsed.frame), settings.sequence, parsed.screened)
     series = CgmSeries(
         (result.times_ms // 1000).astype("datetime64[s]"),
@@ -74,8 +105,3 @@ def prepare(raw: bytes, settings: PrepareSettings = PrepareSettings()) -> Prepar
         settings_key=key,
         report=report,
     )
-
-
-def subjects(raw: bytes) -> list[str]:
-    """The subject ids of a table with an id column, in file order ([] for one person)."""
-    return list_subjects(decode_export(raw))

@@ -31,6 +31,7 @@ SUBJECT_NAMES = ("id", "subject", "subject_id", "patient", "patient_id", "partic
 MMOL_CEILING = 35.0  # no mg/dL trace stays below this; every mmol/L trace does
 HIGH_WORDS, LOW_WORDS = ("high", "hi"), ("low", "lo")
 MAX_LISTED_SUBJECTS = 50
+_SUBJECT_KEY = "_subject"
 
 
 def _key(name: str) -> str:
@@ -57,26 +58,41 @@ def _read(text: str) -> tuple[pl.DataFrame, str]:
     return frame, separator
 
 
-def list_subjects(text: str) -> list[str]:
-    """Subject ids of a generic table in file order; [] when it has no id column
-    (or is not a generic table)."""
-    if not looks_generic(text):
-        return []
-    try:
-        frame, _ = _read(text)
-    except (pl.exceptions.PolarsError, ValueError):
-        return []
-    column = _find(frame.columns, SUBJECT_NAMES)
-    if column is None:
-        return []
-    ids = frame[column].cast(pl.Utf8).str.strip_chars()
-    return [str(v) for v in ids.unique(maintain_order=True).drop_nulls().to_list() if v != ""]
-
-
 def parse_generic(text: str, subject: str | None) -> pl.DataFrame:
     """Unified frame of one subject's readings; raises IngestError(invalid_data)."""
     frame, separator = _read(text)
-    columns = frame.columns
+    time_col, glucose_col = _columns(frame.columns)
+    frame = frame.with_row_index("_row")
+    frame = _one_subject(frame, _find(frame.columns, SUBJECT_NAMES), subject)
+    return _unified(frame, time_col, glucose_col, separator)
+
+
+def parse_each_subject(text: str) -> list[tuple[str, pl.DataFrame | IngestError]]:
+    """Every subject's unified frame (or why it has none) from ONE read of the
+    table, in file order: listing N subjects costs one parse, not N. Each
+    frame equals `parse_generic(text, subject)`'s. [] without an id column."""
+    frame, separator = _read(text)
+    time_col, glucose_col = _columns(frame.columns)
+    subject_col = _find(frame.columns, SUBJECT_NAMES)
+    if subject_col is None:
+        return []
+    ids = pl.col(subject_col).cast(pl.Utf8).str.strip_chars().alias(_SUBJECT_KEY)
+    frame = frame.with_row_index("_row").with_columns(ids)
+    each: list[tuple[str, pl.DataFrame | IngestError]] = []
+    for key, rows in frame.partition_by(_SUBJECT_KEY, maintain_order=True, as_dict=True).items():
+        subject = key[0]
+        if not isinstance(subject, str) or subject == "":
+            continue
+        try:
+            each.append(
+                (subject, _unified(rows.drop(_SUBJECT_KEY), time_col, glucose_col, separator))
+            )
+        except IngestError as exc:
+            each.append((subject, exc))
+    return each
+
+
+def _columns(columns: list[str]) -> tuple[str, str]:
     time_col, glucose_col = _find(columns, TIME_NAMES), _find(columns, GLUCOSE_NAMES)
     if time_col is None or glucose_col is None:
         raise IngestError.invalid(
@@ -86,8 +102,11 @@ def parse_generic(text: str, subject: str | None) -> pl.DataFrame:
             line=1,
             columns=[c[:40] for c in columns[:20]],
         )
-    frame = frame.with_row_index("_row")
-    frame = _one_subject(frame, _find(columns, SUBJECT_NAMES), subject)
+    return time_col, glucose_col
+
+
+def _unified(frame: pl.DataFrame, time_col: str, glucose_col: str, separator: str) -> pl.DataFrame:
+    """One subject's rows (with their `_row` numbers) in the unified schema."""
     frame = frame.filter(pl.col(time_col).str.strip_chars().fill_null("") != "")
     stamps = parse_column(frame[time_col], name=time_col, first_line=2, lines=frame["_row"])
     glucose, quality = _glucose(frame[glucose_col], separator, "mmol" in _key(glucose_col))

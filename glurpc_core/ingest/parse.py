@@ -19,11 +19,12 @@ import polars as pl
 from cgm_format import CGM_SCHEMA, FormatParser, SupportedCGMFormat
 from cgm_format import UnknownFormatError as _UnknownFormat
 
+from glurpc_core.ingest.budget import ParseCost, parse_cost
 from glurpc_core.ingest.errors import IngestError
-from glurpc_core.ingest.generic import looks_generic, parse_generic
+from glurpc_core.ingest.generic import looks_generic, parse_each_subject, parse_generic
 from glurpc_core.ingest.libre import canonical_libre, find_libre_header
 from glurpc_core.ingest.screen import DELIMITERS, Screened, screen_rows
-from glurpc_core.ingest.text import decode_export
+from glurpc_core.ingest.text import decode_export, refuse_non_text
 from glurpc_core.series import MGDL_PER_MMOL
 
 _F = SupportedCGMFormat
@@ -60,7 +61,9 @@ class ParsedExport:
 
 
 def parse_export(raw: bytes, subject: str | None = None) -> ParsedExport:
-    """Detect and parse; raises IngestError(invalid_data) for anything unreadable."""
+    """Detect and parse; raises IngestError(invalid_data) for anything unreadable
+    or beyond what one parse may cost (budget.py)."""
+    admitted(raw)
     text = decode_export(raw)
     if text.lstrip().startswith(("[", "{")):
         screened = None
@@ -74,6 +77,42 @@ def parse_export(raw: bytes, subject: str | None = None) -> ParsedExport:
     except _READ_ERRORS as exc:
         raise _unreadable(exc, screened) from exc
     return ParsedExport(frame, name, screened)
+
+
+def parse_subjects(raw: bytes) -> list[tuple[str, ParsedExport | IngestError]]:
+    """Each subject of a research table with an id column, read once (see
+    `parse_each_subject`); [] for anything else. A subject's entry equals
+    `parse_export(raw, subject)`, or is the IngestError that raises."""
+    admitted(raw)
+    text = decode_export(raw)
+    if text.lstrip().startswith(("[", "{")) or find_libre_header(text) is not None:
+        return []
+    screened = screen_rows(text)
+    try:
+        FormatParser.detect_format(screened.text)
+        return []  # a vendor export: one person
+    except _UnknownFormat:
+        pass
+    if not looks_generic(screened.text):
+        return []
+    try:
+        each = parse_each_subject(screened.text)
+    except _READ_ERRORS as exc:
+        raise _unreadable(exc, screened) from exc
+    return [
+        (
+            subject,
+            found if isinstance(found, IngestError) else ParsedExport(found, "generic", screened),
+        )
+        for subject, found in each
+    ]
+
+
+def admitted(raw: bytes) -> ParseCost:
+    """What parsing `raw` will cost; IngestError for what is plainly not an export
+    (said first) or what no parse may cost (budget.py). Reads no text."""
+    refuse_non_text(raw)
+    return parse_cost(raw)
 
 
 def _unreadable(exc: BaseException, screened: Screened | None) -> IngestError:

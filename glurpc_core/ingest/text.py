@@ -23,15 +23,8 @@ _MAGIC = {
 
 def decode_export(raw: bytes) -> str:
     """Text of the upload with `\\n` line endings; raises IngestError(invalid_data)."""
-    if not isinstance(raw, bytes | bytearray | memoryview):
-        raise IngestError.invalid("the upload must be bytes")
-    raw = bytes(raw)
-    if not raw.strip():
-        raise IngestError.invalid("the file is empty", reason="empty")
-    for magic, what in _MAGIC.items():
-        if raw.startswith(magic):
-            raise IngestError.invalid(f"the file is {what}, not a CSV export", reason="binary")
-    text = _decode(raw)
+    refuse_non_text(raw)
+    text = _decode(bytes(raw))
     _reject_control_characters(text[:SNIFF_BYTES])
     head = text.lstrip()[:200].lower()
     if head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body", "<")):
@@ -45,6 +38,19 @@ def decode_export(raw: bytes) -> str:
     return text
 
 
+def refuse_non_text(raw: bytes) -> None:
+    """What is plainly not an export, said before anything is decoded or counted."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise IngestError.invalid("the upload must be bytes")
+    if not raw or bytes(raw).isspace():  # isspace, not strip: no copy of a large upload
+        raise IngestError.invalid("the file is empty", reason="empty")
+    for magic, what in _MAGIC.items():
+        if raw.startswith(magic):
+            raise IngestError.invalid(f"the file is {what}, not a CSV export", reason="binary")
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" in raw[:SNIFF_BYTES]:
+        raise IngestError.invalid("the file is binary (it contains NUL bytes)", reason="binary")
+
+
 def _decode(raw: bytes) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -54,8 +60,6 @@ def _decode(raw: bytes) -> str:
                 "the file starts with a UTF-16 mark but is not UTF-16 text", reason="encoding"
             ) from exc
     sample = raw[:SNIFF_BYTES]
-    if b"\x00" in sample:
-        raise IngestError.invalid("the file is binary (it contains NUL bytes)", reason="binary")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -96,8 +96,12 @@ class ForecastFigure:
         axes.set_xlabel("Time")
         axes.grid(True, color="0.85", lw=0.8)
         axes.set_axisbelow(True)
-        self._title = figure.text(0.075, 0.945, "", fontsize=14, weight="bold")
-        self._subtitle = figure.text(0.075, 0.902, "", fontsize=SUBTITLE_POINTS, color="0.3")
+        # Titles and subject ids are the client's text: drawn as it is, never
+        # parsed as mathtext (a `$...$` could fail the render or cost seconds).
+        self._title = figure.text(0.075, 0.945, "", fontsize=14, weight="bold", parse_math=False)
+        self._subtitle = figure.text(
+            0.075, 0.902, "", fontsize=SUBTITLE_POINTS, color="0.3", parse_math=False
+        )
         self._legend = self._make_legend(figure)
         self._axes = axes
         # Legend pixels per target label (the unit changes it): None where the

@@ -9,11 +9,15 @@ per-process state, and holds that process's prepared figure.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import multiprocessing
 import os
 import signal
 import sys
 import threading
+import warnings
+from collections.abc import Iterator
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -23,6 +27,7 @@ from glurpc_core.render.plot import render_forecast
 from glurpc_core.render.style import PlotStyle
 
 _PREPARED: dict[str, ForecastFigure] = {}
+MAX_NOTES = 5  # warnings handed back per render; a title cannot flood the log
 
 
 def prepare_worker() -> None:
@@ -58,12 +63,43 @@ def _exit_with_parent() -> None:
 
 def render_in_worker(
     forecast: WindowForecast, fmt: str, model_id: str, style: PlotStyle | None = None
-) -> bytes:
-    """One plot on this process's prepared figure (built here if the initializer did not)."""
+) -> tuple[bytes, list[str]]:
+    """One plot on this process's prepared figure (built here if the initializer
+    did not), with what the render warned or logged: this process's stderr is
+    not the daemon's log, so the daemon logs those through its own formatter,
+    under the ids of the requests the image is for."""
     figure = _PREPARED.get("figure")
     if figure is None:
         figure = _PREPARED.setdefault("figure", ForecastFigure())
-    return render_forecast(forecast, fmt=fmt, model_id=model_id, figure=figure, style=style)
+    with _notes() as notes:
+        image = render_forecast(forecast, fmt=fmt, model_id=model_id, figure=figure, style=style)
+    return image, notes[:MAX_NOTES]
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self._into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self._into) < MAX_NOTES:
+            self._into.append(f"{record.name}: {record.getMessage()}")
+
+
+@contextlib.contextmanager
+def _notes() -> Iterator[list[str]]:
+    """Warnings and log records of WARNING and above raised inside the block."""
+    notes: list[str] = []
+    collect = _Collect(notes)
+    root = logging.getLogger()
+    root.addHandler(collect)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield notes
+    finally:
+        root.removeHandler(collect)
+    notes.extend(f"{w.category.__name__}: {w.message}" for w in caught[:MAX_NOTES])
 
 
 def describe_worker() -> dict[str, Any]:

@@ -4,6 +4,7 @@ themselves (pure; shared by the daemon's ops and the Ray engine)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from glurpc_core import ingest
@@ -43,5 +44,19 @@ def checked_upload(args: dict[str, Any], limit: int) -> bytes:
             f"the upload is {len(raw)} bytes; this daemon accepts at most {limit}"
             " (glurpcd --max-upload-mb)",
             {"reason": "too_large", "bytes": len(raw), "limit": limit},
+        )
+    return raw
+
+
+def read_upload(path: Path, limit: int = DEFAULT_MAX_UPLOAD) -> bytes:
+    """A file's bytes as the Ray engine uploads them to itself: refused, having
+    read no more than `limit` + 1 bytes, when larger than a daemon accepts."""
+    with open(path, "rb") as file:
+        raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise OpError(
+            ErrorCode.INVALID_DATA,
+            f"{path} is larger than {limit} bytes, the most a daemon accepts by default",
+            {"reason": "too_large", "limit": limit},
         )
     return raw

@@ -30,6 +30,7 @@ FORMAT_VERSION = 1
 _HEADER = struct.Struct(">4sHHQ32s")
 HEADER_BYTES = _HEADER.size
 TEMP_PREFIX = ".tmp-"
+DEFAULT_BLOCK = 4096
 
 
 class CorruptEntry(Exception):
@@ -45,6 +46,17 @@ class FoundEntry:
 
 def file_size_for(payload_bytes: int) -> int:
     return HEADER_BYTES + payload_bytes
+
+
+def block_size(directory: Path) -> int:
+    """The allocation unit of the file system holding `directory`."""
+    return os.statvfs(directory).f_frsize or DEFAULT_BLOCK
+
+
+def disk_size_for(payload_bytes: int, block: int) -> int:
+    """What an entry occupies on disk: its file rounded up to whole blocks
+    (a 100-byte entry costs a 4 KiB block, so the bound counts blocks, not bytes)."""
+    return -(-file_size_for(payload_bytes) // block) * block
 
 
 def fsync_dir(directory: Path) -> None:

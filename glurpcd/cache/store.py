@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from glurpcd.cache.entryfile import (
+    DEFAULT_BLOCK,
     HEADER_BYTES,
     CorruptEntry,
-    file_size_for,
+    block_size,
+    disk_size_for,
     prune_empty_dirs,
     read_entry,
     remove_entry,
@@ -62,8 +64,10 @@ class CacheStore:
         self._disk: SizedLRU[CacheKey, bool] = SizedLRU(disk_bytes if self._root else 0)
         self._hits = 0
         self._misses = 0
+        self._block = DEFAULT_BLOCK
         if self._root is not None:
             self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._block = block_size(self._root)
             self._index_disk()
 
     def _index_disk(self) -> None:
@@ -73,9 +77,10 @@ class CacheStore:
         oversize: list[CacheKey] = []
         stuck: list[Path] = []
         for found in sorted(scan_tree(self._root, stuck), key=lambda entry: entry.mtime_ns):
-            if not self._disk.fits(found.size):
+            size = disk_size_for(found.size - HEADER_BYTES, self._block)
+            if not self._disk.fits(size):
                 oversize.append(found.key)
-            oversize.extend(key for key, _ in self._disk.put(found.key, False, found.size))
+            oversize.extend(key for key, _ in self._disk.put(found.key, False, size))
         for key in oversize:
             _discard(self._root, key.relative_path())
         if stuck:
@@ -152,7 +157,7 @@ class CacheStore:
             self._write_disk(key, data)
 
     def _write_disk(self, key: CacheKey, data: bytes) -> bool:
-        size = file_size_for(len(data))
+        size = disk_size_for(len(data), self._block)
         if self._root is None or not self._disk.fits(size):
             return False
         with self._io_lock:
@@ -194,7 +199,7 @@ class CacheStore:
             room = self._disk.limit_bytes
             pending: list[tuple[CacheKey, bytes]] = []
             for key, resident in reversed(list(self._memory.items())):
-                room -= file_size_for(len(resident.data))
+                room -= disk_size_for(len(resident.data), self._block)
                 if room < 0:
                     break
                 if not resident.persisted:
@@ -207,13 +212,17 @@ class CacheStore:
         budget; returns how many were loaded."""
         with self._lock:
             free = self._memory.limit_bytes - self._memory.total_bytes
-            chosen: list[CacheKey] = []
-            for key in reversed(self._disk.keys()):
-                payload = self._disk.size_of(key) - HEADER_BYTES
-                fresh = self._disk.peek(key) is False
-                if fresh and key not in self._memory and payload <= free:
-                    chosen.append(key)
-                    free -= payload
+            fresh = [
+                key
+                for key in reversed(self._disk.keys())
+                if self._disk.peek(key) is False and key not in self._memory
+            ]
+        chosen: list[CacheKey] = []
+        for key in fresh:  # the index counts blocks: the file's size tells the payload's
+            payload = self._payload_size(key)
+            if payload is not None and payload <= free:
+                chosen.append(key)
+                free -= payload
         loaded = 0
         for key in reversed(chosen):  # oldest first keeps the disk LRU order
             data = self._read_disk(key)
@@ -222,6 +231,13 @@ class CacheStore:
                     self._memory.put(key, _Resident(data, persisted=True), len(data))
                     loaded += 1
         return loaded
+
+    def _payload_size(self, key: CacheKey) -> int | None:
+        assert self._root is not None
+        try:
+            return (self._root / key.relative_path()).stat().st_size - HEADER_BYTES
+        except OSError:
+            return None
 
     # -- removal ---------------------------------------------------------------
 

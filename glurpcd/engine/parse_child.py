@@ -6,7 +6,10 @@ holds the GIL long enough to stall the event loop, cannot be stopped when its
 last client leaves, and leaves its peak in the daemon's heap. A spawned child
 (never forked: the daemon holds torch threads) fixes all three: the loop only
 waits on a pipe, the child is killed at the first check after the job stops
-being wanted, and its memory goes back to the system when it exits.
+being wanted, and its memory goes back to the system when it exits. The
+child may allocate at most PARSE_MEMORY_BYTES beyond what it holds when its
+task starts (RLIMIT_DATA: what it writes to, not address space it merely
+reserves); a parse that needs more ends as `invalid_data`, reason `too_large`.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import resource
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 from glurpc_core.errors import CodedError, ErrorCode, OpError
+from glurpc_core.ingest.budget import PARSE_MEMORY_BYTES
 
 log = logging.getLogger("glurpcd.engine")
 
@@ -46,15 +52,51 @@ class Unwanted(CodedError):
         return (type(self), ())
 
 
+class OverBudget(CodedError):
+    """The parse needed more memory than one parse may use."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ErrorCode.INVALID_DATA,
+            f"the file is too large to parse: it needs more than"
+            f" {PARSE_MEMORY_BYTES // 2**20} MiB (split it, one file per subject)",
+            {"reason": "too_large", "memory_limit": PARSE_MEMORY_BYTES},
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), ())
+
+
 def _child(pipe: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    _hold_memory_to(PARSE_MEMORY_BYTES)
     try:
         outcome: tuple[str, Any] = ("ok", fn(*args))
     except CodedError as exc:
         outcome = ("error", exc)
+    except MemoryError:
+        outcome = ("error", OverBudget())
     except Exception as exc:  # noqa: BLE001 - a bug: reported as `internal` by the parent
         outcome = ("bug", f"{type(exc).__name__}: {exc}")
     pipe.send(outcome)
     pipe.close()
+
+
+def _hold_memory_to(budget: int) -> None:
+    """At most `budget` more bytes of data from here on (Linux: RLIMIT_DATA
+    counts private writable memory; reserved arenas count once written)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = _data_bytes() + budget
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+def _data_bytes() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 async def run_in_child(task: ChildTask, *, wanted: Callable[[], bool]) -> Any:
@@ -83,6 +125,8 @@ async def run_in_child(task: ChildTask, *, wanted: Callable[[], bool]) -> Any:
         return value
     if kind == "error":
         raise value
+    if process.exitcode == -signal.SIGABRT:  # an allocation in polars failed: Rust aborts
+        raise OverBudget
     raise OpError(ErrorCode.INTERNAL, f"parsing failed in its child process: {value}")
 
 
@@ -90,5 +134,5 @@ def _receive(pipe: Connection) -> tuple[str, Any]:
     try:
         kind, value = pipe.recv()
     except (EOFError, OSError):
-        return "bug", "the parsing process died"
+        return "died", "the parsing process died"
     return kind, value

@@ -11,6 +11,9 @@ never imports torch or asyncio; the engine awaits its futures with
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import logging
 import multiprocessing
 import os
 import threading
@@ -30,6 +33,14 @@ from glurpc_core.render.style import PlotStyle
 from glurpc_core.render.worker import describe_worker, prepare_worker, render_in_worker
 
 MAX_DEFAULT_WORKERS = 4
+log = logging.getLogger("glurpcd.render")
+
+
+def _logged_notes(context: contextvars.Context, rendered: tuple[bytes, list[str]]) -> bytes:
+    image, notes = rendered
+    for note in notes:
+        context.run(log.warning, "render worker: %s", note)
+    return image
 
 
 def _finished(call: Callable[[], bytes]) -> Future[bytes]:
@@ -42,8 +53,9 @@ def _finished(call: Callable[[], bytes]) -> Future[bytes]:
     return future
 
 
-def _relay(inner: Future[Any]) -> Future[Any]:
-    """A future that mirrors `inner`, turning a dead worker into `RenderError`.
+def _relay(inner: Future[Any], unwrap: Callable[[Any], Any] = lambda result: result) -> Future[Any]:
+    """A future that mirrors `inner` (its result passed through `unwrap`),
+    turning a dead worker into `RenderError`.
 
     Cancelling the returned future cancels `inner`, so an abandoned render that
     has not started yet never runs.
@@ -60,7 +72,7 @@ def _relay(inner: Future[Any]) -> Future[Any]:
             elif done.exception() is not None:
                 outer.set_exception(done.exception())
             else:
-                outer.set_result(done.result())
+                outer.set_result(unwrap(done.result()))
         except InvalidStateError:
             pass  # the waiter cancelled `outer` first; nobody wants this outcome
 
@@ -116,7 +128,10 @@ class RenderPool:
             return failed
         if self.workers == 0:
             return _finished(lambda: self._render_inline(forecast, fmt, model_id, style))
-        return self._submit_call(render_in_worker, forecast, fmt, model_id, style)
+        # The worker's warnings are logged here, in the submitter's context: the
+        # daemon's formatter escapes them and stamps the ids of the requests served.
+        unwrap = functools.partial(_logged_notes, contextvars.copy_context())
+        return self._submit_call(render_in_worker, forecast, fmt, model_id, style, unwrap=unwrap)
 
     def submit_evaluation(
         self, report: dict[str, Any], points: dict[str, Any], *, fmt: str
@@ -157,7 +172,9 @@ class RenderPool:
                 forecast, fmt=fmt, model_id=model_id, figure=self._inline_figure, style=style
             )
 
-    def _submit_call(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def _submit_call(
+        self, fn: Callable[..., Any], *args: Any, unwrap: Callable[[Any], Any] = lambda r: r
+    ) -> Future[Any]:
         """Run `fn(*args)` in a worker, replacing a broken executor first."""
         with self._lock:
             if self._closed:
@@ -170,7 +187,7 @@ class RenderPool:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = self._new_executor()
                 inner = self._executor.submit(fn, *args)
-        return _relay(inner)
+        return _relay(inner, unwrap)
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(

@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from glurpcd.observe.logcontext import current
+from glurpcd.observe.logfields import MAX_MESSAGE_CHARS, continuation, cut_middle, one_line
 
 # Keys a record carries by itself; anything else passed as `extra=` is a field.
 _RECORD_KEYS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -37,15 +38,31 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class PlainFormatter(logging.Formatter):
+    """One line a record, whatever text a client put in its message; a
+    traceback follows on indented lines (logfields.continuation)."""
+
     def __init__(self, stamp: bool) -> None:
         super().__init__(("%(asctime)s " if stamp else "") + "%(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        line = logging.makeLogRecord(
+            {
+                **vars(record),
+                "msg": one_line(record.getMessage()),
+                "args": None,
+                "exc_info": None,
+                "exc_text": None,
+                "stack_info": None,
+            }
+        )
+        text = super().format(line)
         ids = getattr(record, "request_ids", ())
         if ids and "request_id" not in _fields(record):
             text += " request_id=" + ",".join(map(str, ids))
-        return text
+        below = [self.formatException(record.exc_info)] if record.exc_info else []
+        if record.stack_info:
+            below.append(self.formatStack(record.stack_info))
+        return "\n".join([text, *(continuation(block) for block in below)])
 
 
 class JsonFormatter(logging.Formatter):
@@ -57,14 +74,15 @@ class JsonFormatter(logging.Formatter):
         entry: dict[str, Any] = {}
         if self.stamp:
             entry["time"] = self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z")
-        entry.update(level=record.levelname, logger=record.name, message=record.getMessage())
+        message = cut_middle(record.getMessage(), MAX_MESSAGE_CHARS)  # JSON escapes the rest
+        entry.update(level=record.levelname, logger=record.name, message=message)
         fields = _fields(record)
         ids = fields.pop("request_ids", ())
         if ids and "request_id" not in fields:
             entry["request_id"] = ids[0] if len(ids) == 1 else list(ids)
         entry.update(fields)
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = cut_middle(self.formatException(record.exc_info))
         return json.dumps(entry, default=str, separators=(",", ":"))
 
 

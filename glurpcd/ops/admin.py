@@ -77,11 +77,20 @@ class AdminOps:
                 "persisted": info["persisted"],
                 "disk_bytes": info["disk_bytes"],
             },
-            "engine": self.engine_info(),
+            "engine": self._engine_seen_by(request.uid),
             "torch": self.runtime,
             "settings": self.settings(),
             "systemd": self.systemd,
         }
+
+    def _engine_seen_by(self, uid: int | None) -> dict[str, Any]:
+        """A group member sees its own background work by uid, nobody else's."""
+        engine = self.engine_info()
+        background = engine.get("background")
+        if self.uploads.owners.privileged(uid) or not isinstance(background, dict):
+            return engine
+        own = {k: v for k, v in background.get("by_uid", {}).items() if k == str(uid)}
+        return {**engine, "background": {**background, "by_uid": own}}
 
     def _visible_to(self, uid: int | None) -> Callable[[Request], bool] | None:
         """Root and the daemon's uid see every request; a group member sees

@@ -5,14 +5,19 @@ uploads in flight share one parse, and the same bytes sent again map straight
 to their handle without parsing (the `upload` cache entry). A handle is the
 SHA-256 of the prepared content, the preparation settings and everything that
 changes a forecast (model id, samples, seed), so a new model never serves
-another's results. Two different uploads can prepare to one series (one handle):
-what `process` reports about the bytes (warnings, row accounting, unit) is
-kept per upload, in the upload's own cache entry, never per series.
+another's results. On a shared (`--group`) daemon a member's handles also name
+that member's uid (`scope`): members never share a handle, a job, a cache
+entry or its progress, so no member can see, time or flush another's work,
+whatever bytes (or line endings) they send. Two different uploads can prepare
+to one series (one handle): what `process` reports about the bytes (warnings,
+row accounting, unit) is kept per upload, in the upload's own cache entry,
+never per series.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import hashlib
 import json
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from glurpc_core import ingest
-from glurpc_core.errors import ErrorCode, OpError
+from glurpc_core.errors import CodedError, ErrorCode, OpError
 from glurpc_core.identity import upload_digest, upload_handle
 from glurpc_core.requests.args import optional_str
 from glurpc_core.requests.uploads import (
@@ -105,14 +110,51 @@ class UploadResolver:
         self.owners.grant(resolved.handle, request.uid)
         return resolved
 
-    async def subjects(self, request: Request, raw: bytes) -> list[str]:
-        """Subject ids of a table with an id column ([] for a one-person export)."""
-        digest = hashlib.sha256(raw).hexdigest()
-        spec = JobSpec(f"subjects:{digest}", "subjects", handle=digest)
-        ids: list[str] = await self.engine.obtain(
-            request, spec, Lane.CPU, cpu_task(ingest.subjects, raw)
+    def scope(self, uid: int | None) -> str:
+        """What keeps one member's work apart from another's: "" for root and
+        the daemon's own uid (who may use every handle anyway)."""
+        return "" if self.owners.privileged(uid) else f"|uid={uid}"
+
+    def tag_for(self, uid: int | None) -> str:
+        return self.forecast_tag + self.scope(uid)
+
+    async def every_subject(
+        self, request: Request, raw: bytes, settings: ingest.PrepareSettings
+    ) -> list[tuple[str, Resolved | CodedError]]:
+        """Each subject of a table with an id column, prepared by ONE job that
+        reads the table once; each prepared subject is stored as its own upload,
+        so a later request naming that subject parses nothing."""
+        tag = self.tag_for(request.uid)
+        digest = await asyncio.to_thread(upload_digest, raw, settings.as_key(), tag)
+        spec = JobSpec(f"prepare_subjects:{digest}", "prepare", handle=digest)
+        each: list[tuple[str, _Prepared | CodedError]] = await self.engine.obtain(
+            request,
+            spec,
+            Lane.CPU,
+            await cpu_task(_prepare_subjects, raw, settings, tag),
+            store=functools.partial(self._store_subjects, raw, settings, tag),
         )
-        return ids
+        resolved: list[tuple[str, Resolved | CodedError]] = []
+        for subject, outcome in each:
+            if isinstance(outcome, CodedError):
+                resolved.append((subject, outcome))
+                continue
+            self.owners.grant(outcome.handle, request.uid)
+            upload = upload_facts(outcome.prepared)
+            resolved.append((subject, Resolved(outcome.handle, outcome.prepared, True, upload)))
+        return resolved
+
+    def _store_subjects(
+        self,
+        raw: bytes,
+        settings: ingest.PrepareSettings,
+        tag: str,
+        each: list[tuple[str, _Prepared | CodedError]],
+    ) -> None:
+        for subject, outcome in each:
+            if not isinstance(outcome, CodedError):
+                one = dataclasses.replace(settings, subject=subject)
+                self._store_upload(upload_digest(raw, one.as_key(), tag))(outcome)
 
     async def load(self, handle: str) -> ingest.PreparedData | None:
         prepared = self._decoded.get(handle)
@@ -132,7 +174,8 @@ class UploadResolver:
     async def from_upload(
         self, request: Request, raw: bytes, settings: ingest.PrepareSettings, force: bool
     ) -> Resolved:
-        digest = await asyncio.to_thread(upload_digest, raw, settings.as_key(), self.forecast_tag)
+        tag = self.tag_for(request.uid)
+        digest = await asyncio.to_thread(upload_digest, raw, settings.as_key(), tag)
         if not force:
             known = _upload_entry(await self.results.get(upload_key(digest)))
             if known is not None:
@@ -144,7 +187,7 @@ class UploadResolver:
             request,
             spec,
             Lane.CPU,
-            cpu_task(_prepare_upload, raw, settings, self.forecast_tag),
+            await cpu_task(_prepare_upload, raw, settings, tag),
             store=self._store_upload(digest),
         )
         return Resolved(outcome.handle, outcome.prepared, True, upload_facts(outcome.prepared))
@@ -185,18 +228,34 @@ def _upload_entry(data: bytes | None) -> dict[str, Any] | None:
     return entry if is_handle(entry.get("handle")) else None
 
 
-def cpu_task(fn: Callable[..., Any], raw: bytes, *args: Any) -> Callable[[], Any] | ChildTask:
-    """Parsing of `raw`: in a cpu-lane thread, or, when large, in a child
-    process the engine kills once nobody waits (parse_process.py)."""
-    if len(raw) >= CHILD_PROCESS_BYTES:
+async def cpu_task(fn: Callable[..., Any], raw: bytes, *args: Any) -> Callable[[], Any] | ChildTask:
+    """Parsing of `raw`: refused at once when beyond what a parse may cost
+    (ingest/budget.py), else in a cpu-lane thread when small, or in a child
+    process held to the parse memory bound that the engine kills once nobody
+    waits (engine/parse_child.py)."""
+    cost = await asyncio.to_thread(ingest.admitted, raw)  # counts bytes: off the loop
+    if cost.needs_child or len(raw) >= CHILD_PROCESS_BYTES:
         return ChildTask(fn, (raw, *args))
     return functools.partial(fn, raw, *args)
 
 
 def _prepare_upload(raw: bytes, settings: ingest.PrepareSettings, tag: str) -> _Prepared:
     """Runs in a cpu-lane thread or a child process."""
-    prepared = ingest.prepare(raw, settings)
+    return _prepared_upload(ingest.prepare(raw, settings), tag)
+
+
+def _prepared_upload(prepared: ingest.PreparedData, tag: str) -> _Prepared:
     return _Prepared(upload_handle(prepared.digest, tag), prepared, prepared.to_bytes())
+
+
+def _prepare_subjects(
+    raw: bytes, settings: ingest.PrepareSettings, tag: str
+) -> list[tuple[str, _Prepared | CodedError]]:
+    """Runs in a cpu-lane thread or a child process."""
+    return [
+        (subject, prepared if isinstance(prepared, CodedError) else _prepared_upload(prepared, tag))
+        for subject, prepared in ingest.prepare_subjects(raw, settings)
+    ]
 
 
 def _convert(raw: bytes, subject: str | None) -> tuple[bytes, str]:
@@ -210,9 +269,11 @@ async def convert(
     raw = checked_upload(args, max_upload)
     subject = optional_str(args, "subject")
     digest = hashlib.sha256(raw).hexdigest()
-    spec = JobSpec(f"convert:{digest}:{subject or ''}", "convert", handle=digest)
+    # Per uid, like every job that starts from a client's bytes (UploadResolver.scope).
+    key = f"convert:{digest}:{subject or ''}:{request.uid}"
+    spec = JobSpec(key, "convert", handle=digest)
 
     unified, source_format = await engine.obtain(
-        request, spec, Lane.CPU, cpu_task(_convert, raw, subject)
+        request, spec, Lane.CPU, await cpu_task(_convert, raw, subject)
     )
     return {"csv": unified, "format": source_format}

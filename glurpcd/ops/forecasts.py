@@ -19,14 +19,16 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from glurpc_core.errors import OpError
+from glurpc_core.errors import ErrorCode, OpError
 from glurpc_core.forecast import WindowForecast
+from glurpc_core.render.sizes import image_bytes_bound
 from glurpc_core.render.style import PlotStyle
 from glurpc_core.requests.args import optional_str
 from glurpc_core.requests.selection import check_combine, check_selection, selected_indices
 from glurpc_core.requests.styles import plot_style, window_times
 from glurpc_core.requests.wire import forecast_to_wire
 from glurpc_core.series import UNITS
+from glurpc_wire.framing import DEFAULT_MAX_FRAME
 from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
 from glurpcd.engine.payloads import CpuTask, ForecastPayload, ForecastSetPayload, RenderTask
@@ -42,6 +44,7 @@ from glurpcd.ops.results import (
 )
 
 IMAGE_FORMATS = ("png", "svg", "pdf")
+REPLY_HEADROOM = 64 * 1024  # a plot reply's fields besides its images
 
 Renderer = Callable[..., "Future[bytes]"]
 
@@ -58,6 +61,7 @@ class ForecastOps:
         model_id: str,
         precompute_windows: int,
         model_facts: dict[str, Any] | None = None,
+        max_reply: int = DEFAULT_MAX_FRAME,
     ) -> None:
         self.results = results
         self.engine = engine
@@ -69,6 +73,7 @@ class ForecastOps:
         self.precompute_windows = precompute_windows
         # What every forecast result names: model id, seed, samples.
         self.model_facts = {"model": model_id, **(model_facts or {})}
+        self.max_reply = max_reply  # the largest frame the daemon sends
 
     async def forecast(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         check_selection(args)
@@ -96,6 +101,7 @@ class ForecastOps:
         indices, several = selected_indices(resolved.prepared.series, args)
         series = resolved.prepared.series
         styles = {i: plot_style(args, series, resolved.upload, i, self.model_id) for i in indices}
+        self._check_fits(styles, fmt)
         if combine == "overlay":
             overlay = await self._overlay(request, resolved, styles, fmt)
             return {**overlay, **self._facts(resolved, fmt)}
@@ -127,6 +133,19 @@ class ForecastOps:
         windows = await self.windows(request, resolved, list(styles))
         return await overlay_reply(
             self.engine, self.render_overlay, request, resolved, windows, styles, fmt
+        )
+
+    def _check_fits(self, styles: dict[int, PlotStyle], fmt: str) -> None:
+        """Refuse, before anything is drawn, images that cannot fit one reply."""
+        expected = sum(image_bytes_bound(fmt, style.dpi) for style in styles.values())
+        if expected <= self.max_reply - REPLY_HEADROOM:
+            return
+        raise OpError(
+            ErrorCode.FRAME_TOO_LARGE,
+            f"{len(styles)} {fmt} images would make a reply of about {expected // 2**20} MiB;"
+            f" this daemon sends at most {self.max_reply // 2**20} MiB at once: ask for"
+            " fewer windows per request or a lower dpi",
+            {"reason": "reply_too_large", "estimate": expected, "limit": self.max_reply},
         )
 
     async def quick_plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:

@@ -1,13 +1,13 @@
 """Who may use each handle: per-uid ownership on a shared (`--group`) daemon.
 
 Layer: ops. A uid owns a handle once it has sent the data behind it (a
-`process`, `plot` or `forecast` with `csv`); handles of one upload are the
-same for every uid that sends the same bytes, so sharing computation never
-needs sharing data. Root and the daemon's own uid use every handle. Anyone
-else asking for a handle it does not own gets exactly the `not_found` that an
-unknown handle gets, so the answer reveals nothing. The table is bounded:
-a forgotten grant costs the owner one re-upload (the CLI does it itself on
-`not_found`), never another user's access.
+`process`, `plot` or `forecast` with `csv`); a member's handles name its uid
+(UploadResolver.scope), so two members sending the same bytes get two handles
+and share no computation, cache entry or progress. Root and the daemon's own
+uid use every handle. Anyone else asking for a handle it does not own gets
+exactly the `not_found` that an unknown handle gets, so the answer reveals
+nothing. The table is bounded: a forgotten grant costs the owner one re-upload
+(the CLI does it itself on `not_found`), never another user's access.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The `process` op: prepare an upload, report its windows, stretches and rows.
 
 Layer: ops. For a table of several subjects sent without `subject`, every
-subject is prepared in turn and listed (span, windows, warnings), so a user
-can see what the file holds before choosing; one subject too short to use is
-listed with its error instead of failing the listing. `windows: true` adds the
-list of every window (index, stretch, history start, forecast start, whether
-the next hour is known), the same numbering `plot` and `forecast` take.
+subject is prepared by one job that reads the table once, and listed (span,
+windows, warnings), so a user can see what the file holds before choosing; one
+subject too short to use is listed with its error instead of failing the
+listing. `windows: true` adds the list of every window (index, stretch,
+history start, forecast start, whether the next hour is known), the same
+numbering `plot` and `forecast` take.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from glurpc_core.errors import CodedError
 from glurpc_core.requests.args import optional_bool
 from glurpc_core.requests.styles import window_times
-from glurpc_core.requests.uploads import checked_upload
+from glurpc_core.requests.uploads import checked_upload, prepare_settings
 from glurpc_core.series import MAX_AHEAD, CgmSeries
 from glurpcd.lifecycle import Request
 from glurpcd.ops.data import Resolved, UploadResolver
@@ -39,30 +40,23 @@ async def process(
         # Asked only then, so a one-person export is parsed once.
         if exc.details.get("reason") != "several_subjects" or "csv" not in upload:
             raise
-        ids = await uploads.subjects(request, checked_upload(args, uploads.max_upload))
-        return await _every_subject(uploads, forecasts, request, upload, ids, force, listing)
+        raw = checked_upload(args, uploads.max_upload)
+        each = await uploads.every_subject(request, raw, prepare_settings(upload))
+        return _every_subject(each, listing)
     if precompute:
         forecasts.precompute_if_fresh(resolved, request.uid)
     return summary(resolved, listing)
 
 
-async def _every_subject(
-    uploads: UploadResolver,
-    forecasts: ForecastOps,
-    request: Request,
-    upload: dict[str, Any],
-    ids: list[str],
-    force: bool,
-    listing: bool,
-) -> dict[str, Any]:
+def _every_subject(each: list[tuple[str, Resolved | CodedError]], listing: bool) -> dict[str, Any]:
     entries = []
-    for subject in ids:
-        try:
-            resolved = await uploads.resolve(request, {**upload, "subject": subject}, force=force)
-        except CodedError as exc:
-            entries.append({"subject": subject, "code": str(exc.code), "message": exc.message})
-            continue
-        entries.append(summary(resolved, listing))
+    for subject, resolved in each:
+        if isinstance(resolved, CodedError):
+            entries.append(
+                {"subject": subject, "code": str(resolved.code), "message": resolved.message}
+            )
+        else:
+            entries.append(summary(resolved, listing))
     windows = sum(int(entry.get("windows", 0)) for entry in entries)
     return {"subjects": entries, "handle": None, "samples": windows, "windows": windows}
 

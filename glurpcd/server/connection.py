@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -156,9 +157,27 @@ class Connection:
 
     async def _read_loop(self) -> None:
         while (messages := await self._next_messages()) is not None:
-            for message in messages:
-                await self._flow.admit(self._writer, lambda: len(self._open))
-                self._on_message(message)
+            pending = deque(messages)
+            while pending:
+                message = pending.popleft()
+                if message.get("type") == "request":
+                    # A cancel read behind this request must not wait for the
+                    # slot it may be about to free.
+                    self._cancel_open_ahead(pending)
+                    await self._flow.admit(self._writer, lambda: len(self._open))
+                self._on_message(message)  # a cancel takes no slot: never waits
+
+    def _cancel_open_ahead(self, pending: deque[dict[str, Any]]) -> None:
+        """Handle now the cancels in `pending` for requests already open (a
+        cancel for one not yet started keeps its place behind it)."""
+        ahead = [m for m in pending if m.get("type") == "cancel" and self._names_open(m)]
+        for message in ahead:
+            pending.remove(message)
+            self._on_message(message)
+
+    def _names_open(self, message: dict[str, Any]) -> bool:
+        msg_id = message.get("id")
+        return isinstance(msg_id, int) and msg_id in self._open
 
     def _on_message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")

@@ -193,7 +193,7 @@ def describe(config: DaemonConfig) -> str:
         value = getattr(config, option.field)
         rows.append((f"{option.key} = {_toml(value)}", config.sources.get(option.key, "default")))
     width = max(len(text) for text, _ in rows)
-    return "\n".join(f"{text:<{width}}  # {source}" for text, source in rows)
+    return "\n".join(f"{text:<{width}}  # {_comment(source)}" for text, source in rows)
 
 
 def _toml(value: Any) -> str:
@@ -203,8 +203,21 @@ def _toml(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+    return '"' + "".join(_toml_char(ch) for ch in str(value)) + '"'
+
+
+def _toml_char(ch: str) -> str:
+    """One character of a TOML basic string: quotes, backslashes and control
+    characters escaped, so a path with a newline cannot add a line."""
+    if ch in '"\\':
+        return "\\" + ch
+    if ord(ch) < 0x20 or ord(ch) == 0x7F:
+        return f"\\u{ord(ch):04x}"
+    return ch
+
+
+def _comment(text: str) -> str:
+    return "".join(f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text)
 
 
 def _shown(default: Any) -> str:

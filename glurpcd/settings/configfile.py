@@ -5,8 +5,9 @@ Layer: start-up (and SIGHUP, which reads the same files again). The files are
 flat TOML: `key = value` with the keys of options.py. A later file overrides
 an earlier one key by key: /etc/glurpc/glurpcd.toml, then
 $XDG_CONFIG_HOME/glurpc/glurpcd.toml; `--config PATH` replaces both. A file
-that another user could have written is refused: it names the model file the
-daemon unpickles.
+that another user could have written (owned by someone else, or writable by
+its group or by everyone) is refused: it names the model file the daemon
+unpickles.
 """
 
 from __future__ import annotations
@@ -113,3 +114,7 @@ def _check_trusted(path: Path) -> None:
         )
     if info.st_mode & stat.S_IWOTH:
         raise ConfigError(f"config file {path} is writable by every user (mode {info.st_mode:o})")
+    if info.st_mode & stat.S_IWGRP:
+        raise ConfigError(
+            f"config file {path} is writable by its group (mode {info.st_mode:o}); chmod g-w {path}"
+        )

@@ -4,16 +4,20 @@ variable, type, default, help and whether SIGHUP may change it.
 Layer: start-up (stdlib only; the CLI reads it for shell completion). A value
 arrives as text (flag, environment) or as a TOML value (file); `parse` turns
 either into the setting's type or raises ValueError with a sentence that
-names what was expected.
+names what was expected. Every value is checked whole: finite, within the
+range the daemon can honour (a byte count must fit the wire's 64-bit integers,
+a timeout must be one an event loop can schedule), and a group must exist.
 """
 
 from __future__ import annotations
 
+import grp
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from glurpc_wire.framing import DEFAULT_MAX_FRAME
+from glurpc_wire.framing import DEFAULT_MAX_FRAME, HEADER
 
 AUTO = "auto"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -22,6 +26,12 @@ DUPLICATE_POLICIES = ("coalesce", "supersede")
 PRECISIONS = ("float32", "bf16")
 
 Parser = Callable[[Any], Any]
+WIRE_INT_MAX = 2**63 - 1  # msgpack's int64: `status` and `hello` carry settings
+MIB_MAX = 2**40  # MiB settings: their byte counts stay below WIRE_INT_MAX
+DAY_S = 86_400.0  # the longest timeout or grace honoured
+COUNT_MAX = 1_000_000  # queue lengths, connections, batch rows
+WORKERS_MAX = 256
+MAX_FRAME_LIMIT = 2 ** (8 * HEADER.size) - 1  # what a frame's length prefix can say
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,9 @@ class Option:
         return self.attribute or self.key
 
 
-def _number(kind: type, minimum: float, *, auto: bool = False) -> Parser:
+def _number(
+    kind: type, minimum: float, maximum: float = WIRE_INT_MAX, *, auto: bool = False
+) -> Parser:
     name = "an integer" if kind is int else "a number"
 
     def parse(value: Any) -> Any:
@@ -65,8 +77,12 @@ def _number(kind: type, minimum: float, *, auto: bool = False) -> Parser:
             value = float(value)
         if not isinstance(value, kind):
             raise ValueError(f"expected {name}, got {type(value).__name__}")
+        if not math.isfinite(cast(float, value)):  # TOML nan/inf, or "1e400" read as a float
+            raise ValueError(f"expected a finite number, got {value}")
         if cast(float, value) < minimum:
             raise ValueError(f"must be >= {minimum:g}, got {value}")
+        if cast(float, value) > maximum:
+            raise ValueError(f"must be <= {maximum:,}, got {value}")
         return value
 
     return parse
@@ -77,6 +93,21 @@ def _text(*, auto: bool = False) -> Parser:
         if not isinstance(value, str) or not value:
             raise ValueError(f"expected a non-empty string, got {value!r}")
         return None if auto and value == AUTO else value
+
+    return parse
+
+
+def _group() -> Parser:
+    text = _text(auto=True)
+
+    def parse(value: Any) -> Any:
+        name = text(value)
+        if name is not None:
+            try:
+                grp.getgrnam(name)
+            except KeyError:
+                raise ValueError(f"no group named {name!r} on this system") from None
+        return name
 
     return parse
 
@@ -118,11 +149,11 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "device", _text(), AUTO, "auto | cpu | cuda[:N]", "DEVICE", choices=("auto", "cpu", "cuda")
     ),
-    Option("samples", _number(int, 1), 10, "Monte-Carlo-dropout samples per window", "N"),
+    Option("samples", _number(int, 1, 10_000), 10, "Monte-Carlo-dropout samples per window", "N"),
     Option("seed", _number(int, 0), 0, "sampling seed", "N"),
     Option(
         "batch_rows",
-        _number(int, 1, auto=True),
+        _number(int, 1, COUNT_MAX, auto=True),
         None,
         "rows (window x sample) per forward pass; auto: tuned for the device",
         "N",
@@ -146,12 +177,20 @@ OPTIONS: tuple[Option, ...] = (
         reloadable=True,
         choices=DUPLICATE_POLICIES,
     ),
-    Option("max_frame", _number(int, 1024), DEFAULT_MAX_FRAME, "largest frame in bytes", "BYTES"),
-    Option("cache_mb", _number(int, 0), 512, "memory cache bound", "MIB", reloadable=True),
-    Option("disk_cache_mb", _number(int, 0), 4096, "disk cache bound", "MIB", reloadable=True),
+    Option(
+        "max_frame",
+        _number(int, 1024, MAX_FRAME_LIMIT),
+        DEFAULT_MAX_FRAME,
+        "largest frame in bytes",
+        "BYTES",
+    ),
+    Option("cache_mb", _number(int, 0, MIB_MAX), 512, "memory cache bound", "MIB", reloadable=True),
+    Option(
+        "disk_cache_mb", _number(int, 0, MIB_MAX), 4096, "disk cache bound", "MIB", reloadable=True
+    ),
     Option(
         "precompute_hours",
-        _number(float, 0, auto=True),
+        _number(float, 0, 24 * 365, auto=True),
         None,
         "newest hours of each upload to forecast in the background "
         "(auto: 6 on CPU, 24 on CUDA; 0 turns it off)",
@@ -160,7 +199,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "background_jobs",
-        _number(int, 0),
+        _number(int, 0, COUNT_MAX),
         1024,
         "most background forecasts queued in all; the oldest uploads' are dropped first",
         "N",
@@ -168,7 +207,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "background_jobs_per_uid",
-        _number(int, 0),
+        _number(int, 0, COUNT_MAX),
         512,
         "most background forecasts queued for one client uid",
         "N",
@@ -176,23 +215,29 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "group",
-        _text(auto=True),
+        _group(),
         None,
         "also admit members of this group (socket mode 0660)",
         "GROUP",
     ),
     Option(
         "render_workers",
-        _number(int, 0, auto=True),
+        _number(int, 0, WORKERS_MAX, auto=True),
         None,
         "render processes (auto: cores, at most 4; 0 renders in-process)",
         "N",
     ),
-    Option("cpu_workers", _number(int, 1), 2, "parsing threads", "N"),
-    Option("queue_size", _number(int, 1), 256, "queued jobs per lane before 'overloaded'", "N"),
+    Option("cpu_workers", _number(int, 1, WORKERS_MAX), 2, "parsing threads", "N"),
+    Option(
+        "queue_size",
+        _number(int, 1, COUNT_MAX),
+        256,
+        "queued jobs per lane before 'overloaded'",
+        "N",
+    ),
     Option(
         "grace",
-        _number(float, 0),
+        _number(float, 0, DAY_S),
         10.0,
         "seconds SIGTERM waits for in-flight requests",
         "SECONDS",
@@ -200,7 +245,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "max_connections",
-        _number(int, 1, auto=True),
+        _number(int, 1, COUNT_MAX, auto=True),
         None,
         "connections served at once; more are answered 'overloaded' "
         "(auto: the descriptor limit less a reserve)",
@@ -208,7 +253,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "frame_timeout",
-        _number(float, 0.001),
+        _number(float, 0.001, DAY_S),
         30.0,
         "seconds a frame may take to arrive once begun",
         "SECONDS",
@@ -216,7 +261,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "write_timeout",
-        _number(float, 0.001),
+        _number(float, 0.001, DAY_S),
         30.0,
         "seconds a client may leave its results unread before it is dropped",
         "SECONDS",
@@ -224,12 +269,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "max_pending_mb",
-        _number(int, 1),
+        _number(int, 1, MIB_MAX),
         128,
         "MiB of incomplete incoming frames held across all connections",
         "MIB",
     ),
-    Option("max_upload_mb", _number(int, 1), 32, "largest CSV upload accepted", "MIB"),
+    Option("max_upload_mb", _number(int, 1, MIB_MAX), 32, "largest CSV upload accepted", "MIB"),
     Option(
         "log_level",
         _choice(LOG_LEVELS, upper=True),

@@ -3,7 +3,9 @@
 Layer: operations on the composed services. Reloadable (options.py
 `reloadable`): log level, cache bounds, duplicate policy, precompute hours,
 background caps. Any other changed setting is named in the log as needing a
-restart. A file that no longer parses leaves every setting as it was.
+restart. A reload is all or nothing and says which in the log: a file that no
+longer parses, or a value out of range, leaves every setting as it was; a
+change that fails while being applied is rolled back to the settings before.
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ def reload_settings(services: Services) -> None:
     if not changed:
         log.info("reload: no run-time setting changed")
         return
-    _apply(services, new)
+    try:
+        _apply(services, new)
+    except Exception:  # a bug: the settings in force must stay whole
+        _apply(services, old)
+        log.exception("reload refused, settings unchanged: applying %s failed", ", ".join(changed))
+        return
     kept = {o.field: getattr(new, o.field) for o in OPTIONS if o.reloadable}
     sources = {**old.sources, **{key: new.sources[key] for key in changed}}
     services.current.value = dataclasses.replace(old, **kept, sources=sources)

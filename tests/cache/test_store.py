@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from glurpcd.cache import CacheKey, CacheStore, InvalidCacheKey
-from glurpcd.cache.entryfile import HEADER_BYTES
+from glurpcd.cache.entryfile import HEADER_BYTES, block_size, disk_size_for
 
 from .payloads import handle_for, payload_for
 
@@ -40,8 +40,12 @@ def test_memory_lru_evicts_by_bytes() -> None:
     assert info["entries"] == 3 and info["bytes"] == 9 * KIB and info["persisted"] == 0
 
 
+def on_disk(directory: Path, payload: int) -> int:
+    return disk_size_for(payload, block_size(directory))
+
+
 def test_disk_lru_evicts_by_bytes_and_removes_files(tmp_path: Path) -> None:
-    entry = HEADER_BYTES + 2 * KIB
+    entry = on_disk(tmp_path, 2 * KIB)
     store = CacheStore(tmp_path, memory_bytes=0, disk_bytes=3 * entry)
     for number in range(3):
         store.put(key(number), payload_for(key(number), 2 * KIB))
@@ -53,6 +57,19 @@ def test_disk_lru_evicts_by_bytes_and_removes_files(tmp_path: Path) -> None:
     info = store.info()
     assert info["persisted"] == 3 and info["disk_bytes"] == 3 * entry
     assert len(files_under(tmp_path)) == 3
+
+
+def test_disk_bound_counts_the_blocks_small_entries_occupy(tmp_path: Path) -> None:
+    # 300 entries of 100 bytes are 44 KiB of data but a block each on disk:
+    # the bound must hold for what `du` reports, not for the bytes written.
+    limit = 64 * KIB
+    store = CacheStore(tmp_path, memory_bytes=0, disk_bytes=limit)
+    for number in range(300):
+        store.put(key(number), payload_for(key(number), 100))
+    allocated = sum(path.stat().st_blocks * 512 for path in files_under(tmp_path))
+    assert 0 < allocated <= limit
+    assert store.info()["disk_bytes"] <= limit
+    assert store.info()["persisted"] == len(files_under(tmp_path))
 
 
 @pytest.mark.parametrize("where", ["payload", "header", "truncate", "empty"])
@@ -78,7 +95,7 @@ def test_damaged_file_is_a_miss_and_is_removed(tmp_path: Path, where: str) -> No
 
 
 def test_restart_keeps_entries_and_their_lru_order(tmp_path: Path) -> None:
-    size = HEADER_BYTES + KIB
+    size = on_disk(tmp_path, KIB)
     first = CacheStore(tmp_path, memory_bytes=0, disk_bytes=10 * size)
     for number in range(3):
         first.put(key(number), payload_for(key(number), KIB))
@@ -184,7 +201,7 @@ def test_memory_then_persist_writes_once_and_counts_once(tmp_path: Path) -> None
 
 
 def test_save_keeps_the_most_recent_memory_entries_on_disk(tmp_path: Path) -> None:
-    entry = HEADER_BYTES + KIB
+    entry = on_disk(tmp_path, KIB)
     store = CacheStore(tmp_path, memory_bytes=KIB * KIB, disk_bytes=2 * entry)
     for number in range(3):
         store.put(key(number), payload_for(key(number), KIB), persist=False)

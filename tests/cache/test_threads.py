@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from glurpcd.cache import CacheKey, CacheStore
-from glurpcd.cache.entryfile import TEMP_PREFIX, read_entry
+from glurpcd.cache.entryfile import HEADER_BYTES, TEMP_PREFIX, block_size, disk_size_for, read_entry
 from glurpcd.cache.keys import key_from_relative
 
 from .payloads import handle_for, payload_for
@@ -45,7 +45,10 @@ def test_concurrent_puts_gets_and_deletes_keep_the_books_straight(tmp_path: Path
     assert not [p for p in files if p.name.startswith(TEMP_PREFIX)]
     info = store.info()
     assert info["persisted"] == len(files), "disk index and directory disagree"
-    assert info["disk_bytes"] == sum(p.stat().st_size for p in files)
+    block = block_size(root)
+    assert info["disk_bytes"] == sum(
+        disk_size_for(p.stat().st_size - HEADER_BYTES, block) for p in files
+    )
     assert info["bytes"] <= info["memory_limit"]
     for path in files:
         key = key_from_relative(path.relative_to(root).parts)

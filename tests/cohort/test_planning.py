@@ -78,3 +78,18 @@ def test_too_many_actors_is_an_error_that_names_the_limit() -> None:
         plan_actors({"CPU": 2}, ModelSettings(), 2)
     with pytest.raises(ClusterError, match="2 GPUs"):
         plan_actors({"CPU": 32, "GPU": 2}, ModelSettings(), 3)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"x" * (32 * 1024 * 1024 + 1),  # more than a daemon accepts
+        b"1\n" * 1_500_001,  # within the upload limit, past the line bound
+    ],
+)
+def test_a_file_past_the_daemons_bounds_is_one_failure(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "huge.csv").write_bytes(content)
+    plan = plan_file(Path("huge.csv"), options(tmp_path, None))
+    (failed,) = plan.records
+    assert plan.prepared is None and failed["code"] == "invalid_data"
+    assert "too large" in failed["message"] or "larger than" in failed["message"]

@@ -130,3 +130,57 @@ def test_print_config_shows_every_value_and_its_source(
     replayed = resolve({}, str(again), None, {})
     assert replayed.samples == 3 and replayed.duplicates is Duplicates.SUPERSEDE
     assert replayed.disk_cache_mb == 1000 and replayed.socket == tmp_path / "g.sock"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("precompute_hours = inf\n", "'precompute_hours': expected a finite number, got inf"),
+        ("frame_timeout = nan\n", "'frame_timeout': expected a finite number, got nan"),
+        ("grace = -inf\n", "'grace': expected a finite number"),
+        (f"seed = {2**64 - 1}\n", "'seed': must be <= 9,223,372,036,854,775,807"),
+        ("cache_mb = 9007199254740993\n", "'cache_mb': must be <= "),
+        ("write_timeout = 1e300\n", "'write_timeout': must be <= 86,400"),
+        ('group = "no-such-group-glurpc"\n', "no group named 'no-such-group-glurpc'"),
+    ],
+)
+def test_values_the_daemon_cannot_honour_are_refused(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    config_file = write(tmp_path / "bad.toml", text)
+    with pytest.raises(ConfigError) as caught:
+        resolve({}, str(config_file), None, {})
+    assert f"{config_file}:1: bad value for" in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_an_environment_number_too_large_for_a_float_is_refused() -> None:
+    with pytest.raises(ConfigError, match="GLURPCD_GRACE: expected a finite number, got inf"):
+        resolve({}, None, None, {"GLURPCD_GRACE": "1e400"})
+
+
+def test_an_unknown_group_stops_start_up_in_one_line_leaving_no_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    socket = tmp_path / "s.sock"
+    monkeypatch.setenv("GLURPCD_GROUP", "no-such-group-glurpc")
+    assert main(["--socket", str(socket)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no group named" in err and not socket.exists()
+
+
+def test_a_group_writable_file_is_refused(tmp_path: Path) -> None:
+    shared = write(tmp_path / "shared.toml", "seed = 1\n")
+    os.chmod(shared, 0o664)
+    with pytest.raises(ConfigError, match="writable by its group"):
+        resolve({}, str(shared), None, {})
+
+
+def test_print_config_escapes_control_characters(tmp_path: Path, capsys) -> None:
+    import tomllib
+
+    odd = tmp_path / 'a\nb\x1b[2J"c\\'
+    assert main(["--print-config", "--socket", str(odd / "g.sock")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and len(out.splitlines()) == len(OPTIONS)
+    assert tomllib.loads(out)["socket"] == str(odd / "g.sock")

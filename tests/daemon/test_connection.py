@@ -27,9 +27,11 @@ class GatedOps:
     def __init__(self) -> None:
         self.gate = asyncio.Event()
         self.started = asyncio.Event()
+        self.entered: asyncio.Queue[Request] = asyncio.Queue()
 
     async def slow(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         self.started.set()
+        self.entered.put_nowait(request)
         await self.gate.wait()
         return {"done": True}
 
@@ -42,12 +44,15 @@ class GatedOps:
         return {"slow": self.slow, "fast": self.fast}.get(op)
 
 
-def _flow() -> ConnectionFlow:
-    return ConnectionFlow(FlowSettings(), PartialFrameBudget(1 << 30), HeapTrim())
+def _flow(settings: FlowSettings | None = None) -> ConnectionFlow:
+    return ConnectionFlow(settings or FlowSettings(), PartialFrameBudget(1 << 30), HeapTrim())
 
 
 async def _serve(
-    *, accepting: Callable[[], bool] = lambda: True, max_frame: int = 1 << 20
+    *,
+    accepting: Callable[[], bool] = lambda: True,
+    max_frame: int = 1 << 20,
+    max_open_requests: int = 32,
 ) -> tuple[MemoryPeer, Registry, GatedOps, asyncio.Task[None]]:
     peer = MemoryPeer()
     registry = Registry()
@@ -61,7 +66,7 @@ async def _serve(
         hello=lambda: HELLO_REPLY,
         max_frame=max_frame,
         accepting=accepting,
-        flow=_flow(),
+        flow=_flow(FlowSettings(max_open_requests=max_open_requests)),
     )
     task = asyncio.create_task(connection.serve())
     peer.send(wire.hello("test/1"))
@@ -100,6 +105,44 @@ def test_a_cancel_frame_ends_only_its_request_with_one_final_frame() -> None:
         peer.hang_up()
         await task
         assert len(peer.finals(1)) == 1
+        assert registry.open_requests == []
+
+    asyncio.run(scenario())
+
+
+def test_a_cancel_never_waits_for_a_request_slot() -> None:
+    async def scenario() -> None:
+        peer, registry, ops, task = await _serve(max_open_requests=2)
+        peer.send(wire.request(1, "slow"))
+        peer.send(wire.request(2, "slow"))
+        for _ in range(2):
+            await ops.entered.get()
+        peer.send(wire.cancel(1))  # both slots taken, and no op will finish
+        await peer.wait_for(lambda frames: peer.finals(1) != [])
+        assert peer.finals(1)[0]["code"] == "cancelled" and peer.finals(2) == []
+        peer.hang_up()
+        await task
+        assert registry.open_requests == []
+
+    asyncio.run(scenario())
+
+
+def test_a_cancel_read_behind_a_waiting_request_frees_its_slot() -> None:
+    async def scenario() -> None:
+        peer, registry, ops, task = await _serve(max_open_requests=2)
+        peer.send(wire.request(1, "slow"))
+        peer.send(wire.request(2, "slow"))
+        for _ in range(2):
+            await ops.entered.get()
+        # One chunk: request 3 needs a slot that only the cancel behind it frees.
+        peer.send_raw(
+            framing.encode_frame(wire.request(3, "slow")) + framing.encode_frame(wire.cancel(1))
+        )
+        third = await asyncio.wait_for(ops.entered.get(), 10)
+        assert peer.finals(1)[0]["code"] == "cancelled"
+        assert third in registry.open_requests
+        peer.hang_up()
+        await task
         assert registry.open_requests == []
 
     asyncio.run(scenario())

@@ -126,3 +126,36 @@ def test_a_job_shared_by_requests_names_them_all(captured) -> None:
     with serving([9, 4]):
         logging.getLogger("glurpcd.engine").warning("slow batch")
     assert buffer.getvalue().rstrip().endswith("WARNING glurpcd.engine: slow batch request_id=4,9")
+
+
+FORGED = "\r2026-12-05 10:00:00 INFO glurpcd.request: request_id=424242 op=plot\n\x1b[2J"
+
+
+def _log_forgeries() -> None:
+    log = logging.getLogger("glurpcd.test")
+    log.warning("title %s", FORGED)
+    try:
+        raise ValueError(f"bad title {FORGED}\n{'{' * 300_000}")
+    except ValueError:
+        log.exception("render failed for %s", FORGED)
+
+
+def test_client_text_never_makes_a_plain_line_of_its_own(captured) -> None:
+    out = captured("plain")
+    _log_forgeries()
+    text = out.getvalue()
+    records = [line for line in text.splitlines() if line and not line.startswith("  ")]
+    assert len(records) == 2, records  # a traceback's lines are all indented
+    assert "\r" not in text and "\x1b" not in text and "\\x1b[2J" in records[0]
+    assert len(text) < 40_000  # the 300 KB message is cut in its middle
+    assert text.rstrip().endswith("{")  # ... keeping its tail
+
+
+def test_client_text_in_json_lines_is_escaped_and_bounded(captured) -> None:
+    out = captured("json")
+    _log_forgeries()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    entries = [json.loads(line) for line in lines]
+    assert entries[0]["message"] == f"title {FORGED}"
+    assert len(lines[1]) < 40_000 and "ValueError" in entries[1]["exception"]

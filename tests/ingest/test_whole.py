@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from glurpc_core.ingest import IngestError, PrepareSettings, prepare, subjects
+from glurpc_core.ingest import IngestError, PrepareSettings, prepare, prepare_subjects
 from glurpc_core.ingest.screen import screen_rows
 from glurpc_core.series import CgmSeries
 from tests.support import synthetic as syn
@@ -53,10 +53,34 @@ def test_subjects_are_listed_in_file_order() -> None:
     raw = syn.to_generic(times, values, subject="b") + syn.to_generic(
         times, values, subject="a", header=False
     )
-    assert subjects(raw) == ["b", "a"]
+    assert [subject for subject, _ in prepare_subjects(raw)] == ["b", "a"]
     with pytest.raises(IngestError) as caught:
         prepare(raw)
     assert caught.value.details["subjects"] == ["b", "a"]
+
+
+def test_one_read_of_a_table_prepares_each_subject_as_naming_it_would() -> None:
+    times, values = syn.make_trace(days=0.5, seed=2)
+    raw = syn.to_generic(times, values, subject="b")
+    raw += syn.to_generic(times[:20], values[:20], subject="short", header=False)
+    raw += syn.to_generic(times, values * 0.9, subject="a", header=False)
+    settings = PrepareSettings(sequence="latest")
+    each = dict(prepare_subjects(raw, settings))
+    assert list(each) == ["b", "short", "a"]
+    for subject, found in each.items():
+        named = PrepareSettings(sequence="latest", subject=subject)
+        if isinstance(found, IngestError):
+            with pytest.raises(IngestError) as caught:
+                prepare(raw, named)
+            assert (caught.value.code, caught.value.message) == (found.code, found.message)
+            continue
+        alone = prepare(raw, named)
+        assert (found.digest, found.report, found.warnings) == (
+            alone.digest,
+            alone.report,
+            alone.warnings,
+        )
+    assert isinstance(each["short"], IngestError) and not isinstance(each["a"], IngestError)
 
 
 def test_window_arithmetic_spans_stretches_and_history_is_causal() -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import resource
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from glurpc_wire import messages as wire
+from glurpcd.engine.parse_child import CHILD_PROCESS_BYTES
 
 from .daemons import launch_under
 from .samples import cgm_csv, published_size_checkpoint, wait_for_status
@@ -170,3 +172,43 @@ def test_background_work_is_capped_per_uid_oldest_upload_dropped_first(slow_back
     assert background["dropped"] >= 3, background
     assert background["by_uid"] == {str(os.getuid()): background["queued"]}
     assert status["jobs"]["queued"] <= 3
+
+
+def _many_lines(rows: int) -> bytes:
+    start = datetime(2024, 1, 1)
+    lines = [
+        f"{start + timedelta(minutes=5 * n):%Y-%m-%d %H:%M:%S},{100 + n % 50}" for n in range(rows)
+    ]
+    return ("time,gl\n" + "\n".join(lines) + "\n").encode()
+
+
+def test_a_file_of_too_many_lines_is_refused_before_any_parse(limited):
+    with limited.connect() as conn:
+        before = _prepared(conn)
+        reply = conn.call("process", {"csv": b"1\n" * 2_000_000})  # 4 MB, 2 million lines
+        assert reply["code"] == "invalid_data" and reply["details"]["reason"] == "too_large"
+        assert reply["details"]["lines"] > 1_500_000 and _prepared(conn) == before
+
+
+def test_a_small_file_of_many_lines_is_parsed_in_a_child(limited):
+    table = _many_lines(150_000)  # 3.6 MB: under the child's size, over its line count
+    assert len(table) < CHILD_PROCESS_BYTES
+    baseline = _children(limited.process.pid)
+    with limited.connect() as bystander, limited.connect() as uploader:
+        msg_id = uploader.request("process", {"csv": table})
+        _until(bystander, lambda: _children(limited.process.pid) - baseline, "no parsing child")
+        assert uploader.final(msg_id)["type"] == "result"
+
+
+def test_a_plot_too_large_for_one_reply_is_refused_before_it_is_drawn(limited):
+    with limited.connect() as conn:
+        handle = conn.call("process", {"csv": cgm_csv(hours=24, seed=8)})["data"]["handle"]
+        drawn = conn.call("status")["data"]["jobs"]["completed_by_kind"].get("image", 0)
+        many = [-n for n in range(100)]  # about 54 MB drawn: the estimate says 67 MB
+        reply = conn.call("plot", {"handle": handle, "indices": many, "dpi": 600})
+        assert reply["code"] == "frame_too_large"
+        assert reply["details"]["reason"] == "reply_too_large"
+        status = conn.call("status")["data"]
+        assert status["jobs"]["completed_by_kind"].get("image", 0) == drawn
+        fits = conn.call("plot", {"handle": handle, "indices": [0, -1], "dpi": 600})
+        assert fits["type"] == "result" and len(fits["data"]["images"]) == 2

@@ -181,3 +181,24 @@ def test_background_cap_and_precompute_hours_reload(tmp_path: Path) -> None:
     finally:
         daemon.stop()
     assert "reload: precompute_hours 1.0 -> 0.5" in daemon.log()
+
+
+def test_a_reload_with_a_value_out_of_range_changes_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "glurpcd.toml"
+    config.write_text('log_level = "INFO"\nprecompute_hours = 1\n')
+    daemon = launch_under(tmp_path, "--config", str(config), "--render-workers", "0")
+    try:
+        with daemon.connect() as conn:
+            # Valid TOML; the log level comes first, as it did when half of it applied.
+            config.write_text('log_level = "DEBUG"\nprecompute_hours = inf\n')
+            os.kill(daemon.process.pid, signal.SIGHUP)
+            wait_for_status(conn, lambda _: "reload" in daemon.log())
+            settings = conn.call("status")["data"]["settings"]
+        with daemon.connect() as later:  # logged at DEBUG, were DEBUG on
+            assert later.call("ping")["type"] == "result"
+    finally:
+        daemon.stop()
+    log = daemon.log()
+    assert "reload refused, settings unchanged" in log and "'precompute_hours'" in log
+    assert (settings["log_level"], settings["precompute_hours"]) == ("INFO", 1.0)
+    assert "DEBUG" not in log

@@ -145,3 +145,82 @@ def _user_b(socket_path: Path, handle: str) -> dict:
         "delete": _cli_json(socket_path, "cache", "delete", handle, "--json"),
         "delete_unknown": _cli_json(socket_path, "cache", "delete", UNKNOWN, "--json"),
     }
+
+
+@pytest.fixture
+def precomputing_group_daemon(tmp_path_factory):
+    """A shared daemon that forecasts each upload's newest hour in the
+    background, slowly enough (many samples in small batches of a
+    published-size model) that an upload's background work is still queued
+    while the next user looks at `status`."""
+    name, gid = shared_group()
+    base = Path(tempfile.mkdtemp(prefix="glurpc-g-", dir="/tmp"))
+    base.chmod(0o711)
+    run = base / "run"
+    run.mkdir(mode=0o750)
+    os.chown(run, -1, gid)
+    checkpoint = published_size_checkpoint(tmp_path_factory.mktemp("ckpt") / "published.pth")
+    daemon = launch(
+        run / "glurpcd.sock",
+        tmp_path_factory.mktemp("state"),
+        *("--group", name, "--model", str(checkpoint), "--samples", "200"),
+        *("--batch-rows", "20", "--precompute-hours", "1", "--render-workers", "1"),
+    )
+    yield daemon, gid
+    daemon.stop()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+PLOT = {"index": -3, "title": "A's plot"}
+
+
+def _plot_frames(conn: RawConnection, handle: str) -> tuple[list[str], dict]:
+    """The progress stages and the final frame of one plot."""
+    msg_id = conn.request("plot", {"handle": handle, **PLOT})
+    stages = []
+    while (frame := conn.receive())["type"] == "progress":
+        stages.append(frame["stage"])
+    assert frame["id"] == msg_id
+    return stages, frame
+
+
+def test_members_sending_the_same_bytes_share_no_work_progress_or_flush(
+    precomputing_group_daemon,
+):
+    daemon, gid = precomputing_group_daemon
+    csv = cgm_csv(hours=12, seed=23)
+    crlf = csv.replace(b"\n", b"\r\n")
+
+    def alice_uploads() -> str:
+        with RawConnection(daemon.socket) as conn:
+            handle = conn.call("process", {"csv": csv})["data"]["handle"]
+            assert _plot_frames(conn, handle)[1]["type"] == "result"
+            return handle
+
+    def bob_tries() -> dict:
+        with RawConnection(daemon.socket) as conn:
+            status = conn.call("status")["data"]
+            handles = [
+                conn.call("process", {"csv": data})["data"]["handle"] for data in (csv, crlf)
+            ]
+            stages, final = _plot_frames(conn, handles[0])
+            flushed = conn.call("cache", {"action": "flush"})["data"]["affected"]
+        return {"status": status, "handles": handles, "stages": stages, "final": final,
+                "flushed": flushed}  # fmt: skip
+
+    def alice_again(handle: str) -> tuple[list[str], dict]:
+        with RawConnection(daemon.socket) as conn:
+            return _plot_frames(conn, handle)
+
+    alice = as_user(OTHER_UID, gid, alice_uploads)
+    with daemon.connect() as root:  # the test is not vacuous: A's work is queued now
+        assert root.call("status")["data"]["engine"]["background"]["by_uid"][str(OTHER_UID)] > 0
+    bob = as_user(THIRD_UID, gid, bob_tries)
+
+    assert alice not in bob["handles"]  # the same bytes, LF or CRLF: never A's handle
+    assert str(OTHER_UID) not in bob["status"]["engine"]["background"]["by_uid"]
+    # B's plot of A's window with A's title computes like any other: nothing cached shows.
+    assert bob["final"]["type"] == "result" and "rendering" in bob["stages"]
+    assert bob["flushed"] > 0
+    stages, final = as_user(OTHER_UID, gid, lambda: alice_again(alice))
+    assert final["type"] == "result" and stages == []  # B's flush left A's image cached
