@@ -116,9 +116,11 @@ def test_a_name_template_tells_apart_inputs_with_one_stem() -> None:
     plan = plan_outputs("out/", single=False, name="{parent}_{stem}_{window}")
     assert find_collisions(sources, plan) == []
     assert plan.path_for(sources[0], -3, "png") == Path("out/p1_export_i3.png")
-    assert plan.path_for(sources[1], 12, "svg", "7/a") == Path("out/p2_export_ahead.svg")
+    assert plan.path_for(sources[1], 12, "svg", "7") == Path("out/p2_export_ahead.svg")
     named = plan_outputs("out/", single=False, name="{subject}-{index}")
-    assert named.path_for(Path("c.csv"), -2, "png", "7/a") == Path("out/7_a-2.png")
+    assert named.path_for(Path("c.csv"), -2, "png", "7") == Path("out/7-2.png")
+    odd = named.path_for(Path("c.csv"), -2, "png", "7/a").name  # made safe, as default names
+    assert "/" not in odd and odd.startswith("7_a-") and odd.endswith("-2.png")
 
 
 @pytest.mark.parametrize("template", ["{nope}", "{stem:>9}", "a/{stem}", "plain", "{stem"])
