@@ -83,8 +83,8 @@ BENCHES: dict[str, tuple[str, list[str], str]] = {
     ),
     "cohort": (
         "bench.bench_cohort",
-        ["--files", "20"],
-        "the daemon path, beside the Ray engine on the same exports",
+        ["--files", "50"],
+        "the daemon path, beside the Ray engine (one node and three) on the same exports",
     ),
 }
 HOSTILE_TARGETS = "peak < 300 MB above idle (amplification, never_reading); ping < 250 ms"

@@ -151,10 +151,10 @@ def forecast(
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
     if engine.ray:
-        check_ray_selection(files, at, subject, to_stdout=False)
+        check_ray_selection(files, to_stdout=False)
         request = {**upload_args(subject, sequence), **({"units": units} if units else {})}
         job = {"kind": "forecast", "plan": OutputPlan(stdout=True), "fmt": fmt, "output": output}
-        code = run_on_ray(files, engine, wires, ahead, request=request, **job)
+        code = run_on_ray(files, engine, wires, ahead, at, request=request, **job)
         click.get_current_context().exit(code)
     if len(files) > 1:
         raise click.UsageError(

@@ -5,7 +5,9 @@ Layer: CLI command. It prepares each file (or each subject of a table) with
 the daemon scores them together (pooled numbers and bootstrap intervals need
 every source at once) and the request's frame stays small. It prints the
 daemon's report as Markdown tables (default), JSON or CSV (evaluation_view.py)
-and writes the figure with `--plot`; it never computes a number itself.
+and writes the figure with `--plot`; it never computes a number itself. With
+`--engine ray` the cluster forecasts the windows and glurpc_ray scores them
+with the daemon's own code; the report is printed the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import click
 from glurpc_wire.codes import ErrorCode
 
 from .client import Client
+from .engine import EngineArgs, check_ray_selection, engine_options, evaluate_on_ray
 from .errors import RequestFailed
 from .evaluation_view import csv_rows, markdown
 from .output import StageStatus, info, stderr_is_tty, write_output
@@ -43,8 +46,14 @@ FILE = click.Path(dir_okay=False, allow_dash=True)
     "png, svg or pdf by the file's extension.",
 )
 @upload_options
+@engine_options
 def evaluate(
-    files: tuple[str, ...], fmt: str, plot_path: str | None, subject: str | None, sequence: str
+    files: tuple[str, ...],
+    fmt: str,
+    plot_path: str | None,
+    subject: str | None,
+    sequence: str,
+    engine: EngineArgs,
 ) -> None:
     """Score the served forecast on every window of each file, against baselines.
 
@@ -58,19 +67,16 @@ def evaluate(
     glurpc evaluate cgm.csv
     glurpc evaluate cohort/*.csv --plot evaluation.png
     glurpc evaluate cohort.csv --subject all --csv > evaluation.csv
+    glurpc evaluate cohort/*.csv --engine ray --json > evaluation.json
     """
     image = _plot_format(plot_path)
     if files.count("-") > 1:
         raise click.UsageError("stdin (-) can be read once; name it once")
-    with current_session().connect() as client, StageStatus("evaluate") as progress:
-        try:
-            sources = _sources(client, files, subject, sequence, progress)
-            args: dict[str, Any] = {"sources": sources}
-            if image is not None:
-                args["plot"] = image
-            report = client.call("evaluate", args, on_progress=progress)
-        except RequestFailed as exc:
-            raise translated(exc) from None
+    if engine.ray:
+        check_ray_selection(files, to_stdout=False)
+        report = evaluate_on_ray(files, engine, image, upload_args(subject, sequence))
+    else:
+        report = _on_daemon(files, image, subject, sequence)
     figure = report.pop("image", None)
     if plot_path is not None and figure is not None:
         write_output(Path(plot_path), figure)
@@ -86,6 +92,22 @@ def evaluate(
     else:
         sys.stdout.write(markdown(report) + "\n")
     sys.stdout.flush()
+
+
+def _on_daemon(
+    files: tuple[str, ...], image: str | None, subject: str | None, sequence: str
+) -> dict[str, Any]:
+    """The daemon's report: each source prepared (`process`), then ONE `evaluate`."""
+    with current_session().connect() as client, StageStatus("evaluate") as progress:
+        try:
+            sources = _sources(client, files, subject, sequence, progress)
+            args: dict[str, Any] = {"sources": sources}
+            if image is not None:
+                args["plot"] = image
+            report: dict[str, Any] = client.call("evaluate", args, on_progress=progress)
+        except RequestFailed as exc:
+            raise translated(exc) from None
+    return report
 
 
 def _plot_format(path: str | None) -> str | None:

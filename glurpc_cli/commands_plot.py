@@ -157,8 +157,11 @@ def plot(
         wires = _wires(index_spec, ahead, every, at)
         if combine is not None:
             check_grid(files, wires, every, subject)
-        single = (len(files) == 1 and len(wires) == 1 and not every and subject != "all") or (
-            at is not None or combine is not None
+        one_window = len(files) == 1 and subject != "all"  # --at on Ray: a window per file
+        single = (
+            (one_window and len(wires) == 1 and not every)
+            or (at is not None and (one_window or not engine.ray))
+            or combine is not None
         )
         plan = plan_outputs(output, single, name_template)
         image = image_format(fmt, plan)
@@ -179,9 +182,9 @@ def plot(
     if engine.ray:
         request = {**upload_args(subject, sequence), **style}
         job = {"kind": "plot", "plan": plan, "fmt": image, "skip_existing": skip_existing}
-        check_ray_selection(files, at, subject, plan.stdout)
+        check_ray_selection(files, plan.stdout)
         wanted = None if every else wires
-        code = run_on_ray(files, engine, wanted, ahead, as_json=as_json, request=request, **job)
+        code = run_on_ray(files, engine, wanted, ahead, at, as_json=as_json, request=request, **job)
         click.get_current_context().exit(code)
     if plan.stdout:
         refuse_binary_to_terminal(force_binary)

@@ -105,30 +105,62 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return decorated
 
 
-def check_ray_selection(
-    files: tuple[str, ...], at: str | None, subject: str | None, to_stdout: bool
-) -> None:
-    """What the Ray engine does not take (yet): usage errors, before any cluster starts."""
+def check_ray_selection(files: tuple[str, ...], to_stdout: bool) -> None:
+    """What the Ray engine does not take: usage errors, before any cluster starts."""
     if to_stdout:
         raise click.UsageError("--engine ray writes files: give -o FILE or -o DIR/")
     if "-" in files:
         raise click.UsageError("--engine ray reads files on the cluster's nodes, not stdin (-)")
-    if at is not None or subject == "all":
-        raise click.UsageError("--at and --subject all are not available with --engine ray")
 
 
 def run_on_ray(
-    files: tuple[str, ...], engine: EngineArgs, wires: list[int] | None, ahead: bool, **job: Any
+    files: tuple[str, ...],
+    engine: EngineArgs,
+    wires: list[int] | None,
+    ahead: bool,
+    at: str | None,
+    **job: Any,
 ) -> int:
-    """Run the job on Ray: `wires` (None for --all) and `ahead` select the windows,
-    `job` holds CohortOptions' output fields and `request`, the daemon request's
-    upload and style args."""
+    """Run the job on Ray: `at` (each file's window at that time), else `wires`
+    (None for --all) and `ahead` select the windows; `job` holds CohortOptions'
+    output fields and `request`, the daemon request's upload and style args."""
+    _require_ray()
+    from glurpc_ray.options import Selection
+    from glurpc_ray.run import run_guarded
+
+    selection = Selection(None if wires is None else tuple(wires), ahead, at)
+    return run_guarded(list(files), _cohort_options(engine, selection, **job))
+
+
+def evaluate_on_ray(
+    files: tuple[str, ...], engine: EngineArgs, figure: str | None, request: dict[str, Any]
+) -> dict[str, Any]:
+    """`glurpc evaluate` on Ray: the report the daemon's `evaluate` answers,
+    with the figure (`image`) when `figure` names its format."""
+    _require_ray()
+    from glurpc_ray.options import Selection
+    from glurpc_ray.run import evaluate_guarded
+
+    from .targets import OutputPlan
+
+    selection = Selection(None, ahead=False)  # every window with a known next hour
+    options = _cohort_options(
+        engine, selection, kind="evaluate", plan=OutputPlan(stdout=True), fmt=figure or "",
+        request=request,
+    )  # fmt: skip
+    return evaluate_guarded(list(files), options)
+
+
+def _require_ray() -> None:
+    """Before anything of glurpc_ray is imported: it needs Ray's pyarrow."""
     if importlib.util.find_spec("ray") is None:
         raise GlurpcError(INSTALL_HINT, code=ErrorCode.USAGE)
+
+
+def _cohort_options(engine: EngineArgs, selection: Any, **job: Any) -> Any:
     import os
 
-    from glurpc_ray.options import CohortOptions, ModelSettings, Selection
-    from glurpc_ray.run import run_guarded
+    from glurpc_ray.options import CohortOptions, ModelSettings
 
     settings = ModelSettings(
         model=engine.model,
@@ -136,9 +168,8 @@ def run_on_ray(
         seed=engine.seed if engine.seed is not None else ModelSettings.seed,
         device=engine.device or ModelSettings.device,
     )
-    selection = Selection(None if wires is None else tuple(wires), ahead)
     request = tuple(sorted(job.pop("request", {}).items()))
-    options = CohortOptions(
+    return CohortOptions(
         **job,
         request=request,
         selection=selection,
@@ -147,4 +178,3 @@ def run_on_ray(
         actors=engine.actors,
         cwd=os.getcwd(),
     )
-    return run_guarded(list(files), options)

@@ -44,9 +44,13 @@ class ActorPlan:
         return f"{self.count} {kind} model actor{'s' if self.count != 1 else ''}"
 
 
-def connect(address: str | None, quiet: bool = False) -> Any:
-    """`ray.init` for this run: quiet (our own progress bar, no Ray Data bars).
-    With `-q` Ray's own Python warnings (token authentication) go too."""
+def connect(address: str | None, ordered: bool, quiet: bool = False) -> Any:
+    """`ray.init` for this run: quiet (our own progress bar, no Ray Data bars);
+    with `-q` Ray's own Python warnings (token authentication) go too.
+
+    `ordered`: results come out in the inputs' order (forecast lines must, as
+    the local path prints them); images need not, and a file's slow block then
+    holds back no other file's windows."""
     import ray
 
     ray.init(
@@ -59,7 +63,7 @@ def connect(address: str | None, quiet: bool = False) -> Any:
     context.enable_progress_bars = False
     context.target_max_block_size = BLOCK_BYTES
     context.print_on_execution_start = False
-    context.execution_options.preserve_order = True  # output order follows the inputs
+    context.execution_options.preserve_order = ordered
     context.execution_options.verbose_progress = False
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     return ray

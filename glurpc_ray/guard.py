@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .pause import pause
+
 
 @dataclass(frozen=True)
 class OutputGuard:
@@ -63,6 +65,7 @@ class OutputGuard:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
+            pause("write")  # a rehearsal may kill this writer or its node here
             os.replace(temporary, target)
         except BaseException:
             temporary.unlink(missing_ok=True)

@@ -15,18 +15,23 @@ from typing import Literal
 
 from glurpc_cli.targets import OutputPlan
 
-Kind = Literal["plot", "forecast"]
+Kind = Literal["plot", "forecast", "evaluate"]
+
+
+ALL_SUBJECTS = "all"  # `--subject all`: each subject of a multi-subject table in turn
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Which windows of each file: the wire indices given, or every window.
+    """Which windows of each file: the wire indices given, the one whose
+    forecast starts at `at` (`--at`, per file), or every window.
 
-    `wires is None` means `--all`: every window with a known future, learned
-    per file once it is prepared, plus the next hour with `ahead`."""
+    `wires is None` and `at is None` mean `--all`: every window with a known
+    future, learned per file once it is prepared, plus the next hour with `ahead`."""
 
     wires: tuple[int, ...] | None
     ahead: bool
+    at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class CohortOptions:
     kind: Kind
     selection: Selection
     plan: OutputPlan
-    fmt: str = "png"  # plot: png/svg/pdf; forecast: json/csv
+    fmt: str = "png"  # plot: png/svg/pdf; forecast: json/csv; evaluate: its figure's, or ""
     skip_existing: bool = False
     as_json: bool = False  # plot: one JSON line per image on stdout
     output: str | None = None  # forecast: a file for the lines, None for stdout

@@ -8,8 +8,14 @@ every stage, so blocks from different tasks always concatenate:
                     forecast's text for `glurpc forecast`
           "chunk"   data: the prepared series (the daemon's cache encoding);
                     meta {"wires": [...], "targets": [...]}
-          "window"  data: one forecast (the daemon's cache encoding);
-                    meta {"wire", "target", "model_id"}
+          "window"  data: one forecast, pickled with its plot style (plot),
+                    or what scoring reads of it (evaluate);
+                    meta {"wire", "target", "subject", "model_id"}, and the
+                    window in wire form (forecast)
+          "source"  evaluate: data: a prepared series; meta {"subject",
+                    "wires"}: its windows in the order they are scored
+          "node"    meta {"stage", "node"}: a stage ran a call on that node
+                    (the run's summary counts the nodes that did work)
     file  the input path as given
 
 Stages transform the kinds they own and pass the others through unchanged.
@@ -34,6 +40,17 @@ def row(kind: str, file: str, meta: dict[str, Any], data: bytes = b"") -> dict[s
 
 def record_row(record: dict[str, Any]) -> dict[str, Any]:
     return row("record", str(record["file"]), record)
+
+
+def node_id() -> str:
+    """The Ray node this worker runs on (inside a task or an actor)."""
+    import ray
+
+    return str(ray.get_runtime_context().get_node_id())
+
+
+def node_row(stage: str) -> dict[str, Any]:
+    return row("node", "", {"stage": stage, "node": node_id()})
 
 
 def meta(item: dict[str, Any]) -> dict[str, Any]:

@@ -9,20 +9,38 @@ exit code. Per-file failures are not errors here: they are records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from glurpc_cli.errors import GlurpcError
 from glurpc_core.errors import CodedError
 from glurpc_wire.codes import ErrorCode
 
 from .cluster import ClusterError
+from .evaluation import evaluate_cohort
 from .options import CohortOptions
 from .pipeline import run_cohort
+
+T = TypeVar("T")
 
 AUTH_HINT = "a cluster with token authentication also needs RAY_AUTH_MODE=token"
 
 
 def run_guarded(files: list[str], options: CohortOptions) -> int:
+    """plot and forecast: the exit code."""
+    return _guarded(run_cohort, files, options)
+
+
+def evaluate_guarded(files: list[str], options: CohortOptions) -> dict[str, Any]:
+    """evaluate: the report, as the daemon's `evaluate` answers."""
+    return _guarded(evaluate_cohort, files, options)
+
+
+def _guarded(
+    job: Callable[[list[str], CohortOptions], T], files: list[str], options: CohortOptions
+) -> T:
     try:
-        return run_cohort(files, options)
+        return job(files, options)
     except ClusterError as exc:
         raise GlurpcError(str(exc), code=ErrorCode.USAGE) from None
     except ConnectionError as exc:  # ray.init could not reach --ray-address

@@ -11,6 +11,7 @@ becomes a record row; the cohort goes on.
 
 from __future__ import annotations
 
+import functools
 import pickle
 import shutil
 import tempfile
@@ -24,26 +25,33 @@ from glurpc_cli.records import outcome_record
 
 from .guard import OutputGuard
 from .options import CohortOptions
-from .rows import items, meta, record_row, row, table
+from .pause import pause
+from .rows import items, meta, node_row, record_row, row, table
 from .selection import failure, plan_file
 
 
 def prepare_file(item: dict[str, Any], options: CohortOptions, chunk: int) -> list[dict[str, Any]]:
-    """flat_map: one input path -> its plan, its settled records and its window chunks."""
-    source = Path(item["file"])
-    plan = plan_file(source, options)
-    out = [row("plan", str(source), {"planned": plan.planned})]
-    out += [record_row(settled) for settled in plan.records]
-    if plan.prepared is None or not plan.pending:
-        return out
-    series = plan.prepared.to_bytes()
-    for start in range(0, len(plan.pending), chunk):
-        part = plan.pending[start : start + chunk]
-        info = {
-            "wires": [wire for wire, _ in part],
-            "targets": [str(target) if target is not None else None for _, target in part],
-        }
-        out.append(row("chunk", str(source), info, series))
+    """flat_map: one input path -> per subject asked, its plan, its settled
+    records and its window chunks."""
+    source = str(item["file"])
+    out = [node_row("prepare")]
+    for plan in plan_file(Path(source), options):
+        out.append(row("plan", source, {"planned": plan.planned}))
+        out += [record_row(settled) for settled in plan.records]
+        if plan.prepared is None or not plan.pending:
+            continue
+        series = plan.prepared.to_bytes()
+        if options.kind == "evaluate":  # the driver scores it: its series and window order
+            wires = [wire for wire, _ in plan.pending]
+            out.append(row("source", source, {"subject": plan.subject, "wires": wires}, series))
+        for start in range(0, len(plan.pending), chunk):
+            part = plan.pending[start : start + chunk]
+            info = {
+                "subject": plan.subject,
+                "wires": [wire for wire, _ in part],
+                "targets": [str(target) if target is not None else None for _, target in part],
+            }
+            out.append(row("chunk", source, info, series))
     return out
 
 
@@ -74,7 +82,7 @@ class ModelStage:
             shutil.rmtree(folder, ignore_errors=True)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        out: list[dict[str, Any]] = []
+        out = [node_row("model")]
         for item in items(batch):
             out += self._forecast(item) if item["kind"] == "chunk" else [item]
         return table(out)
@@ -83,17 +91,25 @@ class ModelStage:
         from glurpc_core import ingest
 
         source, info = Path(item["file"]), meta(item)
+        subject = info["subject"]
         pairs = list(zip(info["wires"], info["targets"], strict=True))
+        pause("chunk")
         try:
             prepared = ingest.PreparedData.from_bytes(item["data"])
             forecasts = self.forecaster.forecast(prepared.series, info["wires"])
-            return [self._window(item["file"], prepared, forecasts[w], *rest) for w, *rest in pairs]
+            return [
+                self._window(item["file"], subject, prepared, forecasts[w], *rest)
+                for w, *rest in pairs
+            ]
         except Exception as exc:  # noqa: BLE001 - reported per window; the cohort goes on
-            return [record_row(failure(source, w, _path(target), exc)) for w, target in pairs]
+            return [
+                record_row(failure(source, w, _path(target), exc, subject)) for w, target in pairs
+            ]
 
     def _window(
         self,
         file: str,
+        subject: str | None,
         prepared: Any,
         forecast: Any,
         target: str | None,
@@ -107,8 +123,12 @@ class ModelStage:
 
         forecaster, args = self.forecaster, self.options.args
         upload = upload_facts(prepared)
-        info: dict[str, Any] = {"wire": forecast.index, "target": target}
+        info: dict[str, Any] = {"wire": forecast.index, "target": target, "subject": subject}
         info["model_id"] = forecaster.model_id
+        if self.options.kind == "evaluate":
+            from glurpc_core.evaluation.assess import WindowPoints
+
+            return row("window", file, info, pickle.dumps(WindowPoints.of(forecast)))
         if self.options.kind == "plot":
             style = plot_style(args, prepared.series, upload, forecast.index, forecaster.model_id)
             return row("window", file, info, pickle.dumps((forecast, style)))
@@ -134,28 +154,36 @@ def _windows(
         yield item, meta(item)
 
 
+@functools.cache
+def _figure() -> Any:
+    """The worker process's prepared figure: Ray reuses a worker for task after
+    task, and building a figure costs more than drawing one (render/figure.py)."""
+    from glurpc_core.render.figure import ForecastFigure
+
+    return ForecastFigure()
+
+
 def render_windows(batch: pa.Table, guard: OutputGuard, fmt: str) -> pa.Table:
     """map_batches task: render each window with the daemon's render code and
-    write it; one prepared figure serves the whole batch."""
-    from glurpc_core.render.figure import ForecastFigure
+    write it, on the worker's one prepared figure."""
     from glurpc_core.render.plot import render_forecast
 
-    figure: ForecastFigure | None = None
-    out: list[dict[str, Any]] = []
+    out = [node_row("render")]
     for item, info in _windows(batch, out):
         source, wire, target = Path(item["file"]), info["wire"], Path(info["target"])
+        subject = info["subject"]
         try:
-            figure = figure or ForecastFigure()
             forecast, style = pickle.loads(item["data"])  # written by ModelStage above
             image = render_forecast(
-                forecast, fmt=fmt, model_id=info["model_id"], figure=figure, style=style
+                forecast, fmt=fmt, model_id=info["model_id"], figure=_figure(), style=style
             )
             if not guard.write(guard.directory / target.name, image):
                 continue  # the run was cancelled: nobody reads this record
         except Exception as exc:  # noqa: BLE001 - one window fails, the cohort goes on
-            out.append(record_row(failure(source, wire, target, exc)))
+            out.append(record_row(failure(source, wire, target, exc, subject)))
             continue
-        out.append(record_row(outcome_record(source, wire, target, "written", bytes=len(image))))
+        done = outcome_record(source, wire, target, "written", subject, bytes=len(image))
+        out.append(record_row(done))
     return table(out)
 
 
@@ -163,9 +191,9 @@ def format_windows(batch: pa.Table, fmt: str) -> pa.Table:
     """map_batches task: each window as `glurpc forecast` prints it (JSON or CSV)."""
     from glurpc_cli.records import window_record, window_text
 
-    out: list[dict[str, Any]] = []
+    out = [node_row("format")]
     for item, info in _windows(batch, out):
-        done = outcome_record(item["file"], info["wire"], None, "written")
+        done = outcome_record(item["file"], info["wire"], None, "written", info["subject"])
         done["text"] = window_text(window_record(item["file"], info["window"]), fmt)
         out.append(record_row(done))
     return table(out)

@@ -37,6 +37,7 @@ from glurpc_core.evaluation.metrics import (
     subject_sums,
 )
 from glurpc_core.evaluation.personal import MIN_ROWS, personal_ar
+from glurpc_core.forecast import WindowForecast
 from glurpc_core.series import OUTPUT_STEPS, STEP_SECONDS, CgmSeries
 
 FORECASTERS = ("model", "persistence", "linear", "personal_ar")
@@ -56,6 +57,41 @@ class Source:
     truth: np.ndarray  # [W, 12]
     median: np.ndarray  # [W, 12]
     quantiles: np.ndarray  # [W, 5, 12]
+
+
+HISTORY_TAIL = 12  # history points the baselines read (AR(6), the 30-minute line)
+
+
+@dataclass(frozen=True)
+class WindowPoints:
+    """What scoring reads of one forecast window: a few hundred bytes, so a
+    long file's full forecasts need not be held (or, on Ray, shipped)."""
+
+    history: np.ndarray  # [HISTORY_TAIL]: the newest points of the causal history
+    truth: np.ndarray  # [12]
+    median: np.ndarray  # [12]
+    quantiles: np.ndarray  # [5, 12]
+
+    @classmethod
+    def of(cls, window: WindowForecast) -> WindowPoints:
+        return cls(window.history[-HISTORY_TAIL:], window.truth, window.median, window.quantiles)
+
+
+def compact_source(
+    label: str, series: CgmSeries, indices: list[int], windows: list[WindowPoints]
+) -> Source:
+    """One source from its windows' points, `windows` in the order of `indices`
+    (the daemon and the Ray engine both build sources here: the same arrays,
+    the same numbers)."""
+    return Source(
+        label,
+        series,
+        np.array([series.input_start(i) for i in indices], dtype=np.int64),
+        np.stack([w.history for w in windows]),
+        np.stack([w.truth for w in windows]),
+        np.stack([w.median for w in windows]),
+        np.stack([w.quantiles for w in windows]),
+    )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 
 from glurpc_core.errors import ErrorCode, OpError
-from glurpc_core.evaluation.assess import VERSION, Assessment, Source, assess
+from glurpc_core.evaluation.assess import (
+    VERSION,
+    Assessment,
+    Source,
+    WindowPoints,
+    assess,
+    compact_source,
+)
 from glurpc_core.forecast import WindowForecast
 from glurpc_core.identity import evaluation_digest
 from glurpc_core.render import evaluation as evaluation_figure
@@ -40,7 +47,6 @@ from glurpcd.ops.results import ResultStore
 
 MAX_SOURCES = 500  # one request's files and subjects: bounds its memory
 MAX_LABEL_CHARS = 200
-HISTORY_TAIL = 12  # history points the baselines read (AR(6), the 30-minute line)
 SOURCE_KEYS = ("csv", "handle", "subject", "sequence")
 
 FigureRenderer = Callable[..., "Future[bytes]"]
@@ -148,17 +154,8 @@ def _compact(
     label: str, resolved: Resolved, indices: list[int], windows: dict[int, WindowForecast]
 ) -> Source:
     """The arrays scoring reads, so a long file's full forecasts are not held."""
-    series = resolved.prepared.series
-    chosen = [windows[i] for i in indices]
-    return Source(
-        label,
-        series,
-        np.array([series.input_start(i) for i in indices], dtype=np.int64),
-        np.stack([w.history[-HISTORY_TAIL:] for w in chosen]),
-        np.stack([w.truth for w in chosen]),
-        np.stack([w.median for w in chosen]),
-        np.stack([w.quantiles for w in chosen]),
-    )
+    points = [WindowPoints.of(windows[i]) for i in indices]
+    return compact_source(label, resolved.prepared.series, indices, points)
 
 
 def encode_assessment(assessment: Assessment) -> bytes:

@@ -1,4 +1,4 @@
-"""Fixtures for the Ray engine's tests: one small local Ray cluster per test
+"""Fixtures for the Ray engine's tests: one three-node Ray cluster per test
 session, a seeded cohort, and the daemon's own output for it (the reference
 every Ray result must equal byte for byte)."""
 
@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,28 +35,74 @@ class Cohort:
         return self.files[:-1]
 
 
-@pytest.fixture(scope="session")
-def ray_address() -> Iterator[str]:
-    """A local cluster of 2 CPUs and a small object store, shared by the session.
+@dataclass
+class RayCluster:
+    """A head and two worker nodes on this machine, each its own raylet with
+    one CPU: the cluster a user rehearses on a laptop (docs/SCALING.md).
 
-    The CLI runs under test join it with --ray-address (ray.init leaves
-    RAY_AUTH_MODE in the environment the CLI processes inherit)."""
-    ray = pytest.importorskip(
-        "ray", reason="the Ray engine needs ray: pip install 'glurpc-local[ray]'"
-    )
-    temp = Path(tempfile.mkdtemp(prefix="glurpc-ray-", dir="/tmp"))  # short: Ray's socket paths
-    ray.init(
-        num_cpus=2,
-        object_store_memory=200 * 1024 * 1024,
-        include_dashboard=False,
-        log_to_driver=False,
-        _temp_dir=str(temp),
-    )
-    try:
-        yield ray.get_runtime_context().gcs_address
-    finally:
-        ray.shutdown()
-        shutil.rmtree(temp, ignore_errors=True)
+    `pause` is the cluster's GLURPC_RAY_PAUSE folder (glurpc_ray/pause.py): a
+    test puts a cue there to hold a worker mid-work before killing it."""
+
+    cluster: Any
+    pause: Path
+
+    @property
+    def address(self) -> str:
+        return str(self.cluster.address)
+
+    def node_ids(self) -> set[str]:
+        return {node.node_id for node in self.cluster.list_all_nodes()}
+
+    def worker(self, node_id: str) -> Any:
+        """The worker node (never the head, which holds the job's driver) with that id."""
+        return next(node for node in self.cluster.worker_nodes if node.node_id == node_id)
+
+    def lose(self, node: Any) -> None:
+        """Kill a worker node's raylet and every process it started, as a crash would."""
+        self.cluster.remove_node(node, allow_graceful=False)
+
+    def restore(self) -> None:
+        """Back to a head and two workers, for the tests that follow."""
+        while len(self.cluster.worker_nodes) < WORKER_NODES:
+            self.cluster.add_node(**NODE)
+        self.cluster.wait_for_nodes()
+
+
+WORKER_NODES = 2
+NODE = {"num_cpus": 1, "object_store_memory": 100 * 1024 * 1024}
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """Started from this process; the CLI runs under test join it with --ray-address.
+
+    RAY_TMPDIR keeps its sockets and logs in a short private folder (Ray's
+    socket paths must be short; other Ray users of this machine keep theirs),
+    and the CLI processes inherit it with GLURPC_RAY_PAUSE, which the nodes'
+    workers see."""
+    pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc-local[ray]'")
+    from ray.cluster_utils import Cluster
+
+    temp = Path(tempfile.mkdtemp(prefix="glurpc-ray-", dir="/tmp"))
+    pause = temp / "pause"
+    pause.mkdir()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RAY_TMPDIR", str(temp))
+        env.setenv("GLURPC_RAY_PAUSE", str(pause))
+        cluster = Cluster(initialize_head=True, head_node_args={**NODE, "include_dashboard": False})
+        try:
+            for _ in range(WORKER_NODES):
+                cluster.add_node(**NODE)
+            cluster.wait_for_nodes()
+            yield RayCluster(cluster, pause)
+        finally:
+            cluster.shutdown()
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ray_address(ray_cluster: RayCluster) -> str:
+    return ray_cluster.address
 
 
 @pytest.fixture(scope="session")

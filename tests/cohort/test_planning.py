@@ -11,13 +11,16 @@ from glurpc_cli.targets import OutputPlan
 from glurpc_ray.cluster import ClusterError, plan_actors
 from glurpc_ray.options import CohortOptions, ModelSettings, Selection
 from glurpc_ray.selection import plan_file
+from tests.integration.exports import cohort_table
 from tests.support.cohort import write_cohort
 
 
-def options(tmp_path: Path, wires: tuple[int, ...] | None, **extra: object) -> CohortOptions:
+def options(
+    tmp_path: Path, wires: tuple[int, ...] | None, at: str | None = None, **extra: object
+) -> CohortOptions:
     return CohortOptions(
         kind="plot",
-        selection=Selection(wires, ahead=False),
+        selection=Selection(wires, ahead=False, at=at),
         plan=OutputPlan(directory=Path("out")),
         cwd=str(tmp_path),
         **extra,  # type: ignore[arg-type]
@@ -31,7 +34,7 @@ def export(tmp_path: Path) -> Path:
 
 
 def test_all_windows_of_a_file_latest_first(tmp_path: Path, export: Path) -> None:
-    plan = plan_file(export, options(tmp_path, None))
+    (plan,) = plan_file(export, options(tmp_path, None))
     assert plan.planned == 13 and plan.records == []
     assert [wire for wire, _ in plan.pending] == [0, *range(-1, -13, -1)]
     assert plan.pending[3][1] == Path("out/subject000_i3.png")
@@ -42,13 +45,13 @@ def test_skip_existing_keeps_whole_outputs_and_reports_them(tmp_path: Path, expo
     whole = b"\x89PNG\r\n\x1a\n" + b"pixels" + b"IEND\xaeB`\x82"
     (tmp_path / "out" / "subject000_i1.png").write_bytes(whole)
     (tmp_path / "out" / "subject000_i2.png").write_bytes(whole[:12])  # torn: done again
-    plan = plan_file(export, options(tmp_path, (0, -1, -2), skip_existing=True))
+    (plan,) = plan_file(export, options(tmp_path, (0, -1, -2), skip_existing=True))
     assert [wire for wire, _ in plan.pending] == [0, -2]
     assert [(r["index"], r["status"]) for r in plan.records] == [(1, "skipped")]
 
 
 def test_an_index_past_the_data_fails_that_window_only(tmp_path: Path, export: Path) -> None:
-    plan = plan_file(export, options(tmp_path, (0, -40)))
+    (plan,) = plan_file(export, options(tmp_path, (0, -40)))
     assert [wire for wire, _ in plan.pending] == [0]
     (failed,) = plan.records
     assert (failed["index"], failed["code"]) == (40, "index_out_of_range")
@@ -56,10 +59,44 @@ def test_an_index_past_the_data_fails_that_window_only(tmp_path: Path, export: P
 
 def test_a_file_that_is_not_an_export_is_one_failure(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
-    plan = plan_file(Path("bad.csv"), options(tmp_path, None))
+    (plan,) = plan_file(Path("bad.csv"), options(tmp_path, None))
     assert plan.prepared is None and plan.pending == [] and plan.planned == 1
     assert [(r["file"], r["index"], r["code"]) for r in plan.records] == [
         ("bad.csv", None, "invalid_data")
+    ]
+
+
+def test_at_picks_each_files_window_at_that_time(tmp_path: Path, export: Path) -> None:
+    from glurpc_core import ingest
+
+    series = ingest.prepare((tmp_path / export).read_bytes(), ingest.PrepareSettings()).series
+    when = str(series.window_table()["forecast_start"][3])  # the window 3 before the latest
+    (plan,) = plan_file(export, options(tmp_path, None, at=when))
+    assert plan.pending == [(-3, Path("out/subject000_i3.png"))] and plan.planned == 1
+    (outside,) = plan_file(export, options(tmp_path, None, at="1999-01-01T00:00"))
+    assert outside.pending == [] and outside.planned == 1
+    assert [(r["index"], r["code"]) for r in outside.records] == [(None, "index_out_of_range")]
+
+
+def test_subject_all_plans_each_subject_with_its_own_outputs(tmp_path: Path) -> None:
+    table, _ = cohort_table()
+    (tmp_path / "cohort.csv").write_bytes(table)
+    every = options(tmp_path, (0,), request=(("subject", "all"),))
+    plans = plan_file(Path("cohort.csv"), every)
+    assert [plan.subject for plan in plans] == ["A", "B", "C"]
+    assert [plan.pending for plan in plans] == [
+        [(0, Path(f"out/cohort_{subject}_i0.png"))] for subject in "ABC"
+    ]
+    assert [plan.prepared.report["subject"] for plan in plans if plan.prepared] == ["A", "B", "C"]
+    (one,) = plan_file(Path("cohort.csv"), options(tmp_path, (0,), request=(("subject", "B"),)))
+    assert one.subject == "B" and one.pending == [(0, Path("out/cohort_B_i0.png"))]
+
+
+def test_subject_all_of_a_one_person_file_is_one_failure(tmp_path: Path, export: Path) -> None:
+    (plan,) = plan_file(export, options(tmp_path, None, request=(("subject", "all"),)))
+    assert plan.pending == [] and plan.planned == 1
+    assert [(r["code"], r["message"].split(":")[0]) for r in plan.records] == [
+        ("io_error", "--subject all")
     ]
 
 
@@ -89,7 +126,7 @@ def test_too_many_actors_is_an_error_that_names_the_limit() -> None:
 )
 def test_a_file_past_the_daemons_bounds_is_one_failure(tmp_path: Path, content: bytes) -> None:
     (tmp_path / "huge.csv").write_bytes(content)
-    plan = plan_file(Path("huge.csv"), options(tmp_path, None))
+    (plan,) = plan_file(Path("huge.csv"), options(tmp_path, None))
     (failed,) = plan.records
     assert plan.prepared is None and failed["code"] == "invalid_data"
     assert "too large" in failed["message"] or "larger than" in failed["message"]

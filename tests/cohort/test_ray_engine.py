@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from glurpc_core import ingest
+from tests.support.synthetic import make_trace, to_generic
+
 from .conftest import GLURPC, RUN_TIMEOUT_S, Cohort, daemon_env, glurpc
 
 pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc-local[ray]'")
@@ -41,6 +44,7 @@ def test_images_and_numbers_equal_the_daemons(
     assert [name for name in written if written[name] != cohort.images[name]] == []
     assert f"{len(written)} written, 0 skipped, 0 failed" in run.stderr
     assert "windows/s" in run.stderr
+    assert "3 nodes)" in run.stderr  # the head and both workers ran part of the job
 
     first = str(cohort.files[0])
     every = glurpc(daemon_socket, *on_ray(ray_address, "forecast", first, "--all")).stdout
@@ -118,6 +122,52 @@ def test_ctrl_c_leaves_whole_files_and_skip_existing_finishes_the_job(
     assert statuses.count("written") == len(cohort.images) - len(kept)
     final = {path.name: path.read_bytes() for path in out.iterdir()}
     assert final == cohort.images
+
+
+def subjects_table(path: Path) -> Path:
+    """Three subjects of 10 hours each in one `id,time,gl` table, the same day."""
+    parts = []
+    for number, subject in enumerate("ABC"):
+        times, values = make_trace(days=10 / 24, seed=30 + number)
+        parts.append(to_generic(times, values, subject=subject, header=number == 0))
+    path.write_bytes(b"".join(parts))
+    return path
+
+
+def test_subject_all_and_at_give_what_the_daemon_gives(
+    ray_address: str, daemon_socket: Path, tmp_path: Path
+) -> None:
+    table = str(subjects_table(tmp_path / "cohort.csv"))
+    settings = ingest.PrepareSettings(subject="A")
+    series = ingest.prepare(Path(table).read_bytes(), settings).series
+    at = str(series.window_table()["forecast_start"][3])  # A's window 3 before its latest
+    local = glurpc(daemon_socket, "forecast", table, "--subject", "all", "--at", at).stdout
+    numbers = glurpc(
+        daemon_socket, *on_ray(ray_address, "forecast", table, "--subject", "all", "--at", at)
+    )
+    assert [json.loads(line)["subject"] for line in numbers.stdout.splitlines()] == ["A", "B", "C"]
+    assert numbers.stdout == local
+
+    picked = ["--subject", "all", "-i", "0,5"]
+    glurpc(daemon_socket, "plot", table, *picked, "-o", f"{tmp_path / 'd'}/")
+    glurpc(daemon_socket, *on_ray(ray_address, "plot", table, *picked, "-o", f"{tmp_path / 'r'}/"))
+    daemon = {path.name: path.read_bytes() for path in (tmp_path / "d").iterdir()}
+    ray = {path.name: path.read_bytes() for path in (tmp_path / "r").iterdir()}
+    assert sorted(ray) == [f"cohort_{s}_i{i}.png" for s in "ABC" for i in (0, 5)]
+    assert ray == daemon
+
+
+def test_evaluate_on_ray_reports_what_the_daemon_reports(
+    ray_address: str, cohort: Cohort, daemon_socket: Path, tmp_path: Path
+) -> None:
+    files = [str(path) for path in cohort.small[:2]]
+    daemon_figure, ray_figure = tmp_path / "daemon.png", tmp_path / "ray.png"
+    local = glurpc(daemon_socket, "evaluate", *files, "--json", "--plot", str(daemon_figure))
+    args = on_ray(ray_address, "evaluate", *files, "--json", "--plot", str(ray_figure))
+    ray = glurpc(daemon_socket, *args)
+    assert [source["label"] for source in json.loads(ray.stdout)["sources"]] == files
+    assert ray.stdout == local.stdout  # every number, the handles, the model facts
+    assert ray_figure.read_bytes() == daemon_figure.read_bytes()
 
 
 def test_quiet_leaves_out_rays_own_warnings(
