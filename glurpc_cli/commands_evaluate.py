@@ -26,7 +26,14 @@ from .engine import EngineArgs, check_ray_selection, engine_options, evaluate_on
 from .errors import RequestFailed
 from .evaluation_view import csv_rows, markdown
 from .output import StageStatus, info, stderr_is_tty, write_output
-from .selection import subjects_to_run, translated, upload_args, upload_options
+from .selection import (
+    adapt_option,
+    ray_adapt,
+    subjects_to_run,
+    translated,
+    upload_args,
+    upload_options,
+)
 from .session import current_session, read_input
 from .targets import IMAGE_FORMATS
 
@@ -45,12 +52,14 @@ FILE = click.Path(dir_okay=False, allow_dash=True)
     help="Also write the figure (error grids, error and coverage by horizon); "
     "png, svg or pdf by the file's extension.",
 )
+@adapt_option
 @upload_options
 @engine_options
 def evaluate(
     files: tuple[str, ...],
     fmt: str,
     plot_path: str | None,
+    adapt: str | None,
     subject: str | None,
     sequence: str,
     engine: EngineArgs,
@@ -73,10 +82,11 @@ def evaluate(
     if files.count("-") > 1:
         raise click.UsageError("stdin (-) can be read once; name it once")
     if engine.ray:
+        ray_adapt(adapt)
         check_ray_selection(files, to_stdout=False)
         report = evaluate_on_ray(files, engine, image, upload_args(subject, sequence))
     else:
-        report = _on_daemon(files, image, subject, sequence)
+        report = _on_daemon(files, image, adapt, subject, sequence)
     figure = report.pop("image", None)
     if plot_path is not None and figure is not None:
         write_output(Path(plot_path), figure)
@@ -95,13 +105,19 @@ def evaluate(
 
 
 def _on_daemon(
-    files: tuple[str, ...], image: str | None, subject: str | None, sequence: str
+    files: tuple[str, ...],
+    image: str | None,
+    adapt: str | None,
+    subject: str | None,
+    sequence: str,
 ) -> dict[str, Any]:
     """The daemon's report: each source prepared (`process`), then ONE `evaluate`."""
     with current_session().connect() as client, StageStatus("evaluate") as progress:
         try:
             sources = _sources(client, files, subject, sequence, progress)
             args: dict[str, Any] = {"sources": sources}
+            if adapt is not None:
+                args["adapt"] = adapt
             if image is not None:
                 args["plot"] = image
             report: dict[str, Any] = client.call("evaluate", args, on_progress=progress)

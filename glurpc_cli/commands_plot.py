@@ -29,7 +29,9 @@ from .output import (
 from .plot_grid import check_grid, plot_grid
 from .records import outcome_record
 from .selection import (
+    adapt_option,
     at_option,
+    ray_adapt,
     selection_args,
     translated,
     units_option,
@@ -110,6 +112,7 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
 )
 @click.option("--dpi", type=click.IntRange(50, 600), default=None, help="Resolution (default 100).")
 @click.option("--title", metavar="TEXT", default=None, help="Replace the plot's title.")
+@adapt_option
 @upload_options
 @engine_options
 def plot(
@@ -130,6 +133,7 @@ def plot(
     history_hours: float | None,
     dpi: int | None,
     title: str | None,
+    adapt: str | None,
     subject: str | None,
     sequence: str,
     engine: EngineArgs,
@@ -150,6 +154,7 @@ def plot(
         key: value
         for key, value in (
             ("units", units), ("history_hours", history_hours), ("dpi", dpi), ("title", title),
+            ("adapt", adapt),
         )
         if value is not None
     }  # fmt: skip
@@ -180,6 +185,8 @@ def plot(
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
     if engine.ray:
+        ray_adapt(adapt)
+        style.pop("adapt", None)
         request = {**upload_args(subject, sequence), **style}
         job = {"kind": "plot", "plan": plan, "fmt": image, "skip_existing": skip_existing}
         check_ray_selection(files, plan.stdout)
@@ -286,6 +293,7 @@ def plot_one(
 @click.option("--force-binary", is_flag=True, help=FORCE_BINARY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="A JSON line about the image on stdout.")
 @units_option
+@adapt_option
 @upload_options
 def quick_plot(
     file: str,
@@ -294,6 +302,7 @@ def quick_plot(
     force_binary: bool,
     as_json: bool,
     units: str | None,
+    adapt: str | None,
     subject: str | None,
     sequence: str,
 ) -> None:
@@ -314,6 +323,8 @@ def quick_plot(
     args = {"csv": data, "format": image, **upload_args(subject, sequence)}
     if units is not None:
         args["units"] = units
+    if adapt is not None:
+        args["adapt"] = adapt
     with current_session().connect() as client, StageStatus(f"quick-plot {file}") as progress:
         try:
             result = client.call("quick_plot", args, on_progress=progress)
@@ -337,5 +348,5 @@ def save_image(image: bytes, target: Path | None) -> None:
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
     """What the reply says about the image, for its --json record."""
-    keys = ("handle", "format", "model", "window_start", "forecast_start", "warnings")
+    keys = ("handle", "format", "model", "adapt", "window_start", "forecast_start", "warnings")
     return {key: result.get(key) for key in keys} | {"bytes": len(result.get("image") or b"")}

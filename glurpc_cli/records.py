@@ -30,7 +30,7 @@ from .targets import cli_index
 # One line per image of `plot --json` (and `quick-plot --json`).
 PLOT_FIELDS = (
     "file", "subject", "index", "wire_index", "output", "status", "handle", "format",
-    "model", "window_start", "forecast_start", "bytes", "warnings", "code", "message",
+    "model", "adapt", "window_start", "forecast_start", "bytes", "warnings", "code", "message",
 )  # fmt: skip
 
 # One line per window of `forecast` (JSON): who and which window, then the
@@ -39,7 +39,7 @@ FORECAST_FIELDS = (
     "file", "subject", "index", "wire_index", "handle", "window_start", "forecast_start",
     "times", "history_times", "history", "truth", "median", "quantiles", "unit",
     "horizon_minutes", "last_value", "future_known", "step_minutes", "model", "seed",
-    "samples", "calibration", "warnings",
+    "samples", "calibration", "adapt", "warnings",
 )  # fmt: skip
 
 
@@ -59,7 +59,7 @@ STEPS = 12
 STEP_MINUTES = 5
 _META = (
     "file", "subject", "index", "wire_index", "forecast_start", "unit", "last_value",
-    "model", "seed", "samples",
+    "model", "seed", "samples", "adapt",
 )  # fmt: skip
 WINDOW_COLUMNS = (
     *_META,

@@ -22,6 +22,7 @@ from .errors import RequestFailed
 from .targets import AHEAD_WIRE_INDEX
 
 UNITS = ("mg/dL", "mmol/L")
+ADAPT = ("none", "personal-ar")
 SEQUENCES = ("all", "latest", "longest")
 ALL_SUBJECTS = "all"
 
@@ -81,6 +82,23 @@ def units_option(command: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         help="Units of plots and numbers (default: the unit the file was recorded in).",
     )(command)
+
+
+def adapt_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--adapt",
+        type=click.Choice(ADAPT),
+        default=None,
+        help="Personal adaptation: personal-ar (the daemon's default) forecasts from a model "
+        "refitted on the file's own earlier readings, with bands from its own recent errors; "
+        "none serves the network alone.",
+    )(command)
+
+
+def ray_adapt(adapt: str | None) -> None:
+    """The Ray engine serves the network alone: a usage error for another choice."""
+    if adapt not in (None, "none"):
+        raise click.UsageError("--engine ray serves forecasts without adaptation: --adapt none")
 
 
 def upload_args(subject: str | None, sequence: str) -> dict[str, Any]:

@@ -26,6 +26,9 @@ OUTPUT_STEPS = 12  # 1 hour forecast
 WINDOW_STEPS = INPUT_STEPS + OUTPUT_STEPS  # 108 points for a window with a known future
 MAX_AHEAD = OUTPUT_STEPS
 MGDL_PER_MMOL = 18.0182  # the one conversion factor, everywhere
+# What a CGM reads, mg/dL: forecasts, bands and fans never leave it (beyond it a
+# sensor reports only Low or High).
+SENSOR_RANGE = (40.0, 400.0)
 UNITS = ("mg/dL", "mmol/L")
 
 

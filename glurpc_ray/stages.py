@@ -133,7 +133,8 @@ class ModelStage:
             style = plot_style(args, prepared.series, upload, forecast.index, forecaster.model_id)
             return row("window", file, info, pickle.dumps((forecast, style)))
         unit = str(args.get("units") or recorded_unit(upload))
-        facts = forecaster.facts() | {"subject": upload.get("subject")}
+        # The Ray path serves the network alone (the CLI refuses another --adapt).
+        facts = forecaster.facts() | {"adapt": "none", "subject": upload.get("subject")}
         window = forecast_to_wire(forecast, prepared.series, unit, facts)
         # As the daemon's forecast replies: every window names its upload and carries
         # the upload's warnings (records.py gives both lines one shape).

@@ -102,10 +102,16 @@ def stretches(times_ms: np.ndarray, glucose: np.ndarray) -> list[CgmSeries]:
     except IngestError:  # no stretch of 108 points
         return []
     bounds = [*prepared.stretch_starts.tolist(), len(prepared.times_ms)]
+    # With the reading facts, a window's history holds the newest reading at or
+    # before its forecast start instead of a grid value leaning on the next one.
     return [
         CgmSeries(
             (prepared.times_ms[start:end] // 1000).astype("datetime64[s]"),
             prepared.glucose[start:end],
+            last_reading_s=prepared.last_reading_s[start:end],
+            last_value=prepared.last_value[start:end],
+            imputed=prepared.imputed[start:end],
+            clipped=prepared.clipped[start:end],
         )
         for start, end in zip(bounds[:-1], bounds[1:], strict=True)
     ]

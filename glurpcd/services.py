@@ -192,7 +192,15 @@ def _forecast_ops(
         precompute_windows=config.precompute_windows(device),
         model_facts=forecaster.facts(),
         max_reply=config.max_frame,
+        adapter=_load_adapter(),
     )
+
+
+def _load_adapter() -> Any:
+    # The personal forecaster's shipped population parameters (a small JSON file).
+    from glurpc_core.model.adaptation import Adapter
+
+    return Adapter.load()
 
 
 def _open_cache(config: DaemonConfig) -> CacheStore:

@@ -4,8 +4,13 @@ account of every row (pure compute: numpy).
 The reference service's preparation (docs/REFERENCE.md, "Preparation"):
 sensor glucose rows only; duplicate timestamps merged (their mean); stretches
 split where readings are more than 15 minutes apart, so gaps of up to 15
-minutes are interpolated linearly; each stretch on a 5-minute grid anchored at
-its first reading rounded to the minute. Unlike the reference, every stretch
+minutes are interpolated linearly; each stretch on a 5-minute grid. Unlike the
+reference (whose grid starts at the first reading rounded to the minute, so a
+reading a few seconds past a grid point counts as after it and drops out of the
+window that ends there), each stretch's grid is anchored on its own readings:
+on whole minutes, at or just after every reading's slot (`_anchors`), so the
+newest reading at or before a grid point is the one of its slot whatever the
+seconds of the timestamps. Unlike the reference, every stretch
 with at least one window (108 points) is kept (`sequence="all"`, the default),
 none is truncated, and sensor High/Low stay at the device limits, flagged.
 For each grid point it also records the latest reading at or before it, so a
@@ -83,8 +88,10 @@ def prepare_readings(readings: Readings, sequence: str, screened: Screened | Non
     stretches = _stretch_list(unique, starts, ends, points, kept)
     if len(kept) == 0:
         raise too_short_error(points, base.with_stretches(stretches, (), readings))
+    anchors = _anchors(unique, starts, ends)
     grids = [
         _grid(
+            int(anchors[k]),
             unique[starts[k] : ends[k]],
             merged[starts[k] : ends[k]],
             flagged_any[starts[k] : ends[k]],
@@ -142,17 +149,33 @@ def _stretches(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def _anchor(first_ms: np.ndarray | int) -> np.ndarray:
-    # Rounded to the nearest minute, seconds >= 30 rounding up (cgm-format's grid).
-    return (np.asarray(first_ms) + 30_000) // 60_000 * 60_000
+def _anchors(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Each stretch's first grid instant: the earliest whole minute at or after its
+    first reading plus the largest offset of any of its readings from the 5-minute
+    rhythm the first one sets. Every reading then lies at most 5 minutes before
+    the grid point of its slot and never after it, so jitter in the seconds never
+    moves a reading past the forecast start of the window it ends; whole minutes
+    keep the calendar covariates as the model was trained on."""
+    if len(starts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = times[starts]
+    relative = times - np.repeat(first, ends - starts)
+    half = STEP_MS // 2
+    offsets = (relative + half) % STEP_MS - half  # [-2.5, 2.5) minutes from the rhythm
+    latest = np.maximum.reduceat(offsets, starts)
+    return -((-(first + latest)) // 60_000) * 60_000  # ceiling to the minute
+
+
+def _slots(times: np.ndarray, anchor: int | np.ndarray) -> np.ndarray:
+    """The grid point at or after each reading (0 = the anchor)."""
+    return -((anchor - times) // STEP_MS)
 
 
 def _grid_points(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     if len(starts) == 0:
         return np.zeros(0, dtype=np.int64)
-    anchors = _anchor(times[starts])
-    steps = np.floor((times[ends - 1] - anchors) / STEP_MS + 0.5).astype(np.int64)
-    return np.maximum(steps, 0) + 1
+    anchors = _anchors(times, starts, ends)
+    return np.maximum(_slots(times[ends - 1], anchors), 0) + 1
 
 
 def _choose(points: np.ndarray, sequence: str) -> np.ndarray:
@@ -172,20 +195,19 @@ def _choose(points: np.ndarray, sequence: str) -> np.ndarray:
     return eligible[-1:]
 
 
-def _grid(times: np.ndarray, values: np.ndarray, flagged: np.ndarray) -> _Grid:
-    anchor = int(_anchor(times[0]))
-    count = int(np.floor((times[-1] - anchor) / STEP_MS + 0.5)) + 1
+def _grid(anchor: int, times: np.ndarray, values: np.ndarray, flagged: np.ndarray) -> _Grid:
+    snapped = _slots(times, anchor)
+    count = int(snapped[-1]) + 1
     grid = anchor + np.arange(count, dtype=np.int64) * STEP_MS
-    # Linear in time between readings; the ends (at most 2.5 minutes out) hold the edge value.
+    # Linear in time between readings; points after the last reading hold its value.
     interpolated = np.interp(grid.astype(np.float64), times.astype(np.float64), values)
-    snapped = np.clip(np.floor((times - anchor) / STEP_MS + 0.5).astype(np.int64), 0, count - 1)
     observed = np.zeros(count, dtype=bool)
     observed[snapped] = True
     clipped = np.zeros(count, dtype=bool)
     clipped[snapped[flagged]] = True
-    # The latest reading at or before each grid instant (the first reading for points
-    # before it, which lie within the anchor's rounding).
-    latest = np.maximum(np.searchsorted(times, grid, side="right") - 1, 0)
+    # The latest reading at or before each grid instant (the anchor lies at or after
+    # the first reading, so there always is one).
+    latest = np.searchsorted(times, grid, side="right") - 1
     return _Grid(
         times=grid,
         values=interpolated,

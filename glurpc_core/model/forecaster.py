@@ -29,7 +29,7 @@ from glurpc_core.model.errors import ModelError
 from glurpc_core.model.inputs import Scaling, WindowInputs, window_inputs
 from glurpc_core.model.mixture import mixture_quantiles
 from glurpc_core.model.rows import RowPlan, RowRun
-from glurpc_core.series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
+from glurpc_core.series import INPUT_STEPS, OUTPUT_STEPS, SENSOR_RANGE, CgmSeries
 
 # Rows (window x sample) per forward pass. On CPU the matrix products gain
 # nothing beyond a few dozen rows, and at 80 rows the published model's largest
@@ -201,6 +201,8 @@ class Forecaster:
             centre = mixture_quantiles(sample_means, raw_stds, (0.5,))[:, 0]
             sample_means, sample_stds = self.calibration.apply(centre, sample_means, raw_stds)
         quantiles = mixture_quantiles(sample_means, sample_stds, QUANTILE_LEVELS)
+        # A sensor reads 40-400 mg/dL: a quantile beyond it only says Low or High.
+        quantiles = np.clip(quantiles, *SENSOR_RANGE)
         middle = QUANTILE_LEVELS.index(0.5)
         out = {}
         for row, index in enumerate(chunk):

@@ -18,7 +18,7 @@ from glurpc_core.forecast import WindowForecast
 from glurpc_core.render.density import fan_outline, mixture_density
 from glurpc_core.render.style import PlotStyle
 from glurpc_core.render.time_axis import tick_step, time_axis
-from glurpc_core.series import MGDL_PER_MMOL
+from glurpc_core.series import MGDL_PER_MMOL, SENSOR_RANGE
 
 TARGET_RANGE = (70.0, 180.0)  # mg/dL, the consensus time-in-range band
 FAN_SUPPORT_SD = 3.5
@@ -79,7 +79,9 @@ def _fan_support(forecast: WindowForecast, factor: float) -> tuple[np.ndarray, n
     (the fan's outline is cut at 1% of its peak, well inside this)."""
     means = np.asarray(forecast.sample_means, dtype=np.float64)
     spread = FAN_SUPPORT_SD * np.asarray(forecast.sample_stds, dtype=np.float64)[None, :]
-    return (means - spread).min(axis=1) * factor, (means + spread).max(axis=1) * factor
+    low = np.clip((means - spread).min(axis=1), *SENSOR_RANGE)
+    high = np.clip((means + spread).max(axis=1), *SENSOR_RANGE)
+    return low * factor, high * factor
 
 
 def _fans(
@@ -93,6 +95,9 @@ def _fans(
         grid,
         min_std=1.5 * spacing,
     )
+    # A sensor reads nothing outside its range: the fan stops at its limits.
+    outside = (grid < SENSOR_RANGE[0] * factor) | (grid > SENSOR_RANGE[1] * factor)
+    density = np.where(outside[None, :], 0.0, density)
     return tuple(
         fan_outline(row, grid, float(centre), FAN_HALF_WIDTH)
         for row, centre in zip(density, minutes, strict=True)
@@ -141,7 +146,9 @@ def plot_content(
     default_title = f"Glucose forecast from {str(start.astype('datetime64[m]')).replace('T', ' ')}"
     who = f"subject {style.subject}  |  " if style.subject is not None else ""
     label = style.label or f"window {forecast.index}"
-    subtitle = f"{who}{label}  |  input from {window_start}  |  model {style.model_id or model_id}"
+    adapt = f"  |  adapt {style.adapt}" if style.adapt else ""
+    model = style.model_id or model_id
+    subtitle = f"{who}{label}  |  input from {window_start}  |  model {model}{adapt}"
     return PlotContent(
         forecast_start=start,
         observed_minutes=np.concatenate((history_minutes[shown], future_minutes)),

@@ -33,6 +33,8 @@ class PlotStyle:
     title: str | None = None  # replaces the default title
     model_id: str = ""
     subject: str | None = None
+    # The personal adaptation applied ("none" or a method name), named in the subtitle.
+    adapt: str = ""
     # Per point of the history (and of the truth for `clipped_truth`): drawn hollow /
     # marked as clipped at the device limit.
     imputed: np.ndarray = field(default_factory=_no_marks)
@@ -51,7 +53,9 @@ class PlotStyle:
         """Every option that changes the image, in a form safe for a cache key."""
         title = "" if self.title is None else f"t{hash_text(self.title)}"
         unit = "mmol" if self.unit == "mmol/L" else "mgdl"
-        return f"{unit}.h{self.history_hours:g}.d{self.dpi}.{title}".rstrip(".")
+        adapt = f"a{hash_text(self.adapt)}" if self.adapt else ""
+        tag = f"{unit}.h{self.history_hours:g}.d{self.dpi}.{title}".rstrip(".")
+        return f"{tag}.{adapt}".rstrip(".")
 
 
 def hash_text(text: str) -> int:

@@ -32,9 +32,13 @@ async def grid_reply(
 ) -> dict[str, Any]:
     """The windows' images (`entries` of a plot reply) as one PNG grid."""
     indices = [entry["index"] for entry in entries]
-    digest = hashlib.sha256(repr(indices).encode()).hexdigest()[:16]
-    spec = JobSpec(f"grid:{resolved.handle}:{digest}", "image", resolved.handle)
     tiles = [entry["image"] for entry in entries]
+    # Keyed by the tiles themselves: the same windows in another unit, dpi or
+    # adaptation are another grid.
+    hasher = hashlib.sha256()
+    for tile in tiles:
+        hasher.update(hashlib.sha256(tile).digest())
+    spec = JobSpec(f"grid:{resolved.handle}:{hasher.hexdigest()[:16]}", "image", resolved.handle)
     image = await engine.obtain(request, spec, Lane.CPU, functools.partial(grid_png, tiles))
     return {
         "image": image,
@@ -54,7 +58,8 @@ async def overlay_reply(
 ) -> dict[str, Any]:
     """The windows' forecasts on one axis, drawn by the render pool."""
     indices = list(styles)
-    digest = hashlib.sha256(repr((indices, fmt)).encode()).hexdigest()[:16]
+    tags = [style.cache_tag() for style in styles.values()]  # every option that changes it
+    digest = hashlib.sha256(repr((indices, fmt, tags)).encode()).hexdigest()[:16]
     spec = JobSpec(f"overlay:{resolved.handle}:{digest}", "image", resolved.handle)
 
     async def render() -> bytes:

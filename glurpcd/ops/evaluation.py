@@ -2,8 +2,9 @@
 
 Layer: ops. For each source (an upload or handle, optionally one subject of a
 table) it obtains the forecasts of every window with a known next hour through
-the bulk path `forecast` uses (`ForecastOps.windows`: cached windows, and one
-model-lane job for the rest), keeps the few arrays scoring needs, then attaches
+the bulk path `forecast` uses (`ForecastOps.served_windows`: cached windows,
+one model-lane job for the rest, then the personal adaptation asked for in
+`adapt`, the default as served), keeps the few arrays scoring needs, then attaches
 to ONE cpu-lane `evaluate` job that scores every source and the pool
 (glurpc_core.evaluation.assess) and, when a figure is asked for, ONE
 render-lane job that draws it. Jobs are keyed by what they compute (the
@@ -77,15 +78,18 @@ class EvaluationOps:
     async def evaluate(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         named = _sources(args)
         fmt = optional_str(args, "plot", IMAGE_FORMATS)
+        # What is scored is what is served: with the personal adaptation asked for.
+        method = self.forecasts.adaptation.method(args)
         resolved = [await self.uploads.resolve(request, one.upload) for one in named]
         labels = [one.label for one in named]
         pairs = [(one.handle, label) for one, label in zip(resolved, labels, strict=True)]
+        pairs.append(("adapt", method))  # the method keys the report as the sources do
         digest = evaluation_digest(pairs, VERSION)
         key = CacheKey("evaluation", digest, "report")
         cached = await self.results.get(key)
         if cached is None:
             sources = [
-                await self._source(request, one, label)
+                await self._source(request, one, label, method)
                 for one, label in zip(resolved, labels, strict=True)
             ]
             spec = JobSpec(f"evaluate:{digest}", "evaluate", digest)
@@ -96,7 +100,7 @@ class EvaluationOps:
             )  # fmt: skip
         else:
             assessment = await asyncio.to_thread(decode_assessment, cached)
-        data = {**assessment.report, "model": self.forecasts.model_facts}
+        data = {**assessment.report, "model": self.forecasts.model_facts, "adapt": method}
         # A new list: the report may be shared with identical requests.
         data["sources"] = [
             {**entry, "handle": one.handle}
@@ -107,12 +111,15 @@ class EvaluationOps:
             data["format"] = fmt
         return data
 
-    async def _source(self, request: Request, resolved: Resolved, label: str) -> Source:
+    async def _source(
+        self, request: Request, resolved: Resolved, label: str, method: str
+    ) -> Source:
         series = resolved.prepared.series
         indices = [int(i) for i in series.wire_indices()]
         if not indices:
             raise OpError(ErrorCode.TOO_SHORT, f"{label}: no window with a known next hour")
-        windows = await self.forecasts.windows(request, resolved, indices, logged=False)
+        forecasts = self.forecasts
+        windows = await forecasts.served_windows(request, resolved, indices, method, logged=False)
         return await asyncio.to_thread(_compact, label, resolved, indices, windows)
 
     async def _figure(

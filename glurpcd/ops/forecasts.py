@@ -17,10 +17,12 @@ import functools
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 from glurpc_core.errors import ErrorCode, OpError
 from glurpc_core.forecast import WindowForecast
+from glurpc_core.model.adaptation import Adapter
 from glurpc_core.render.sizes import image_bytes_bound
 from glurpc_core.render.style import PlotStyle
 from glurpc_core.requests.args import optional_str
@@ -33,6 +35,7 @@ from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
 from glurpcd.engine.payloads import CpuTask, ForecastPayload, ForecastSetPayload, RenderTask
 from glurpcd.lifecycle import JobSpec, Request
+from glurpcd.ops.adaptation import Adaptation
 from glurpcd.ops.combined import grid_reply, overlay_reply
 from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.results import (
@@ -62,8 +65,10 @@ class ForecastOps:
         precompute_windows: int,
         model_facts: dict[str, Any] | None = None,
         max_reply: int = DEFAULT_MAX_FRAME,
+        adapter: Adapter | None = None,
     ) -> None:
         self.results = results
+        self.adaptation = Adaptation(results, engine, adapter)
         self.engine = engine
         self.uploads = uploads
         self.render = render
@@ -81,9 +86,10 @@ class ForecastOps:
         resolved = await self.uploads.resolve(request, _upload_args(args))
         unit = _unit(args, resolved)
         indices, several = selected_indices(resolved.prepared.series, args)
-        windows = await self.windows(request, resolved, indices)
+        method = self.adaptation.method(args)
+        windows = await self.served_windows(request, resolved, indices, method)
         self.precompute_if_fresh(resolved, request.uid)
-        facts = {**self.model_facts, "subject": resolved.upload.get("subject")}
+        facts = {**self.model_facts, "adapt": method, "subject": resolved.upload.get("subject")}
         results = [
             forecast_to_wire(windows[i], resolved.prepared.series, unit, facts) for i in indices
         ]
@@ -100,37 +106,47 @@ class ForecastOps:
         resolved = await self.uploads.resolve(request, _upload_args(args))
         indices, several = selected_indices(resolved.prepared.series, args)
         series = resolved.prepared.series
-        styles = {i: plot_style(args, series, resolved.upload, i, self.model_id) for i in indices}
+        method = self.adaptation.method(args)
+        styles = {
+            i: replace(plot_style(args, series, resolved.upload, i, self.model_id), adapt=method)
+            for i in indices
+        }
         self._check_fits(styles, fmt)
         if combine == "overlay":
-            overlay = await self._overlay(request, resolved, styles, fmt)
-            return {**overlay, **self._facts(resolved, fmt)}
-        images = await self.images(request, resolved, styles, fmt)
+            overlay = await self._overlay(request, resolved, styles, fmt, method)
+            return {**overlay, **self._facts(resolved, fmt, method)}
+        images = await self.images(request, resolved, styles, fmt, method)
         self.precompute_if_fresh(resolved, request.uid)
         entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
-        common = self._facts(resolved, fmt)
+        common = self._facts(resolved, fmt, method)
         if combine is not None:
             return {**await grid_reply(self.engine, request, resolved, entries), **common}
         if several:
             return {"images": entries, **common}
         return {**entries[0], **common}
 
-    def _facts(self, resolved: Resolved, fmt: str) -> dict[str, Any]:
+    def _facts(self, resolved: Resolved, fmt: str, method: str) -> dict[str, Any]:
         """What every plot reply says besides its image(s)."""
         return {
             "format": fmt,
             "handle": resolved.handle,
             "subject": resolved.upload.get("subject"),
             **self.model_facts,  # which model and calibration made the image
+            "adapt": method,
             "warnings": _warnings(resolved),
         }
 
     async def _overlay(
-        self, request: Request, resolved: Resolved, styles: dict[int, PlotStyle], fmt: str
+        self,
+        request: Request,
+        resolved: Resolved,
+        styles: dict[int, PlotStyle],
+        fmt: str,
+        method: str,
     ) -> dict[str, Any]:
         if self.render_overlay is None:
             raise OpError.bad_request("this daemon draws no overlays")
-        windows = await self.windows(request, resolved, list(styles))
+        windows = await self.served_windows(request, resolved, list(styles), method)
         return await overlay_reply(
             self.engine, self.render_overlay, request, resolved, windows, styles, fmt
         )
@@ -154,10 +170,24 @@ class ForecastOps:
         passed = {k: v for k, v in args.items() if k not in ("index", "indices", "at")}
         return await self.plot(request, {**passed, "index": 0})
 
+    async def served_windows(
+        self,
+        request: Request,
+        resolved: Resolved,
+        indices: list[int],
+        method: str,
+        *,
+        logged: bool = True,
+    ) -> dict[int, WindowForecast]:
+        """The network's forecasts of `indices` as served with adaptation `method`."""
+        windows = await self.windows(request, resolved, indices, logged=logged)
+        state = await self.adaptation.state(request, resolved, method)
+        return self.adaptation.serve(windows, resolved.prepared.series, state)
+
     async def windows(
         self, request: Request, resolved: Resolved, indices: list[int], *, logged: bool = True
     ) -> dict[int, WindowForecast]:
-        """Forecasts of `indices`: cached ones, and one job computing the rest.
+        """Network forecasts of `indices`: cached ones, and one job computing the rest.
         `logged=False` keeps them off the request's log line (an evaluation
         names every window of every source)."""
         if logged:
@@ -192,7 +222,12 @@ class ForecastOps:
         return found
 
     async def images(
-        self, request: Request, resolved: Resolved, styles: dict[int, PlotStyle], fmt: str
+        self,
+        request: Request,
+        resolved: Resolved,
+        styles: dict[int, PlotStyle],
+        fmt: str,
+        method: str,
     ) -> dict[int, bytes]:
         keys = {
             i: image_key(resolved.handle, i, f"{style.cache_tag()}.{fmt}")
@@ -206,7 +241,7 @@ class ForecastOps:
         missing = [i for i in styles if i not in found]
         if not missing:
             return found
-        windows = await self.windows(request, resolved, missing)
+        windows = await self.served_windows(request, resolved, missing, method)
         digest = hashlib.sha256(repr((missing, fmt, [keys[i] for i in missing])).encode())
         spec = JobSpec(
             f"images:{resolved.handle}:{digest.hexdigest()[:16]}", "image", resolved.handle

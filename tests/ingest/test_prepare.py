@@ -24,12 +24,12 @@ def _steady(count: int, first_s: float = 0.0, gap_after: int | None = None, gap_
     return offsets, [100.0 + k % 50 for k in range(count)]
 
 
-def test_grid_is_anchored_at_first_reading_rounded_to_the_minute() -> None:
-    down = prepare(_table(*_steady(120, first_s=29))).series
-    up = prepare(_table(*_steady(120, first_s=30))).series
-    assert str(down.times[0]) == "2024-03-04T08:00:00"
-    assert str(up.times[0]) == "2024-03-04T08:01:00"
-    assert np.all(np.diff(down.times).astype(int) == 300)
+def test_grid_starts_on_the_first_whole_minute_at_or_after_the_first_reading() -> None:
+    late = prepare(_table(*_steady(120, first_s=29))).series
+    exact = prepare(_table(*_steady(120, first_s=0))).series
+    assert str(late.times[0]) == "2024-03-04T08:01:00"
+    assert str(exact.times[0]) == "2024-03-04T08:00:00"
+    assert np.all(np.diff(late.times).astype(int) == 300)
 
 
 def test_gap_of_15_minutes_is_interpolated_and_16_splits() -> None:

@@ -7,6 +7,7 @@ Test data only (numpy and datetime, no I/O).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,10 +39,13 @@ class Expected:
         return sum(windows for _, _, windows in self.stretches)
 
 
-def _anchor(first: datetime) -> datetime:
-    """The grid's first instant: the first reading rounded to the minute (30 s up)."""
-    floor = first.replace(second=0, microsecond=0)
-    return floor + timedelta(minutes=1) if first.second >= 30 else floor
+def _anchor(run: list[datetime]) -> datetime:
+    """The grid's first instant: the first whole minute at or after the first reading
+    moved by the largest offset of any reading from the 5-minute rhythm it sets."""
+    offsets = [((t - run[0]).total_seconds() + 150) % 300 - 150 for t in run]
+    latest = run[0] + timedelta(seconds=max(offsets))
+    floor = latest.replace(second=0, microsecond=0)
+    return floor if latest == floor else floor + timedelta(minutes=1)
 
 
 def stretches_of(times: list[datetime]) -> list[tuple[int, int, int]]:
@@ -53,7 +57,7 @@ def stretches_of(times: list[datetime]) -> list[tuple[int, int, int]]:
         runs[-1].append(after)
     out = []
     for run in runs:
-        points = round((run[-1] - _anchor(run[0])).total_seconds() / 300) + 1
+        points = math.ceil((run[-1] - _anchor(run)).total_seconds() / 300) + 1
         out.append((len(run), points, max(0, points - WINDOW_POINTS + 1)))
     return out
 

@@ -75,6 +75,20 @@ def test_forecast_numbers(daemon, upload):
     assert ahead["history"][-1] is not None
 
 
+def test_adaptation_is_named_chosen_and_kept_in_the_sensor_range(daemon, upload):
+    with daemon.connect() as conn:
+        adapted = conn.call("forecast", {"csv": upload, "index": -2})["data"]
+        network = conn.call("forecast", {"csv": upload, "index": -2, "adapt": "none"})["data"]
+        plot = conn.call("plot", {"csv": upload, "index": -2, "adapt": "none"})["data"]
+        odd = conn.call("forecast", {"csv": upload, "index": -2, "adapt": "psychic"})
+    assert adapted["adapt"] == "personal-ar/1" and network["adapt"] == plot["adapt"] == "none"
+    assert adapted["median"] != network["median"]
+    for data in (adapted, network):
+        values = [v for row in data["quantiles"].values() for v in row]
+        assert 40 <= min(values) and max(values) <= 400
+    assert odd["code"] == "bad_request"
+
+
 def test_second_plot_is_a_byte_identical_cache_hit(daemon, upload):
     with daemon.connect() as conn:
         first = conn.call("plot", {"csv": upload, "index": -5})["data"]

@@ -28,7 +28,9 @@ def test_bf16_forecasts_stay_close_to_float32(small_bundle: Path) -> None:
         assert (np.diff(b.quantiles, axis=0) >= 0).all()
         # bf16 keeps 8 bits of mantissa: a few mg/dL at most for glucose of ~100-300
         assert np.abs(a.median - b.median).max() < 10.0
-    assert any(not np.array_equal(exact[i].median, rounded[i].median) for i in INDICES)
+    # bf16 did run: the samples moved (a random model's medians may all sit at
+    # the sensor limits, where both are clipped alike).
+    assert any(not np.array_equal(exact[i].sample_means, rounded[i].sample_means) for i in INDICES)
 
 
 def test_unknown_precision_is_refused(small_bundle: Path) -> None:

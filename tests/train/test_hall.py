@@ -47,7 +47,8 @@ def test_each_subject_becomes_its_gap_split_stretches(tmp_path: Path) -> None:
     assert set(subjects) == {"A", "B"}
     a = subjects["A"]
     assert a.diagnosis == "diabetic" and [s.points for s in a.series] == [150, 120]
-    assert str(a.series[0].times[0]) == "2016-01-01T00:00:00"  # rounded to the minute
+    # The first whole minute at or after the readings' slots (issue 22's grid).
+    assert str(a.series[0].times[0]) == "2016-01-01T00:01:00"
     steps = np.diff(a.series[1].times).astype(int)
     assert (steps == 300).all()  # the 10-minute steps were filled on the grid
     assert subjects["B"].series == []  # 50 points: too short for one window
