@@ -168,16 +168,3 @@ def test_evaluate_on_ray_reports_what_the_daemon_reports(
     assert [source["label"] for source in json.loads(ray.stdout)["sources"]] == files
     assert ray.stdout == local.stdout  # every number, the handles, the model facts
     assert ray_figure.read_bytes() == daemon_figure.read_bytes()
-
-
-def test_quiet_leaves_out_rays_own_warnings(
-    cohort: Cohort, daemon_socket: Path, tmp_path: Path
-) -> None:
-    # `--engine ray -q` printed Ray's token-authentication WARNING on success. A
-    # driver that starts its own local cluster prints it (one that joins the
-    # session's cluster does not), so this run starts one.
-    first = str(cohort.small[0])
-    args = ["-q", "plot", first, "--index", "0", "-o", f"{tmp_path}/", "--engine", "ray"]
-    run = glurpc(daemon_socket, *args)
-    assert "Token authentication" not in run.stderr and "WARNING" not in run.stderr, run.stderr
-    assert (tmp_path / f"{cohort.small[0].stem}_i0.png").is_file()
