@@ -35,6 +35,11 @@ BENCHES: dict[str, tuple[str, list[str], str]] = {
         ["--runs", "9", "--pings", "1000"],
         "the bare interpreter, `import click, msgpack`, and a raw socket round trip",
     ),
+    "startup": (
+        "bench.bench_startup",
+        ["--runs", "21"],
+        "`import click, msgpack` (the floor of a click CLI), interleaved with both calls",
+    ),
     "ingest": (
         "bench.bench_ingest",
         ["--repeat", "3"],

@@ -73,6 +73,8 @@ class Batch:
                 outstanding += payload
             elif kind == "record":
                 self.reporter.record(payload, extra)
+            elif kind == "warnings":
+                self.reporter.warnings(*payload)
             elif kind == "finished":
                 outstanding -= 1
 

@@ -47,6 +47,7 @@ class PlotTask:
     handle: str
     wires: tuple[int, ...]
     targets: tuple[Path, ...]
+    warnings: tuple[dict[str, Any], ...] = ()  # the upload's, for each image's record
 
 
 class BatchQueues:

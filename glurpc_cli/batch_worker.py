@@ -17,16 +17,23 @@ from glurpc_wire.codes import ErrorCode
 
 from .batch_tasks import FILE, PLOT, BatchQueues, FileTask, PlotTask
 from .client import Client
-from .errors import GlurpcError, OverloadedError, PermissionDenied, RequestFailed
+from .errors import (
+    GlurpcError,
+    InputUnreadable,
+    OverloadedError,
+    PermissionDenied,
+    RequestFailed,
+)
 from .output import OutputError, is_complete_image, write_output
 from .records import outcome_record
-from .session import read_source
+from .session import read_input
 from .targets import all_wire_indices
 
 OVERLOADED_ATTEMPTS = 5
 PLOT_CHUNK = 16  # windows per plot request: whole model batches; with --jobs 2 one chunk
 # renders while the next is forecast
 MAX_RETRY_WAIT_S = 30.0
+IMAGE_FACTS = ("format", "model", "window_start", "forecast_start")  # from the plot reply
 
 
 class Worker:
@@ -72,15 +79,17 @@ class Worker:
                 return
         args = {"csv": b"", **self._upload(subject)}
         try:
-            args["csv"] = read_source(source)
+            args["csv"] = read_input(source)
             result = self._patiently(lambda: client.call("process", args))
-        except (RequestFailed, OSError) as exc:
+        except (RequestFailed, InputUnreadable, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
             if not self._daemon_stopping(exc):
                 self.queues.emit("planned", 1)
                 self._fail(source, None, None, exc, subject)
             return
+        warnings = tuple(result.get("warnings") or ())
+        self.queues.emit("warnings", (str(source), subject, list(warnings)))
         windows = int(result.get("windows", result.get("samples", 0)))
         if opts.wires is None:
             pending = self._unfinished(source, subject, all_wire_indices(windows, opts.ahead))
@@ -91,7 +100,8 @@ class Worker:
         self.queues.emit("spawned", len(chunks))
         for chunk in chunks:
             wires, targets = zip(*chunk, strict=True)
-            self.queues.put(PLOT, PlotTask(source, subject, handle, tuple(wires), tuple(targets)))
+            plot = PlotTask(source, subject, handle, tuple(wires), tuple(targets), warnings)
+            self.queues.put(PLOT, plot)
 
     def _within(
         self, source: Path, subject: str | None, pending: list[tuple[int, Path]], windows: int
@@ -113,8 +123,8 @@ class Worker:
     def _each_subject(self, client: Client, source: Path) -> None:
         """`--subject all`: one file task per subject the daemon lists."""
         try:
-            listing = client.call("process", {"csv": read_source(source), **self._upload(None)})
-        except (RequestFailed, OSError) as exc:
+            listing = client.call("process", {"csv": read_input(source), **self._upload(None)})
+        except (RequestFailed, InputUnreadable, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
             if self._daemon_stopping(exc):
@@ -125,7 +135,12 @@ class Worker:
         subjects = [str(entry["subject"]) for entry in listing.get("subjects") or []]
         if not subjects:
             self.queues.emit("planned", 1)
-            self._fail(source, None, None, OSError("--subject all: the file has one person"))
+            self._fail(
+                source,
+                None,
+                None,
+                GlurpcError("--subject all: the file has one person", code=ErrorCode.BAD_REQUEST),
+            )
             return
         self.queues.emit("spawned", len(subjects))
         for subject in subjects:
@@ -156,10 +171,10 @@ class Worker:
                 if exc.code != ErrorCode.NOT_FOUND:
                     raise
                 # Evicted since `process`: send the csv again and retry once.
-                args = {"csv": read_source(task.source), **self._upload(task.subject)}
+                args = {"csv": read_input(task.source), **self._upload(task.subject)}
                 handle = str(client.call("process", args)["handle"])
                 result = self._patiently(lambda: self._plot_call(client, task, handle))
-        except (RequestFailed, OSError) as exc:
+        except (RequestFailed, InputUnreadable, OSError) as exc:
             if isinstance(exc, PermissionDenied):
                 raise
             if not self._daemon_stopping(exc):
@@ -173,8 +188,11 @@ class Worker:
             except (OutputError, OSError) as exc:
                 self._fail(task.source, wire, target, exc, task.subject)
                 continue
-            record = outcome_record(task.source, wire, target, "written", task.subject)
-            record.update(handle=handle, bytes=len(entry["image"]))
+            facts = {key: entry.get(key, result.get(key)) for key in IMAGE_FACTS}
+            record = outcome_record(
+                task.source, wire, target, "written", task.subject, handle=handle,
+                bytes=len(entry["image"]), warnings=list(task.warnings), **facts,
+            )  # fmt: skip
             self.queues.emit("record", record)
 
     def _plot_call(self, client: Client, task: PlotTask, handle: str) -> dict[str, Any]:

@@ -88,6 +88,14 @@ class GlurpcGroup(click.Group):
             ctx.exit(EXIT_STDOUT_CLOSED)
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """`--version`, without click's version_option: that one translates its message
+    with gettext when the module loads, which imports `locale` on every call."""
+    if value:
+        click.echo(f"glurpc, version {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=GlurpcGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--socket",
@@ -117,7 +125,14 @@ class GlurpcGroup(click.Group):
     envvar="GLURPC_QUIET",
     help="Only errors on stderr: no notes, progress or summaries [env GLURPC_QUIET=1].",
 )
-@click.version_option(__version__, prog_name="glurpc")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,

@@ -8,6 +8,9 @@ errors), never imports anything heavy, and never retries a failed request.
     with Client() as glurpc:
         png = glurpc.plot(csv=Path("cgm.csv").read_bytes(), index=-3)["image"]
 
+Its indices are the wire's (-3 is `--index 3`); `glurpc_local` is the notebook API
+in the CLI's numbering, with dataclass results.
+
 A KeyboardInterrupt during a call closes the connection, which cancels the
 request on the daemon; the next call opens a fresh connection.
 """
@@ -154,10 +157,15 @@ class Client:
         handle: str | None = None,
         index: int = 0,
         format: str = "png",
+        units: str | None = None,
+        subject: str | None = None,
+        history_hours: float | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> dict[str, Any]:
-        """`index` is the wire index: <= 0 for windows with known truth, 1..12 ahead."""
+        """`index` is the WIRE index: <= 0 for windows with known truth (-3 is the
+        CLI's `--index 3`), 1..12 ahead. `glurpc_local.plot` speaks the CLI's numbering."""
         args = _source(csv, handle) | {"index": index, "format": format}
+        args |= _present(units=units, subject=subject, history_hours=history_hours)
         return self.call("plot", args, on_progress=on_progress)
 
     def quick_plot(
@@ -171,9 +179,13 @@ class Client:
         csv: bytes | None = None,
         handle: str | None = None,
         index: int = 0,
+        units: str | None = None,
+        subject: str | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> dict[str, Any]:
+        """`index` is the WIRE index, as for `plot`."""
         args = _source(csv, handle) | {"index": index}
+        args |= _present(units=units, subject=subject)
         return self.call("forecast", args, on_progress=on_progress)
 
     def cache(self, action: str, handle: str | None = None) -> dict[str, Any]:
@@ -220,6 +232,11 @@ def _await_final(
         else:
             transport.close()
             raise ProtocolMismatch(f"unexpected {kind!r} frame for request {msg_id}")
+
+
+def _present(**options: Any) -> dict[str, Any]:
+    """The options that were given (the daemon applies its defaults to the rest)."""
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def _source(csv: bytes | None, handle: str | None) -> dict[str, Any]:

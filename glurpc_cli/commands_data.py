@@ -11,10 +11,11 @@ the daemon runs each request's windows in full model batches.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
+from .data_warnings import WarningsShown
 from .engine import EngineArgs, check_ray_selection, engine_options, run_on_ray
 from .errors import RequestFailed
 from .output import (
@@ -27,7 +28,7 @@ from .output import (
     write_text,
 )
 from .process_view import print_summary, write_windows
-from .records import CSV_HEADER, FORECAST_CHUNK, window_record, window_text
+from .records import FORECAST_CHUNK, csv_header, window_record, window_text
 from .selection import (
     adapt_option,
     all_windows,
@@ -124,7 +125,7 @@ def process(
 @at_option
 @click.option("--json", "fmt", flag_value="json", default=True, help="JSON lines (default).")
 @click.option("--csv", "fmt", flag_value="csv", help="CSV: one row per window.")
-@click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (--engine ray).")
+@click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout (atomically).")
 @units_option
 @model_option
 @adapt_option
@@ -164,12 +165,21 @@ def forecast(
         job = {"kind": "forecast", "plan": OutputPlan(stdout=True), "fmt": fmt, "output": output}
         code = run_on_ray(files, engine, wires, ahead, at, request=request, **job)
         click.get_current_context().exit(code)
-    if len(files) > 1 or output is not None:
-        raise click.UsageError("several files, and -o, need --engine ray")
+    if len(files) > 1:
+        raise click.UsageError(
+            f"{len(files)} files need --engine ray (through the daemon, forecast reads "
+            "one file: loop over them)"
+        )
     file = files[0]
     data = read_input(file)
-    writer = _ForecastWriter(file, fmt)
-    with current_session().connect() as client, StageStatus(f"forecast {file}") as progress:
+    shown = WarningsShown()
+    # click writes -o FILE to a temporary file and renames it only on success.
+    with (
+        click.open_file(output or "-", "w", atomic=output not in (None, "-")) as stream,
+        current_session().connect() as client,
+        StageStatus(f"forecast {file}") as progress,
+    ):
+        writer = _ForecastWriter(file, fmt, stream)
         try:
             for one in subjects_to_run(client, data, subject, sequence):
                 base = {"csv": data, **upload_args(one, sequence), **model_args(model)}
@@ -182,8 +192,10 @@ def forecast(
                 )
                 for chunk in _chunks(chosen, at):
                     result = client.call("forecast", {**base, **chunk}, on_progress=progress)
+                    warnings = result.get("warnings") or []
+                    shown.show(file, one, warnings)
                     for window in result.get("forecasts", [result]):
-                        writer.write(window)
+                        writer.write(window, result.get("handle"), warnings)
         except RequestFailed as exc:
             raise translated(exc, _typed(index_spec)) from None
 
@@ -213,16 +225,21 @@ def _chunks(wires: list[int] | None, at: str | None) -> list[dict[str, Any]]:
 
 
 class _ForecastWriter:
-    """JSON lines or CSV rows on stdout, flushed per window (a pipe sees them at once)."""
+    """JSON lines or CSV rows, flushed per window (a pipe sees them at once), each
+    in the one record shape (records.py) whatever the number of windows or subjects."""
 
-    def __init__(self, file: str, fmt: str) -> None:
+    def __init__(self, file: str, fmt: str, stream: IO[str]) -> None:
         self.file = file
         self.fmt = fmt
+        self.stream = stream
         self._header = False
 
-    def write(self, window: dict[str, Any]) -> None:
-        text = window_text(window_record(self.file, window), self.fmt)
+    def write(
+        self, window: dict[str, Any], handle: str | None, warnings: list[dict[str, Any]]
+    ) -> None:
+        record = window_record(self.file, window, handle=handle, warnings=warnings)
+        text = window_text(record, self.fmt)
         if self.fmt == "csv" and not self._header:
-            text = CSV_HEADER + text
+            text = csv_header() + text
             self._header = True
-        write_text(text)
+        write_text(text, self.stream)

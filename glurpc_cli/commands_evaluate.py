@@ -182,6 +182,11 @@ def _sources(
                     raise
                 info(f"skipping {label}: {exc}")
                 continue
+            if not result.get("windows"):
+                # 8 to 9 hours serve the hour after the data, but no window has a
+                # known next hour to score.
+                info(f"skipping {label}: no window with a known next hour")
+                continue
             sources.append({"handle": result["handle"], "label": label})
     if not sources:
         raise click.UsageError("no file or subject has enough data for one window")

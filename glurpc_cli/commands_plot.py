@@ -9,9 +9,11 @@ request, one round trip, the path a cached plot takes) or hand the work to
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from .data_warnings import WarningsShown
 from .engine import EngineArgs, check_ray_selection, engine_options, run_on_ray
 from .errors import RequestFailed
 from .output import (
@@ -21,10 +23,10 @@ from .output import (
     json_line,
     prepare_directory,
     refuse_binary_to_terminal,
-    stderr_is_tty,
     write_output,
     write_stdout_bytes,
 )
+from .plot_grid import check_grid, plot_grid
 from .records import outcome_record
 from .selection import (
     adapt_option,
@@ -44,6 +46,7 @@ from .targets import (
     IMAGE_FORMATS,
     OutputPlan,
     SpecError,
+    check_template,
     find_collisions,
     image_format,
     parse_index_spec,
@@ -74,6 +77,13 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
     metavar="OUT",
     help="File, directory (several images) or - for stdout. Default: ./FILE_iN.FMT.",
 )
+@click.option(
+    "--name",
+    "name_template",
+    metavar="TEMPLATE",
+    help="File names in -o DIR/ from {stem}, {parent}, {subject}, {window}, {index} "
+    "(e.g. {parent}_{stem}_{window}); the extension is the format's.",
+)
 @click.option("-f", "--format", "fmt", type=FORMATS, default=None, help=FORMAT_HELP)
 @click.option("--force-binary", is_flag=True, help=FORCE_BINARY_HELP)
 @click.option(
@@ -88,6 +98,13 @@ FORCE_BINARY_HELP = "Write the image with -o - even when stdout is a terminal."
     "--skip-existing", is_flag=True, help="Keep outputs that are complete images (resume a batch)."
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per image on stdout.")
+@click.option(
+    "--combine",
+    type=click.Choice(["grid", "overlay"]),
+    default=None,
+    help="Draw the --index windows (2..12) as one image: their plots in rows of three "
+    "(grid, PNG) or on one axis, aligned at their forecast starts (overlay).",
+)
 @at_option
 @units_option
 @click.option(
@@ -108,11 +125,13 @@ def plot(
     ahead: bool,
     every: bool,
     output: str | None,
+    name_template: str | None,
     fmt: str | None,
     force_binary: bool,
     jobs: int,
     skip_existing: bool,
     as_json: bool,
+    combine: str | None,
     at: str | None,
     units: str | None,
     history_hours: float | None,
@@ -129,6 +148,8 @@ def plot(
     \b
     glurpc plot cgm.csv --index 3 -o fig.png
     glurpc plot cgm.csv --index 0..23 -o out/
+    glurpc plot cgm.csv --index 0..2 --combine grid -o last-three.png
+    glurpc plot cgm.csv --index 0,12,24 --combine overlay -o compare.svg
     glurpc plot cgm.csv --at 2024-03-05T14:30 --units mmol/L
     glurpc plot cohort.csv --subject all --all -o out/
     glurpc plot cohort/*.csv --all -o out/ --jobs 4 --skip-existing
@@ -145,18 +166,28 @@ def plot(
     }  # fmt: skip
     try:
         wires = _wires(index_spec, ahead, every, at)
+        if combine is not None:
+            check_grid(files, wires, every, subject)
         one_window = len(files) == 1 and subject != "all"  # --at on Ray: a window per file
-        single = (one_window and len(wires) == 1 and not every) or (
-            at is not None and (one_window or not engine.ray)
+        single = (
+            (one_window and len(wires) == 1 and not every)
+            or (at is not None and (one_window or not engine.ray))
+            or combine is not None
         )
-        plan = plan_outputs(output, single)
+        plan = plan_outputs(output, single, name_template)
         image = image_format(fmt, plan)
         if files.count("-") > 1:
             raise SpecError("stdin (-) can be read once; name it once")
         sources = [Path(name) for name in files]
-        clashes = find_collisions(sources)
+        check_template(plan, several_windows=every or len(wires) > 1, subjects=subject == "all")
+        clashes = find_collisions(sources, plan)
         if clashes and plan.file is None:
-            raise SpecError(f"several inputs are named {', '.join(clashes)}: outputs would clash")
+            hint = (
+                "" if plan.template else " (tell them apart with --name {parent}_{stem}_{window})"
+            )
+            raise SpecError(
+                f"several inputs would write {', '.join(clashes)}: outputs would clash{hint}"
+            )
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
     if engine.ray:  # its --model is a checkpoint file (engine.model)
@@ -174,6 +205,13 @@ def plot(
     if at is not None and (len(files) != 1 or subject == "all"):
         raise click.UsageError("--at plots one window of one file and one subject")
     upload = upload_args(subject, sequence)
+    if combine is not None:
+        if combine == "grid" and image != "png":
+            raise click.UsageError(
+                "--combine grid writes a PNG (--combine overlay draws any format)"
+            )
+        plot_grid(files[0], {**upload, **style}, wires, plan, as_json, combine, image)
+        return
     if single:
         request = {**upload, **style, **selection_args(wires, at)}
         plot_one(files[0], request, image, plan, skip_existing, as_json)
@@ -237,13 +275,21 @@ def plot_one(
                 "plot", {"csv": data, "format": fmt, **request}, on_progress=progress
             )
         except RequestFailed as exc:
-            raise translated(exc) from None
+            failure = translated(exc)
+            if as_json and isinstance(failure, RequestFailed):
+                # A script reading --json sees every image asked for, failed ones too.
+                values = {"code": failure.code, "message": failure.message}
+                record = outcome_record(file, wire, target or "-", "failed", subject, **values)
+                json_line(record)
+            raise failure from None
     wire = int(result.get("index", wire or 0))
     target = plan.path_for(Path(file), wire, fmt, subject)
     save_image(result["image"], target)
+    WarningsShown().show(file, subject, result.get("warnings"))
     if as_json:
-        json_line(outcome_record(file, wire, target or "-", "written", subject, **_summary(result)))
-    elif target is not None and stderr_is_tty():
+        record = outcome_record(file, wire, target or "-", "written", subject, **_summary(result))
+        json_line(record)
+    elif target is not None:
         info(f"wrote {target}")
 
 
@@ -294,17 +340,12 @@ def quick_plot(
         except RequestFailed as exc:
             raise translated(exc) from None
     save_image(result["image"], target)
-    for warning in result.get("warnings") or []:
-        info(f"warning: {warning.get('flag')}: {warning.get('message')}")
+    WarningsShown().show(file, subject, result.get("warnings"))
     if as_json:
-        json_line(
-            {
-                "file": file,
-                "output": str(target) if target else "-",
-                "warnings": result.get("warnings") or [],
-                **_summary(result),
-            }
-        )
+        record = outcome_record(file, 0, target or "-", "written", subject, **_summary(result))
+        json_line(record)
+    elif target is not None:
+        info(f"wrote {target}")
 
 
 def save_image(image: bytes, target: Path | None) -> None:
@@ -314,10 +355,7 @@ def save_image(image: bytes, target: Path | None) -> None:
         write_output(target, image)
 
 
-def _summary(result: dict) -> dict:
-    keys = ("handle", "index", "format", "window_start", "forecast_start", "adapt")
-    summary = {key: result.get(key) for key in keys if key in result}
-    if "index" in summary:
-        summary["wire_index"] = summary.pop("index")
-    summary["bytes"] = len(result.get("image") or b"")
-    return summary
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    """What the reply says about the image, for its --json record."""
+    keys = ("handle", "format", "model", "adapt", "window_start", "forecast_start", "warnings")
+    return {key: result.get(key) for key in keys} | {"bytes": len(result.get("image") or b"")}

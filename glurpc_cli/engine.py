@@ -12,8 +12,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -21,11 +20,10 @@ from glurpc_wire.codes import ErrorCode
 
 from .errors import GlurpcError
 
-INSTALL_HINT = "--engine ray needs Ray: pip install 'glurpc[ray]'"
+INSTALL_HINT = "--engine ray needs Ray: pip install 'glurpc-local[ray]'"
 
 
-@dataclass(frozen=True)
-class EngineArgs:
+class EngineArgs(NamedTuple):  # not a dataclass: `dataclasses` costs every call start-up
     engine: str
     address: str | None
     actors: int | None
@@ -64,7 +62,7 @@ _OPTIONS = (
         default="daemon",
         show_default=True,
         help="daemon: the local glurpcd. ray: a Ray cluster, same files "
-        "(pip install 'glurpc[ray]').",
+        "(pip install 'glurpc-local[ray]').",
     ),
     click.option(
         "--ray-address",

@@ -5,6 +5,7 @@ code comes from the wire package's one table.
     ├── RequestFailed           the daemon answered a request with an error frame
     │   ├── OverloadedError     overloaded (details.retry_after), exit 5
     │   └── PermissionDenied    permission_denied, exit 6
+    ├── InputUnreadable         an input file that cannot be read (io_error), exit 1
     ├── ProtocolMismatch        handshake refused or the stream broke the framing, exit 4
     └── DaemonUnreachable       no daemon answers, or none could be started, exit 3
 
@@ -57,6 +58,10 @@ class OverloadedError(RequestFailed):
 
 class PermissionDenied(RequestFailed):
     code = ErrorCode.PERMISSION_DENIED
+
+
+class InputUnreadable(GlurpcError):
+    code = ErrorCode.IO_ERROR
 
 
 class ProtocolMismatch(GlurpcError):

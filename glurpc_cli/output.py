@@ -34,6 +34,10 @@ def set_quiet(quiet: bool) -> None:
     _quiet = quiet
 
 
+def is_quiet() -> bool:
+    return _quiet
+
+
 def stderr_is_tty() -> bool:
     """Whether to draw progress on stderr: a terminal, and not asked to be quiet."""
     return not _quiet and sys.stderr.isatty()

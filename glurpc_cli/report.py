@@ -12,6 +12,7 @@ from typing import Any
 
 from glurpc_wire.codes import ExitCode
 
+from .data_warnings import warning_lines
 from .output import StdoutClosed, error, info, json_line, stderr_is_tty
 
 
@@ -81,6 +82,11 @@ class BatchReporter:
             )
         if self._progress is not None:
             self._progress.advance(self._bar)
+
+    def warnings(self, file: str, subject: str | None, warnings: list[dict[str, Any]]) -> None:
+        """A file's data warnings, once, above the progress bar (silenced by -q)."""
+        for line in warning_lines(file, subject, warnings):
+            self._say(line)
 
     def halt(self, message: str, exit_code: ExitCode) -> None:
         """The batch stops early (the daemon is going away): one line."""

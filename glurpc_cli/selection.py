@@ -48,9 +48,31 @@ def at_option(command: Callable[..., Any]) -> Callable[..., Any]:
         "--at",
         "at",
         metavar="TIMESTAMP",
+        callback=_checked_at,
         help="The window whose forecast starts at the latest grid point not after this "
-        "time (ISO 8601, the file's local time), e.g. 2024-03-05T14:30.",
+        "time (ISO 8601 on the file's own clock, no UTC offset), e.g. 2024-03-05T14:30.",
     )(command)
+
+
+def _checked_at(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A usage error (exit 2) for a time that is not ISO 8601, or that carries a zone:
+    the file's times have none, so an offset could only be ignored or guessed at."""
+    if value is None:
+        return None
+    from datetime import datetime  # only --at pays for it
+
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time like 2024-03-05T14:30"
+        ) from None
+    if when.tzinfo is not None:
+        raise click.BadParameter(
+            f"{value!r} carries a UTC offset, but the file's times have no zone: "
+            "give the time as the file shows it (without an offset or Z)"
+        )
+    return value
 
 
 def units_option(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -19,10 +19,10 @@ from glurpc_wire.codes import ErrorCode
 from glurpc_wire.paths import default_socket_path
 
 from .client import Client
-from .errors import DaemonUnreachable
+from .errors import DaemonUnreachable, InputUnreadable
 from .output import info
 
-START_HINT = "start it with `glurpcd &` or `systemctl --user start glurpcd.socket`"
+START_HINT = "start it with `glurpc daemon start` (or `systemctl --user start glurpcd.socket`)"
 
 
 class Session:
@@ -73,9 +73,11 @@ def read_source(path: str | os.PathLike[str]) -> bytes:
         return _stdin_data
 
 
-def read_input(path: str) -> bytes:
-    """`read_source` for a command's argument: a missing file is a usage error."""
+def read_input(path: str | os.PathLike[str]) -> bytes:
+    """`read_source` for a command's argument: an unreadable file is one error line,
+    in the same words (and exit code, 1) alone or as one file of a batch."""
     try:
         return read_source(path)
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}") from exc
+        message = f"cannot read {os.fspath(path)}: {exc.strerror or exc}"
+        raise InputUnreadable(message) from exc

@@ -8,10 +8,12 @@ never talks to the daemon and never writes files.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from .naming import NameTemplate
 
 AHEAD_WIRE_INDEX = 12
 IMAGE_FORMATS = ("png", "svg", "pdf")  # the first is the default
@@ -84,11 +86,24 @@ def window_label(wire: int) -> str:
     return "ahead" if wire == AHEAD_WIRE_INDEX else f"ahead{wire}"
 
 
-def default_name(source: Path, wire: int, fmt: str, subject: str | None = None) -> str:
+def default_name(
+    source: Path,
+    wire: int,
+    fmt: str,
+    subject: str | None = None,
+    template: NameTemplate | None = None,
+) -> str:
     """`cgm.csv`, index 3 -> `cgm_i3.png`; `--ahead` -> `cgm_ahead.png`; subject 7 of
     `cohort.csv` -> `cohort_7_i3.png`; stdin (`-`) -> `stdin_i3.png` (a name that
-    cannot read as an option)."""
-    who = f"_{safe_subject(subject)}" if subject is not None else ""
+    cannot read as an option). A `--name` template replaces all of that but the
+    extension."""
+    safe = safe_subject(subject) if subject is not None else None
+    if template is not None:
+        from .naming import name_values  # only --name pays for it
+
+        values = name_values(source_stem(source), source, window_label(wire), safe)
+        return template.render(values, fmt)
+    who = f"_{safe}" if safe is not None else ""
     return f"{source_stem(source)}{who}_{window_label(wire)}.{fmt}"
 
 
@@ -104,19 +119,22 @@ def safe_subject(subject: str) -> str:
     plain = re.sub(r"[^A-Za-z0-9._-]+", "_", subject).strip(".") or "_"
     if plain == subject and len(subject) <= MAX_SUBJECT_CHARS and not _TAGGED.search(subject):
         return subject
+    import hashlib  # only odd ids pay for it: every `glurpc plot` loads this module
+
     digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{plain[:MAX_SUBJECT_CHARS]}-{digest[:SUBJECT_TAG_CHARS]}"
 
 
-@dataclass(frozen=True)
-class OutputPlan:
+class OutputPlan(NamedTuple):
     """Where images go: stdout, one exact file, or a directory of default names
-    (`create`: the user named it with a trailing slash, so it may be made)."""
+    (`create`: the user named it with a trailing slash, so it may be made). A
+    NamedTuple, not a dataclass: `dataclasses` costs every `glurpc plot` start-up."""
 
     stdout: bool = False
     file: Path | None = None
     directory: Path = Path(".")
     create: bool = False
+    template: NameTemplate | None = None  # --name
 
     def path_for(
         self, source: Path, wire: int, fmt: str, subject: str | None = None
@@ -125,11 +143,27 @@ class OutputPlan:
             return None
         if self.file is not None:
             return self.file
-        return self.directory / default_name(source, wire, fmt, subject)
+        return self.directory / default_name(source, wire, fmt, subject, self.template)
 
 
-def plan_outputs(output: str | None, single: bool) -> OutputPlan:
-    """`-o` for one image (a file, `-`, or a directory) or for many (a directory)."""
+def plan_outputs(output: str | None, single: bool, name: str | None = None) -> OutputPlan:
+    """`-o` for one image (a file, `-`, or a directory) or for many (a directory),
+    with the file names of `--name`."""
+    if name is None:
+        return _plan(output, single)
+    from .naming import NameTemplate, TemplateError  # only --name pays for it
+
+    try:
+        template = NameTemplate(name)
+    except TemplateError as exc:
+        raise SpecError(str(exc)) from None
+    plan = _plan(output, single)
+    if plan.stdout or plan.file is not None:
+        raise SpecError("--name names the files of an output directory: give -o DIR/")
+    return OutputPlan(directory=plan.directory, create=plan.create, template=template)
+
+
+def _plan(output: str | None, single: bool) -> OutputPlan:
     if output is None:
         return OutputPlan()
     if output == "-":
@@ -160,10 +194,23 @@ def image_format(explicit: str | None, plan: OutputPlan) -> str:
     return extension
 
 
-def find_collisions(sources: list[Path]) -> list[str]:
-    """File stems that two inputs share: their default output names would clash."""
-    by_stem: dict[str, int] = {}
+def find_collisions(sources: list[Path], plan: OutputPlan | None = None) -> list[str]:
+    """Output names that two inputs would share (the same stem, or a `--name`
+    template that does not tell them apart)."""
+    template = plan.template if plan is not None else None
+    by_name: dict[str, int] = {}
     for source in sources:
-        stem = source_stem(source)
-        by_stem[stem] = by_stem.get(stem, 0) + 1
-    return sorted(stem for stem, count in by_stem.items() if count > 1)
+        name = default_name(source, 0, "x", None, template) if template else source_stem(source)
+        by_name[name] = by_name.get(name, 0) + 1
+    return sorted(name for name, count in by_name.items() if count > 1)
+
+
+def check_template(plan: OutputPlan, *, several_windows: bool, subjects: bool) -> None:
+    """A `--name` template must tell apart every image one input makes."""
+    if plan.template is None:
+        return
+    fields = plan.template.fields
+    if several_windows and not fields & {"window", "index"}:
+        raise SpecError("--name needs {window} or {index}: each file gives several images")
+    if subjects and "subject" not in fields:
+        raise SpecError("--name needs {subject} with --subject all")

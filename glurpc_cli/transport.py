@@ -19,8 +19,11 @@ queue), within the timeout.
 
 from __future__ import annotations
 
+# The C module under `socket`: the `socket` module itself builds enums of every
+# constant when it loads, a few milliseconds of every `glurpc` call, and a Unix
+# stream needs none of its wrappers (`socket.socket` subclasses this type).
+import _socket
 import os
-import socket
 import struct
 import time
 from collections import deque
@@ -147,7 +150,7 @@ class UnixTransport:
     def interrupt(self) -> None:
         """Wake a thread blocked in `receive` from another thread (it then raises)."""
         try:
-            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.shutdown(_socket.SHUT_RDWR)
         except OSError:
             pass  # already closed or never fully connected: nothing to wake
 
@@ -159,13 +162,13 @@ def connect_unix(path: Path, timeout: float | None) -> Transport:
     return UnixTransport(path, timeout=timeout)
 
 
-def _connect(path: Path, timeout: float | None) -> socket.socket:
+def _connect(path: Path, timeout: float | None) -> _socket.socket:
     """A connected socket whose peer is trusted; not one byte is sent before."""
     _check_runtime_dir(path)
     deadline = None if timeout is None else time.monotonic() + timeout
     pause = _FIRST_RETRY_S
     while True:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         sock.settimeout(timeout)
         try:
             sock.connect(os.fspath(path))
@@ -221,10 +224,10 @@ def _check_runtime_dir(path: Path) -> None:
             )
 
 
-def _check_peer(sock: socket.socket, path: Path) -> None:
+def _check_peer(sock: _socket.socket, path: Path) -> None:
     """Talk only to a daemon run by us, root or the configured system user:
     anyone else listening there could read the CGM data we are about to send."""
-    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
+    raw = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, _UCRED.size)
     _pid, uid, _gid = _UCRED.unpack(raw)
     if uid in (os.getuid(), 0) or uid == system_daemon_uid():
         return

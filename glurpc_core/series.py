@@ -94,14 +94,29 @@ class CgmSeries:
         """Windows with a fully known future, over every stretch."""
         return int(self.stretch_windows().sum())
 
+    def first_ahead(self) -> int:
+        """The smallest ahead index (1..12) whose 8-hour history lies in the last
+        stretch: 1 when the last stretch holds a whole window, more when it holds
+        between 8 and 9 hours (the hour after it needs only the 8 hours before);
+        MAX_AHEAD + 1 when not even the next hour can be forecast."""
+        last = self.points - int(self.stretch_starts[-1])
+        if last < INPUT_STEPS:
+            return MAX_AHEAD + 1
+        return max(1, WINDOW_STEPS - last)
+
     def index_range(self) -> tuple[int, int]:
-        """Smallest and largest valid wire index."""
-        return -(self.windows - 1), MAX_AHEAD
+        """Smallest and largest valid wire index (windows with a known next hour,
+        then the ahead ones)."""
+        low = -(self.windows - 1) if self.windows else self.first_ahead()
+        return low, MAX_AHEAD
+
+    def has_index(self, index: int) -> bool:
+        low, high = self.index_range()
+        return low <= index <= high and (index <= 0 or index >= self.first_ahead())
 
     def input_start(self, index: int) -> int:
         """Position of the first history point of window `index`; raises IndexError."""
-        low, high = self.index_range()
-        if self.windows == 0 or not low <= index <= high:
+        if not self.has_index(index):
             raise IndexError(index)
         if index > 0:  # past the end of the last stretch
             return self.points - WINDOW_STEPS + index
@@ -154,9 +169,10 @@ class CgmSeries:
         """The window whose forecast starts at the latest grid point not after `when`
         (ahead windows included); None when `when` is before every window or falls in
         a gap between stretches."""
-        if self.windows == 0:
+        ahead = np.arange(self.first_ahead(), MAX_AHEAD + 1)
+        indices = np.concatenate([self.wire_indices(), ahead])
+        if len(indices) == 0:
             return None
-        indices = np.concatenate([self.wire_indices(), np.arange(1, MAX_AHEAD + 1)])
         # Forecast starts increase with the index: a binary search finds the window.
         forecast_starts = self._forecast_starts(indices)
         at = int(np.searchsorted(forecast_starts, when, side="right")) - 1

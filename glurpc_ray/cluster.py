@@ -44,8 +44,9 @@ class ActorPlan:
         return f"{self.count} {kind} model actor{'s' if self.count != 1 else ''}"
 
 
-def connect(address: str | None, ordered: bool) -> Any:
-    """`ray.init` for this run: quiet (our own progress bar, no Ray Data bars).
+def connect(address: str | None, ordered: bool, quiet: bool = False) -> Any:
+    """`ray.init` for this run: quiet (our own progress bar, no Ray Data bars);
+    with `-q` Ray's own Python warnings (token authentication) go too.
 
     `ordered`: results come out in the inputs' order (forecast lines must, as
     the local path prints them); images need not, and a file's slow block then
@@ -54,7 +55,7 @@ def connect(address: str | None, ordered: bool) -> Any:
 
     ray.init(
         address=address,
-        logging_level=logging.WARNING,
+        logging_level=logging.ERROR if quiet else logging.WARNING,
         log_to_driver=False,
         include_dashboard=False,
     )

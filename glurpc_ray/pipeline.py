@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from glurpc_cli.output import json_text, prepare_directory
+from glurpc_cli.output import is_quiet, json_text, prepare_directory
 from glurpc_cli.report import BatchReporter
 from glurpc_wire.codes import ErrorCode, ExitCode
 
@@ -119,7 +119,7 @@ def joined_while_checking(
     model = resolved_model(options.model)
     with ThreadPoolExecutor(1, thread_name_prefix="glurpc-model-check") as pool:
         checking = pool.submit(checked_model, model, options.model)
-        ray = connect(options.address, ordered=options.kind != "plot")
+        ray = connect(options.address, ordered=options.kind != "plot", quiet=is_quiet())
         startup.joined = time.monotonic()
         try:
             yield ray, checking

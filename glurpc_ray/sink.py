@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from glurpc_cli.records import CSV_HEADER
+from glurpc_cli.records import csv_header
 
 
 class TextSink:
@@ -30,7 +30,7 @@ class TextSink:
             self.temporary = self.target.with_name(name)
             self.stream = open(self.temporary, "x", encoding="utf-8")  # noqa: SIM115 - closed in finish/discard
         if fmt == "csv":
-            self.write(CSV_HEADER)
+            self.write(csv_header())
 
     def write(self, text: str) -> None:
         if not text:

@@ -44,27 +44,15 @@ def prepare_file(item: dict[str, Any], options: CohortOptions, chunk: int) -> li
         if options.kind == "evaluate":  # the driver scores it: its series and window order
             wires = [wire for wire, _ in plan.pending]
             out.append(row("source", source, {"subject": plan.subject, "wires": wires}, series))
-        alone = _alone_in_request(len(plan.pending))
         for start in range(0, len(plan.pending), chunk):
             part = plan.pending[start : start + chunk]
             info = {
                 "subject": plan.subject,
                 "wires": [wire for wire, _ in part],
                 "targets": [str(target) if target is not None else None for _, target in part],
-                "alone": alone[start : start + chunk],
             }
             out.append(row("chunk", source, info, series))
     return out
-
-
-def _alone_in_request(count: int) -> list[bool]:
-    """Which windows the local path asks for in a request of their own (its
-    forecast requests carry FORECAST_CHUNK windows): the daemon's answer to a
-    one-window request names the upload's handle."""
-    from glurpc_cli.records import FORECAST_CHUNK
-
-    last = count % FORECAST_CHUNK == 1
-    return [last and position == count - 1 for position in range(count)]
 
 
 class ModelStage:
@@ -104,7 +92,7 @@ class ModelStage:
 
         source, info = Path(item["file"]), meta(item)
         subject = info["subject"]
-        pairs = list(zip(info["wires"], info["targets"], info["alone"], strict=True))
+        pairs = list(zip(info["wires"], info["targets"], strict=True))
         pause("chunk")
         try:
             prepared = ingest.PreparedData.from_bytes(item["data"])
@@ -115,8 +103,7 @@ class ModelStage:
             ]
         except Exception as exc:  # noqa: BLE001 - reported per window; the cohort goes on
             return [
-                record_row(failure(source, w, _path(target), exc, subject))
-                for w, target, _ in pairs
+                record_row(failure(source, w, _path(target), exc, subject)) for w, target in pairs
             ]
 
     def _window(
@@ -126,7 +113,6 @@ class ModelStage:
         prepared: Any,
         forecast: Any,
         target: str | None,
-        alone: bool,
     ) -> dict[str, Any]:
         """What the daemon adds to a window: its plot style (from the upload's
         unit, subject and marks), or its numbers in wire form with the model facts."""
@@ -150,8 +136,10 @@ class ModelStage:
         # The Ray path serves the network alone (the CLI refuses another --adapt).
         facts = forecaster.facts() | {"adapt": "none", "subject": upload.get("subject")}
         window = forecast_to_wire(forecast, prepared.series, unit, facts)
-        if alone:
-            window["handle"] = upload_handle(prepared.digest, forecaster.tag)
+        # As the daemon's forecast replies: every window names its upload and carries
+        # the upload's warnings (records.py gives both lines one shape).
+        window["handle"] = upload_handle(prepared.digest, forecaster.tag)
+        window["warnings"] = upload.get("warnings", [])
         return row("window", file, {**info, "window": window})
 
 

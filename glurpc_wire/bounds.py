@@ -13,7 +13,6 @@ left to the decoder, which reports it as `bad_frame`.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 # One element per this many bytes of allowed frame: a 64 MiB frame may hold
 # 262,144 elements (about 20 MB of Python objects at worst), plenty for any
@@ -41,10 +40,26 @@ _SIZED = {
 _CONTAINERS = {0xDC: (_U16, 1), 0xDD: (_U32, 1), 0xDE: (_U16, 2), 0xDF: (_U32, 2)}
 
 
-@dataclass(frozen=True)
 class Limits:
-    elements: int
-    depth: int = MAX_DEPTH
+    """How many elements, how deeply nested, one payload may hold. A plain class:
+    every `glurpc` call loads this module, and `dataclasses` costs it start-up time."""
+
+    __slots__ = ("depth", "elements")
+
+    def __init__(self, elements: int, depth: int = MAX_DEPTH) -> None:
+        self.elements = elements
+        self.depth = depth
+
+    def __repr__(self) -> str:
+        return f"Limits(elements={self.elements}, depth={self.depth})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Limits):
+            return NotImplemented
+        return (self.elements, self.depth) == (other.elements, other.depth)
+
+    def __hash__(self) -> int:
+        return hash((self.elements, self.depth))
 
     @classmethod
     def for_frame(cls, max_frame: int) -> Limits:

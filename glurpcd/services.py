@@ -172,6 +172,7 @@ async def build_services(config: DaemonConfig) -> Services:
         uploads,
         models,
         render=renderer.submit,
+        render_overlay=renderer.submit_overlay,
         precompute_windows=config.precompute_windows(device),
         max_reply=config.max_frame,
         adapter=_load_adapter(),

@@ -29,7 +29,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("glurpc_wire", "glurpc_cli", "glurpc_core", "glurpcd", "glurpc_ray", "glurpc_train")
+PACKAGES = (
+    "glurpc_wire", "glurpc_cli", "glurpc_local", "glurpc_core", "glurpcd", "glurpc_ray",
+    "glurpc_train",
+)  # fmt: skip
 HEAVY = {"torch", "numpy", "polars", "matplotlib", "pyarrow", "scipy", "pandas", "ray"}
 
 PROBE = """
@@ -234,6 +237,7 @@ except SystemExit:
     pass
 print(json.dumps(sorted(sys.modules)))
 """
+CLIENT_UNWANTED = HEAVY | {"glurpc_ray", "glurpc_core", "glurpcd", "rich"}
 
 
 def test_the_cli_loads_no_compute_stack_and_no_ray_until_asked():
@@ -246,5 +250,50 @@ def test_the_cli_loads_no_compute_stack_and_no_ray_until_asked():
     )
     assert "--engine [daemon|ray]" in done.stdout
     roots |= _roots(set(json.loads(done.stdout.splitlines()[-1])))
-    unwanted = HEAVY | {"glurpc_ray", "glurpc_core", "glurpcd", "rich"}
-    assert roots & unwanted == set()
+    assert roots & CLIENT_UNWANTED == set()
+
+
+def test_the_notebook_api_loads_no_compute_stack():
+    """pandas and polars stay behind `to_pandas()`/`to_polars()`."""
+    assert _roots(_loaded_by("glurpc_local")) & CLIENT_UNWANTED == set()
+
+
+# What one call may load beyond `import click, msgpack` (the floor every click CLI
+# pays): our own modules, the C socket module, and what click itself loads while
+# parsing (gettext's `locale` for the help option, `difflib` for a short option).
+CALL_MAY_LOAD = {"_socket", "locale", "_locale", "difflib", "heapq", "_heapq"}
+CALL_PROBE = """
+import sys
+import click, msgpack
+floor = set(sys.modules)
+from glurpc_cli.cli import main
+try:
+    main({argv!r})
+except SystemExit:
+    pass
+print(" ".join(sorted(set(sys.modules) - floor)))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["ping"], ["plot", "cgm.csv", "--index", "3", "-o", "fig.png"]],
+    ids=["ping", "plot"],
+)
+def test_a_calls_import_path_is_click_msgpack_and_our_own(argv: list[str], tmp_path):
+    """`glurpc ping` and a cached `glurpc plot` pay start-up for every module they
+    load before a byte is sent (bench/bench_startup.py measures it): a new module
+    in that path (dataclasses, socket's enums, json, typing extras) must be a
+    deliberate choice, made here."""
+    (tmp_path / "cgm.csv").write_bytes(b"timestamp,glucose\n")
+    command = ["--socket", str(tmp_path / "none.sock"), "--no-autostart", *argv]
+    done = subprocess.run(
+        [sys.executable, "-c", CALL_PROBE.format(argv=command)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    loaded = set(done.stdout.splitlines()[-1].split())
+    ours = {name for name in loaded if name.split(".")[0] in ("glurpc_cli", "glurpc_wire")}
+    assert loaded - ours <= CALL_MAY_LOAD, sorted(loaded - ours - CALL_MAY_LOAD)

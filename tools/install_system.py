@@ -131,8 +131,21 @@ def ensure_account(dry_run: bool) -> None:
         print(f"user and group {SERVICE_USER}: present")
 
 
+def _first_paragraph(text: str) -> str:
+    """The docstring's first paragraph as one sentence (its first line alone stops
+    mid-sentence in `--help`)."""
+    return " ".join(text.split("\n\n")[0].split())
+
+
+def _state(step: Step) -> str:
+    """As `Step.state`, except that an admin's file which differs from ours is 'kept'
+    (an identical one is plainly 'same': nobody edited it)."""
+    state = step.state()
+    return "kept" if step.keep_existing and state == "different" else state
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=_first_paragraph(__doc__ or ""))
     parser.add_argument("--root", type=Path, default=Path("/"), help="install under DIR")
     parser.add_argument("--dry-run", action="store_true", help="print the steps only")
     args = parser.parse_args(argv)
@@ -141,10 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{venv}/bin/glurpcd not found: run this with the venv's python", file=sys.stderr)
         return 1
     steps = plan(args.root.resolve(), venv)
-    states = {
-        step.path: "kept" if step.keep_existing and step.path.exists() else step.state()
-        for step in steps
-    }
+    states = {step.path: _state(step) for step in steps}
     conflicts = [path for path, state in states.items() if state == "different"]
     for path in conflicts:
         print(f"refusing: {path} exists with other content (not ours to replace)", file=sys.stderr)

@@ -130,11 +130,17 @@ class Accounting:
         def readings_where(test: Any) -> int:
             return sum(s.readings for s in self.stretches if test(s))
 
+        # A reading that shared a 5-minute slot of a used stretch with another was
+        # merged into it: it counts as a duplicate, as the time_duplicates warning
+        # says, not as used (the categories still add up to the rows).
+        shared = self.grid[1]
         return {
-            "used": readings_where(lambda s: s.kept),
-            "too_short": readings_where(lambda s: s.points < WINDOW_STEPS),
+            "used": readings_where(lambda s: s.kept) - shared,
+            # A last stretch of 8 to 9 hours is used (for the hour after it) when
+            # no stretch holds a whole window: it is not also too short.
+            "too_short": readings_where(lambda s: not s.kept and s.points < WINDOW_STEPS),
             "not_selected": readings_where(lambda s: not s.kept and s.points >= WINDOW_STEPS),
-            "duplicate": self.duplicate,
+            "duplicate": self.duplicate + shared,
             "out_of_range": len(self.out_of_range_lines),
             "unparseable": self.readings - self.valid + len(self.cut_lines)
             + len(self.truncated_lines),
@@ -153,7 +159,7 @@ class Accounting:
 
     def warnings(self) -> tuple[DataWarning, ...]:
         """One warning per flag that applies, in FLAGS order."""
-        imputed, shared, clipped, warmup = self.grid
+        imputed, _, clipped, warmup = self.grid
         counts = self.categories()
         found = {
             "too_short": warning("too_short", counts["too_short"]),
@@ -162,7 +168,7 @@ class Accounting:
             "out_of_range": warning(
                 "out_of_range", counts["out_of_range"], self.out_of_range_lines
             ),
-            "time_duplicates": warning("time_duplicates", self.duplicate + shared),
+            "time_duplicates": warning("time_duplicates", counts["duplicate"]),
             "cut_rows": warning("cut_rows", len(self.cut_lines), self.cut_lines),
             "truncated_line": warning(
                 "truncated_line", len(self.truncated_lines), self.truncated_lines

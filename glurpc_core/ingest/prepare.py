@@ -29,7 +29,7 @@ from glurpc_core.ingest.accounting import Accounting, Stretch
 from glurpc_core.ingest.readings import Readings
 from glurpc_core.ingest.screen import DEVICE_RANGE, Screened
 from glurpc_core.ingest.shortage import too_short_error
-from glurpc_core.series import STEP_SECONDS, WINDOW_STEPS
+from glurpc_core.series import INPUT_STEPS, STEP_SECONDS, WINDOW_STEPS
 
 STEP_MS = STEP_SECONDS * 1000
 MAX_GAP_MS = 15 * 60_000  # longer gaps split stretches; shorter ones are interpolated
@@ -181,7 +181,12 @@ def _grid_points(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
 def _choose(points: np.ndarray, sequence: str) -> np.ndarray:
     """Positions of the stretches kept, in time order."""
     eligible = np.flatnonzero(points >= WINDOW_STEPS)
-    if len(eligible) == 0 or sequence == "all":
+    if len(eligible) == 0:
+        # No window has a known next hour, but the hour after the data needs only
+        # the 8 hours before it: a last stretch that long still serves --ahead.
+        serves_ahead = len(points) > 0 and points[-1] >= INPUT_STEPS
+        return np.array([len(points) - 1]) if serves_ahead else eligible
+    if sequence == "all":
         return eligible
     if sequence == "longest":
         # Ties go to the latest: the most recent data is the most useful forecast.

@@ -7,7 +7,7 @@ import numpy as np
 from glurpc_core.errors import ErrorCode
 from glurpc_core.ingest.accounting import Accounting
 from glurpc_core.ingest.errors import IngestError
-from glurpc_core.series import WINDOW_STEPS
+from glurpc_core.series import INPUT_STEPS, WINDOW_STEPS
 
 
 def too_short_error(points: np.ndarray, accounting: Accounting) -> IngestError:
@@ -18,17 +18,20 @@ def too_short_error(points: np.ndarray, accounting: Accounting) -> IngestError:
             readings=accounting.valid,
             accounting=accounting.rows_to_wire(),
         )
-    best = int(points.max())
+    best, last = int(points.max()), int(points[-1])
     return IngestError(
         ErrorCode.TOO_SHORT,
         f"the longest continuous stretch of data is {best * 5} minutes ({best} points at "
-        f"5-minute steps); one forecast window needs {WINDOW_STEPS * 5} minutes "
-        f"({WINDOW_STEPS} points) without a gap over 15 minutes",
+        f"5-minute steps) and the last {last * 5} minutes; a window with a known next hour "
+        f"needs {WINDOW_STEPS * 5} minutes ({WINDOW_STEPS} points) without a gap over 15 "
+        f"minutes, and the hour after the data the last {INPUT_STEPS * 5} minutes",
         {
             "points": best,
             "minutes": best * 5,
+            "last_points": last,
             "required_points": WINDOW_STEPS,
             "required_minutes": WINDOW_STEPS * 5,
+            "ahead_required_points": INPUT_STEPS,
             "sequences": len(points),
             "accounting": accounting.rows_to_wire(),
         },

@@ -25,7 +25,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedFormatter, FixedLocator
 from PIL import Image
 
-from glurpc_core.render.layout import TARGET_RANGE, PlotContent
+from glurpc_core.render.layout import TARGET_RANGE, PlotContent, target_label
 
 FIGURE_INCHES = (10.0, 6.0)
 DPI = 100  # 1000 x 600 pixels
@@ -43,6 +43,9 @@ OVERLAY_STYLES = (
 )
 _VECTOR_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 PNG_COMPRESS_LEVEL = 3  # zlib's 6 takes ~40% longer for ~8% fewer bytes
+SUBTITLE_POINTS = 10.0
+MIN_SUBTITLE_POINTS = 6.5  # still legible at 100 dpi
+TEXT_RIGHT_EDGE = 0.985  # figure fraction the title and subtitle must end before
 
 
 @contextmanager
@@ -106,15 +109,18 @@ class ForecastFigure:
         # Titles and subject ids are the client's text: drawn as it is, never
         # parsed as mathtext (a `$...$` could fail the render or cost seconds).
         self._title = figure.text(0.075, 0.945, "", fontsize=14, weight="bold", parse_math=False)
-        self._subtitle = figure.text(0.075, 0.902, "", fontsize=10, color="0.3", parse_math=False)
+        self._subtitle = figure.text(
+            0.075, 0.902, "", fontsize=SUBTITLE_POINTS, color="0.3", parse_math=False
+        )
         self._legend = self._make_legend(figure)
         self._axes = axes
         # Built on the first side-by-side plot, hidden on the others: an
         # invisible artist draws nothing, so one-model images keep their bytes.
         self._overlays: list[tuple[Line2D, PolyCollection]] = []
         self._models_legend: Legend | None = None
-        self._legend_pixels: tuple[slice, slice, np.ndarray] | None = None
-        self._legend_cached = False
+        # Legend pixels per target label (the unit changes it): None where the
+        # legend's area is not blank without it and must be drawn in full.
+        self._legend_pixels: dict[str, tuple[slice, slice, np.ndarray] | None] = {}
 
     def _make_legend(self, figure: Figure) -> Legend:
         """One entry per kind of mark; drawn once and cached for PNGs (`_png`)."""
@@ -136,7 +142,7 @@ class ForecastFigure:
                 "High/Low (clipped)",
                 "median forecast",
                 "predictive density",
-                "target 70-180 mg/dL",
+                target_label(*TARGET_RANGE, "mg/dL"),
             ],
             loc="lower center",
             ncols=6,
@@ -148,8 +154,7 @@ class ForecastFigure:
     def warm_up(self) -> None:
         """Load fonts and cache the legend now, so the first real plot is not slower."""
         with house_style():
-            if not self._legend_cached:
-                self._cache_legend()
+            self._cache_legend()
 
     def _update(self, content: PlotContent) -> None:
         self._observed.set_data(content.observed_minutes, content.observed)
@@ -173,9 +178,12 @@ class ForecastFigure:
         low, high = content.target_range
         self._target.set_y(low)
         self._target.set_height(high - low)
+        axes.set_xlabel(content.time_label)
+        self._legend.get_texts()[-1].set_text(content.target_label)
         self._title.set_text(content.title)
         self._subtitle.set_text(content.subtitle)
         self._update_overlays(content)
+        self._fit_subtitle()
 
     def _update_overlays(self, content: PlotContent) -> None:
         while len(self._overlays) < len(content.overlays):
@@ -210,6 +218,19 @@ class ForecastFigure:
                 title_fontsize=9,
             )
 
+    def _fit_subtitle(self) -> None:
+        """Shrink the subtitle's font until it ends inside the figure (a long subject
+        id and model name must not be cut at the right edge)."""
+        renderer = self._canvas.get_renderer()
+        limit = TEXT_RIGHT_EDGE * self._figure.bbox.width
+        points = SUBTITLE_POINTS
+        self._subtitle.set_fontsize(points)
+        while points > MIN_SUBTITLE_POINTS:
+            if self._subtitle.get_window_extent(renderer).x1 <= limit:
+                return
+            points = max(MIN_SUBTITLE_POINTS, points - 0.5)
+            self._subtitle.set_fontsize(points)
+
     def render(self, content: PlotContent, fmt: str, dpi: int = DPI) -> bytes:
         """Image bytes of `content` in `fmt` (one of FORMATS, already checked); PNGs at
         another resolution than DPI take the slower full draw."""
@@ -229,13 +250,12 @@ class ForecastFigure:
         drawn once; `_cache_legend` only enables this when the legend's area is
         blank without it, which makes the result identical to a full draw.
         """
-        if not self._legend_cached:
-            self._cache_legend()
-        if self._legend_pixels is None:
+        cached = self._cache_legend()
+        if cached is None:
             pixels = self._agg_pixels(legend=True)
         else:
             pixels = self._agg_pixels(legend=False)
-            rows, cols, block = self._legend_pixels
+            rows, cols, block = cached
             pixels[rows, cols] = block
         out = io.BytesIO()
         Image.fromarray(pixels).save(out, format="png", compress_level=PNG_COMPRESS_LEVEL)
@@ -250,8 +270,12 @@ class ForecastFigure:
             self._legend.set_visible(True)
         return np.array(self._canvas.buffer_rgba())[:, :, :3]
 
-    def _cache_legend(self) -> None:
-        self._legend_cached = True
+    def _cache_legend(self) -> tuple[slice, slice, np.ndarray] | None:
+        """The legend's pixels for the current target label, drawn once per label."""
+        label = self._legend.get_texts()[-1].get_text()
+        if label in self._legend_pixels:
+            return self._legend_pixels[label]
+        self._legend_pixels[label] = None
         with_legend = self._agg_pixels(legend=True)
         box = self._legend.get_window_extent(self._canvas.get_renderer())
         height, width = with_legend.shape[:2]
@@ -260,4 +284,5 @@ class ForecastFigure:
         cols = slice(max(0, int(box.x0) - 2), min(width, int(box.x1) + 3))
         background = self._agg_pixels(legend=False)[rows, cols]
         if np.all(background == background[0, 0]):
-            self._legend_pixels = (rows, cols, with_legend[rows, cols])
+            self._legend_pixels[label] = (rows, cols, with_legend[rows, cols])
+        return self._legend_pixels[label]

@@ -17,10 +17,10 @@ import numpy as np
 from glurpc_core.forecast import WindowForecast
 from glurpc_core.render.density import fan_outline, mixture_density
 from glurpc_core.render.style import PlotStyle
+from glurpc_core.render.time_axis import tick_step, time_axis
 from glurpc_core.series import MGDL_PER_MMOL, SENSOR_RANGE
 
 TARGET_RANGE = (70.0, 180.0)  # mg/dL, the consensus time-in-range band
-TICK_MINUTES = 15.0  # for an hour of history; longer spans tick every 30 or 60
 FAN_SUPPORT_SD = 3.5
 MAX_SUBTITLE = 160
 FAN_HALF_WIDTH = 2.1  # minutes: a fan fills most of its 5-minute slot without touching the next
@@ -57,16 +57,20 @@ class PlotContent:
     target_range: tuple[float, float] = TARGET_RANGE
     label: str = ""  # the first model's name when others are overlaid
     overlays: tuple[Overlay, ...] = ()
+    target_label: str = "target 70-180 mg/dL"  # in the plot's unit, as the band is drawn
+    time_label: str = "Time"
+
+
+def target_label(low: float, high: float, unit: str) -> str:
+    """The legend's words for the target band, in the unit the axis is drawn in."""
+    if unit == "mg/dL":
+        return f"target {low:.0f}-{high:.0f} {unit}"
+    return f"target {low:.1f}-{high:.1f} {unit}"
 
 
 def _minutes(times: np.ndarray, start: np.datetime64) -> np.ndarray:
     seconds = (times.astype("datetime64[s]") - start).astype(np.int64)
     return seconds.astype(np.float64) / 60.0
-
-
-def _clock(start: np.datetime64, minutes: float) -> str:
-    instant = start + np.timedelta64(int(round(minutes * 60)), "s")
-    return str(instant.astype("datetime64[m]"))[11:16]
 
 
 def _y_limits(
@@ -155,8 +159,8 @@ def plot_content(
     step = 10.0 if style.unit == "mg/dL" else 1.0  # y limits on round numbers
     y_limits = _y_limits(step, _MARGIN * factor, target, history[shown], truth, *medians, *supports)
     reach = max(60.0, float(future_minutes[-1]))
-    tick = TICK_MINUTES if span <= 60 else 30.0 if span <= 180 else 60.0
-    ticks = np.arange(-np.floor(span / tick) * tick, reach + 0.5, tick)
+    x_limits = (-span - 2.5, reach + 2.5)
+    axis = time_axis(start, *x_limits, tick_step(span))
     window_start = str(forecast.history_times[0].astype("datetime64[m]")).replace("T", " ")
     hollow, clipped = _marks(style, shown, len(future_minutes))
     default_title = f"Glucose forecast from {str(start.astype('datetime64[m]')).replace('T', ' ')}"
@@ -176,10 +180,10 @@ def plot_content(
         median_minutes=np.concatenate(([0.0], future_minutes)),
         median=median,
         fans=fans[0],
-        x_limits=(-span - 2.5, reach + 2.5),
+        x_limits=x_limits,
         y_limits=y_limits,
-        tick_minutes=ticks,
-        tick_labels=tuple(_clock(start, float(m)) for m in ticks),
+        tick_minutes=axis.tick_minutes,
+        tick_labels=axis.tick_labels,
         title=style.title if style.title is not None else default_title,
         subtitle=subtitle[:MAX_SUBTITLE],
         unit=style.unit,
@@ -191,6 +195,8 @@ def plot_content(
                 style.overlays, medians[1:], fans[1:], strict=True
             )
         ),
+        target_label=target_label(*target, style.unit),
+        time_label=axis.label,
     )
 
 

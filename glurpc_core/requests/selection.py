@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from glurpc_core.errors import ErrorCode, OpError
-from glurpc_core.requests.args import optional_int
+from glurpc_core.render.grid import MAX_GRID_WINDOWS
+from glurpc_core.requests.args import optional_int, optional_str
 from glurpc_core.series import CgmSeries
 
 MAX_WINDOWS_PER_REQUEST = 1024  # bounds one result frame; clients send several requests
@@ -58,7 +59,7 @@ def _int_list(value: Any) -> list[int]:
 
 def checked(series: CgmSeries, indices: list[int]) -> list[int]:
     low, high = series.index_range()
-    outside = [i for i in indices if series.windows == 0 or not low <= i <= high]
+    outside = [i for i in indices if not series.has_index(i)]
     if not outside:
         return indices
     if len(indices) == 1:
@@ -88,8 +89,15 @@ def parse_at(value: Any) -> np.datetime64:
         raise OpError.bad_request(
             f"'at' must be an ISO 8601 timestamp like 2024-03-05T14:30, not {value[:40]!r}"
         ) from None
-    # The file's own clock: a UTC offset is dropped, as ingestion drops it.
-    return np.datetime64(when.replace(tzinfo=None), "s")
+    if when.tzinfo is not None:
+        # The series is on the file's own clock, whose zone is unknown (ingestion keeps
+        # local times as written): an offset cannot be converted, and ignoring it
+        # would pick a window hours away from the instant meant.
+        raise OpError.bad_request(
+            f"'at' {value[:40]!r} carries a UTC offset; the file's times have no zone: "
+            "give the time as the file shows it, without an offset or Z"
+        )
+    return np.datetime64(when, "s")
 
 
 def index_at(series: CgmSeries, value: Any) -> int:
@@ -112,3 +120,19 @@ def index_at(series: CgmSeries, value: Any) -> int:
             "last_reading": str(series.times[-1]),
         },
     )
+
+
+def check_combine(args: dict[str, Any], fmt: str) -> str | None:
+    """`combine`: the `indices` (2..MAX_GRID_WINDOWS) as one image, a PNG "grid"
+    of their plots or an "overlay" on one axis (any format)."""
+    combine = optional_str(args, "combine", ("grid", "overlay"))
+    if combine is None:
+        return None
+    count = len(args.get("indices") or [])
+    if not 2 <= count <= MAX_GRID_WINDOWS:
+        raise OpError.bad_request(
+            f"'combine' draws 2..{MAX_GRID_WINDOWS} windows named by 'indices', not {count}"
+        )
+    if combine == "grid" and fmt != "png":
+        raise OpError.bad_request("a grid of windows is a PNG: use format 'png'")
+    return combine

@@ -27,6 +27,7 @@ from glurpc_core.forecast import WindowForecast
 from glurpc_core.render.evaluation import render_evaluation
 from glurpc_core.render.figure import ForecastFigure
 from glurpc_core.render.inputs import RenderError, check_forecast, check_format
+from glurpc_core.render.overlay import render_overlay
 from glurpc_core.render.plot import render_forecast
 from glurpc_core.render.style import PlotStyle
 from glurpc_core.render.worker import describe_worker, prepare_worker, render_in_worker
@@ -141,6 +142,16 @@ class RenderPool:
         if self.workers == 0:
             return _finished(lambda: self._inline(render_evaluation, report, points, fmt))
         return self._submit_call(render_evaluation, report, points, fmt)
+
+    def submit_overlay(
+        self, forecasts: list[WindowForecast], styles: list[PlotStyle], *, fmt: str
+    ) -> Future[bytes]:
+        """A future of several windows drawn on one axis (`combine: "overlay"`)."""
+        if self._closed:
+            raise RuntimeError("the render pool is closed")
+        if self.workers == 0:
+            return _finished(lambda: self._inline(render_overlay, forecasts, styles, fmt))
+        return self._submit_call(render_overlay, forecasts, styles, fmt)
 
     def _inline(self, fn: Callable[..., bytes], *args: Any) -> bytes:
         # matplotlib's settings are process-wide: one inline render at a time.

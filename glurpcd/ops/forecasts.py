@@ -28,7 +28,7 @@ from glurpc_core.model.adaptation import Adapter
 from glurpc_core.render.sizes import image_bytes_bound
 from glurpc_core.render.style import PlotStyle
 from glurpc_core.requests.args import optional_str
-from glurpc_core.requests.selection import check_selection, selected_indices
+from glurpc_core.requests.selection import check_combine, check_selection, selected_indices
 from glurpc_core.requests.styles import plot_style, window_times
 from glurpc_core.requests.wire import forecast_to_wire
 from glurpc_core.series import UNITS
@@ -39,6 +39,7 @@ from glurpcd.engine.payloads import CpuTask, ForecastPayload, ForecastSetPayload
 from glurpcd.lifecycle import JobSpec, Request
 from glurpcd.models import ModelFile, Models
 from glurpcd.ops.adaptation import Adaptation
+from glurpcd.ops.combined import grid_reply, overlay_reply
 from glurpcd.ops.compare import compared_plot, plot_models
 from glurpcd.ops.data import Resolved, UploadResolver
 from glurpcd.ops.results import (
@@ -64,6 +65,7 @@ class ForecastOps:
         models: Models,
         *,
         render: Renderer,
+        render_overlay: Renderer | None = None,
         precompute_windows: int,
         max_reply: int = DEFAULT_MAX_FRAME,
         adapter: Adapter | None = None,
@@ -74,6 +76,7 @@ class ForecastOps:
         self.uploads = uploads
         self.models = models
         self.render = render
+        self.render_overlay = render_overlay  # `combine: "overlay"`; None: not offered
         # May change at run time (SIGHUP): read at each upload.
         self.precompute_windows = precompute_windows
         self.max_reply = max_reply  # the largest frame the daemon sends
@@ -96,44 +99,74 @@ class ForecastOps:
         results = [
             forecast_to_wire(windows[i], resolved.prepared.series, unit, facts) for i in indices
         ]
+        # The upload's warnings travel with the numbers drawn from it (docs/PROTOCOL.md).
+        common = {"handle": served.handle, "warnings": _warnings(resolved)}
         if several:
-            return {"forecasts": results, "handle": served.handle, "unit": unit}
-        return {**results[0], "handle": served.handle}
+            return {"forecasts": results, "unit": unit, **common}
+        return {**results[0], **common}
 
     async def plot(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         fmt = optional_str(args, "format", IMAGE_FORMATS, default="png") or "png"
         check_selection(args)
+        combine = check_combine(args, fmt)
         names = plot_models(args)
         resolved = await self.uploads.resolve(request, _upload_args(args))
         indices, several = selected_indices(resolved.prepared.series, args)
         method = self.adaptation.method(args)
         if len(names) > 1:
+            if combine is not None:
+                raise OpError.bad_request("'combine' draws the windows of one model: name one")
             selection = (indices, several)
             return await compared_plot(self, request, args, resolved, names, selection, fmt)
         file = await self._chosen({**args, "model": names[0]}, resolved)
+        series = resolved.prepared.series
         async with self.models.use(request, file) as model:
             served = await self.uploads.for_model(request, resolved, model.tag)
-            series = resolved.prepared.series
             styles = {
                 i: replace(plot_style(args, series, served.upload, i, model.model_id), adapt=method)
                 for i in indices
             }
             self.check_fits(styles, fmt)
+            common = self._facts(served, fmt, method, model.facts())
+            if combine == "overlay":
+                return {**await self._overlay(request, served, styles, fmt, method, model), **common}
             images = await self.images(request, served, styles, fmt, model, method)
-            facts = model.facts()
         self.precompute_if_fresh(resolved, request.uid)
-        series = resolved.prepared.series
         entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
-        common = {
-            "format": fmt,
-            "handle": served.handle,
-            "subject": resolved.upload.get("subject"),
-            **facts,  # which model and calibration made the image
-            "adapt": method,
-        }
+        if combine is not None:
+            return {**await grid_reply(self.engine, request, served, entries), **common}
         if several:
             return {"images": entries, **common}
         return {**entries[0], **common}
+
+    def _facts(
+        self, served: Resolved, fmt: str, method: str, model_facts: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What every plot reply says besides its image(s)."""
+        return {
+            "format": fmt,
+            "handle": served.handle,
+            "subject": served.upload.get("subject"),
+            **model_facts,  # which model and calibration made the image
+            "adapt": method,
+            "warnings": _warnings(served),
+        }
+
+    async def _overlay(
+        self,
+        request: Request,
+        served: Resolved,
+        styles: dict[int, PlotStyle],
+        fmt: str,
+        method: str,
+        model: Any,
+    ) -> dict[str, Any]:
+        if self.render_overlay is None:
+            raise OpError.bad_request("this daemon draws no overlays")
+        windows = await self.served_windows(request, served, list(styles), method, model)
+        return await overlay_reply(
+            self.engine, self.render_overlay, request, served, windows, styles, fmt
+        )
 
     async def _chosen(self, args: dict[str, Any], resolved: Resolved) -> ModelFile:
         """The model a request names; a handle made for a model (`for_model`)
@@ -162,10 +195,7 @@ class ForecastOps:
         if "csv" not in args:
             raise OpError.bad_request("quick_plot needs 'csv'")
         passed = {k: v for k, v in args.items() if k not in ("index", "indices", "at")}
-        data = await self.plot(request, {**passed, "index": 0})
-        resolved = await self.uploads.resolve(request, _upload_args(args))
-        data["warnings"] = resolved.upload.get("warnings", [])
-        return data
+        return await self.plot(request, {**passed, "index": 0})
 
     async def served_windows(
         self,
@@ -379,3 +409,7 @@ def _upload_args(args: dict[str, Any]) -> dict[str, Any]:
 
 def _unit(args: dict[str, Any], resolved: Resolved) -> str:
     return optional_str(args, "units", UNITS) or resolved.unit
+
+
+def _warnings(resolved: Resolved) -> list[dict[str, Any]]:
+    return list(resolved.upload.get("warnings", []))

@@ -108,7 +108,7 @@ def window_list(
             strict=True,
         )
     ]
-    if series.windows:
+    if series.has_index(MAX_AHEAD):  # even a file too short for a whole window
         ahead = window_times(series, MAX_AHEAD)
         rows.append(
             {

@@ -46,7 +46,8 @@ def test_no_daemon_and_no_autostart_exits_3_with_a_hint(socket_dir: Path) -> Non
     result = glurpc(socket_dir / "none.sock", "ping")
     assert result.exit_code == 3
     assert "[daemon_unreachable]" in result.stderr
-    assert "glurpcd &" in result.stderr and "systemctl --user start glurpcd.socket" in result.stderr
+    assert "glurpc daemon start" in result.stderr and "glurpcd &" not in result.stderr
+    assert "systemctl --user start glurpcd.socket" in result.stderr
 
 
 def test_no_autostart_from_the_environment(socket_dir: Path) -> None:
@@ -79,9 +80,26 @@ def test_usage_errors_exit_2(fake: FakeDaemon, workdir: Path) -> None:
     assert glurpc(fake, "plot", "cgm.csv", "--index", "3..1").exit_code == 2
     assert glurpc(fake, "plot", "cgm.csv", "--index", "-1").exit_code == 2
     assert glurpc(fake, "plot", "cgm.csv", "other.csv", "-o", "-").exit_code == 2
-    assert glurpc(fake, "plot", "missing.csv").exit_code == 2
     assert glurpc(fake, "cache", "delete").exit_code == 2
+    for bad in ("yesterday", "2023-03-15T12:00+05:00", "2023-03-15T12:00Z"):
+        result = glurpc(fake, "plot", "cgm.csv", "--at", bad)
+        assert result.exit_code == 2 and "--at" in result.stderr, (bad, result.output)
+    assert "UTC offset" in glurpc(fake, "forecast", "cgm.csv", "--at", "2023-03-15T12:00Z").stderr
     assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("plot", "missing.csv"), ("plot", "missing.csv", "cgm.csv", "--index", "0", "-o", "out/")],
+)
+def test_a_missing_file_is_one_line_alone_or_in_a_batch(
+    fake: FakeDaemon, workdir: Path, args: tuple[str, ...]
+) -> None:
+    result = glurpc(fake, *args)
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if "missing.csv" in line]
+    assert len(lines) == 1 and "Usage:" not in result.stderr, result.stderr
+    assert "cannot read missing.csv: No such file or directory [io_error]" in lines[0]
 
 
 def test_plot_index_n_asks_for_wire_index_minus_n(fake: FakeDaemon, workdir: Path) -> None:
@@ -343,3 +361,8 @@ def test_process_shows_stretches_rows_and_warning_lines(fake: FakeDaemon, workdi
     assert "rows: 135 = 110 used + 20 too_short + 5 other" in out
     assert "s1 .. e1      20 readings       0 windows  (not used)" in out
     assert "1 last line cut (line 136)" in out
+
+
+def test_version_is_printed_without_a_daemon(socket_dir: Path) -> None:
+    result = glurpc(socket_dir / "none.sock", "--version")
+    assert result.exit_code == 0 and result.stdout.startswith("glurpc, version ")

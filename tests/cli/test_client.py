@@ -205,3 +205,17 @@ def test_a_frame_too_large_for_the_socket_fails_before_a_byte_is_sent(fake: Fake
     transport.send(messages.hello("t"))
     assert transport.receive()["type"] == "hello"
     transport.close()
+
+
+def test_plot_and_forecast_pass_units_subject_and_history_hours(script: ScriptedDaemon) -> None:
+    script.handlers["plot"] = lambda args: {"image": b"img", "index": args["index"]}
+    script.handlers["forecast"] = lambda args: {"index": args["index"]}
+    with in_memory(script) as client:
+        client.plot(csv=b"x", index=-3, units="mmol/L", subject="7", history_hours=3)
+        client.forecast(csv=b"x", index=-1, units="mmol/L", subject="7")
+    plot, forecast = (request["args"] for request in script.requests[-2:])
+    assert plot == {
+        "csv": b"x", "index": -3, "format": "png", "units": "mmol/L", "subject": "7",
+        "history_hours": 3,
+    }  # fmt: skip
+    assert forecast == {"csv": b"x", "index": -1, "units": "mmol/L", "subject": "7"}

@@ -10,6 +10,7 @@ from glurpc_cli.targets import (
     OutputPlan,
     SpecError,
     all_wire_indices,
+    check_template,
     cli_index,
     default_name,
     find_collisions,
@@ -107,3 +108,33 @@ def test_stdin_outputs_are_named_stdin() -> None:
 def test_collisions_are_found_by_stem() -> None:
     assert find_collisions([Path("a/cgm.csv"), Path("b/cgm.csv"), Path("c.csv")]) == ["cgm"]
     assert find_collisions([Path("a.csv"), Path("b.csv")]) == []
+
+
+def test_a_name_template_tells_apart_inputs_with_one_stem() -> None:
+    sources = [Path("p1/export.csv"), Path("p2/export.csv")]
+    assert find_collisions(sources) == ["export"]
+    plan = plan_outputs("out/", single=False, name="{parent}_{stem}_{window}")
+    assert find_collisions(sources, plan) == []
+    assert plan.path_for(sources[0], -3, "png") == Path("out/p1_export_i3.png")
+    assert plan.path_for(sources[1], 12, "svg", "7") == Path("out/p2_export_ahead.svg")
+    named = plan_outputs("out/", single=False, name="{subject}-{index}")
+    assert named.path_for(Path("c.csv"), -2, "png", "7") == Path("out/7-2.png")
+    odd = named.path_for(Path("c.csv"), -2, "png", "7/a").name  # made safe, as default names
+    assert "/" not in odd and odd.startswith("7_a-") and odd.endswith("-2.png")
+
+
+@pytest.mark.parametrize("template", ["{nope}", "{stem:>9}", "a/{stem}", "plain", "{stem"])
+def test_a_template_that_cannot_name_files_is_refused(template: str) -> None:
+    with pytest.raises(SpecError):
+        plan_outputs("out/", single=False, name=template)
+
+
+def test_a_template_must_tell_apart_each_files_images() -> None:
+    plan = plan_outputs("out/", single=False, name="{parent}_{stem}")
+    with pytest.raises(SpecError, match="window"):
+        check_template(plan, several_windows=True, subjects=False)
+    with pytest.raises(SpecError, match="subject"):
+        check_template(plan, several_windows=False, subjects=True)
+    check_template(plan, several_windows=False, subjects=False)
+    with pytest.raises(SpecError, match="-o DIR"):
+        plan_outputs("fig.png", single=True, name="{stem}")

@@ -80,7 +80,7 @@ def ray_cluster() -> Iterator[RayCluster]:
     socket paths must be short; other Ray users of this machine keep theirs),
     and the CLI processes inherit it with GLURPC_RAY_PAUSE, which the nodes'
     workers see."""
-    pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc[ray]'")
+    pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc-local[ray]'")
     from ray.cluster_utils import Cluster
 
     temp = Path(tempfile.mkdtemp(prefix="glurpc-ray-", dir="/tmp"))

@@ -31,7 +31,7 @@ def test_missing_ray_says_how_to_install_it(
     args = ["plot", "x.csv", "--all", "-o", str(tmp_path), "--engine", "ray"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
-    assert "pip install 'glurpc[ray]'" in result.output
+    assert "pip install 'glurpc-local[ray]'" in result.output
 
 
 def test_ray_never_writes_images_to_stdout() -> None:
@@ -41,7 +41,7 @@ def test_ray_never_writes_images_to_stdout() -> None:
 
 
 def test_a_missing_model_is_one_line_before_any_cluster_starts() -> None:
-    pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc[ray]'")
+    pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc-local[ray]'")
     args = ["forecast", "x.csv", "--engine", "ray", "--model", "/nonexistent/model.pth"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1

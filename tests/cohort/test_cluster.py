@@ -23,7 +23,7 @@ import pytest
 from .conftest import GLURPC, RUN_TIMEOUT_S, Cohort, RayCluster, daemon_env
 from .cues import Cue
 
-pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc[ray]'")
+pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc-local[ray]'")
 pytestmark = pytest.mark.integration
 
 

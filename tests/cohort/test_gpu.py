@@ -20,7 +20,7 @@ from tests.integration.daemons import launch
 from .conftest import Cohort, glurpc
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc[ray]'")
+pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc-local[ray]'")
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(not torch.cuda.is_available(), reason="GPU actors need a CUDA GPU"),

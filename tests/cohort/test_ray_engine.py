@@ -21,7 +21,7 @@ from tests.support.synthetic import make_trace, to_generic
 
 from .conftest import GLURPC, RUN_TIMEOUT_S, Cohort, daemon_env, glurpc
 
-pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc[ray]'")
+pytest.importorskip("ray", reason="the Ray engine needs ray: pip install 'glurpc-local[ray]'")
 pytestmark = pytest.mark.integration
 
 

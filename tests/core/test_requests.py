@@ -93,6 +93,14 @@ def test_at_picks_the_window_whose_forecast_starts_then():
     assert raised.value.code is ErrorCode.INDEX_OUT_OF_RANGE
 
 
+@pytest.mark.parametrize("value", ["2024-03-05T08:00+05:00", "2024-03-05T08:00Z"])
+def test_at_with_a_zone_is_refused_not_read_as_the_files_clock(value):
+    # With the offset dropped, +05:00 and Z picked the same window as the plain
+    # time: hours from the instant meant. The file's times carry no zone.
+    assert "UTC offset" in bad_request(selection.parse_at, value)
+    assert selection.parse_at("2024-03-05T08:00") == np.datetime64("2024-03-05T08:00:00")
+
+
 # -- plot styles ------------------------------------------------------------------
 
 
@@ -159,3 +167,17 @@ def test_a_forecast_leaves_in_the_unit_asked_with_missing_truth_as_null():
     assert encoded["horizon_minutes"] == list(range(5, 65, 5))
     assert list(encoded["quantiles"]) == ["0.05", "0.25", "0.5", "0.75", "0.95"]
     assert encoded["model"] == "m1" and encoded["unit"] == "mmol/L"
+
+
+def test_combine_is_a_grid_of_2_to_12_windows_as_a_png():
+    assert selection.check_combine({"combine": "grid", "indices": [0, -1]}, "png") == "grid"
+    assert selection.check_combine({"index": 0}, "png") is None
+    assert "2..12" in bad_request(selection.check_combine, {"combine": "grid", "index": 0}, "png")
+    many = {"combine": "grid", "indices": list(range(0, -13, -1))}
+    assert "2..12" in bad_request(selection.check_combine, many, "png")
+    pair = {"combine": "grid", "indices": [0, -1]}
+    assert "PNG" in bad_request(selection.check_combine, pair, "svg")
+    assert selection.check_combine({**pair, "combine": "overlay"}, "svg") == "overlay"
+    assert "one of grid" in bad_request(
+        selection.check_combine, {**pair, "combine": "stack"}, "png"
+    )

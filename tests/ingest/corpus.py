@@ -107,11 +107,13 @@ def _errors() -> list[CorpusCase]:
 def _short() -> list[CorpusCase]:
     six_hours = make_trace(days=0.25, seed=4)
     start = datetime(2024, 3, 4)
-    just_short = [(start + timedelta(minutes=5 * k)).isoformat(" ") for k in range(107)]
+    # 95 points: one short of the 8 hours the hour after the data needs (107 points,
+    # one short of a whole window, still serve that hour).
+    just_short = [(start + timedelta(minutes=5 * k)).isoformat(" ") for k in range(95)]
     gappy = [start + timedelta(minutes=5 * k + 20 * (k // 60)) for k in range(400)]
     return [
         CorpusCase("six_hours", to_dexcom(*six_hours), SHORT),
-        CorpusCase("107_points", _generic_rows([f"{s},110" for s in just_short]), SHORT),
+        CorpusCase("95_points", _generic_rows([f"{s},110" for s in just_short]), SHORT),
         CorpusCase("gap_every_5h", to_generic(gappy, [100.0] * len(gappy)), SHORT),
         CorpusCase(
             "spring_dst_halves", to_dexcom(*make_trace(days=0.6, seed=5, dst="spring")), SHORT

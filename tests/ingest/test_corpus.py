@@ -65,7 +65,9 @@ def test_errors_say_where() -> None:
     assert details == {
         "points": 72,
         "minutes": 360,
+        "last_points": 72,
         "required_points": 108,
         "required_minutes": 540,
+        "ahead_required_points": 96,
         "sequences": 1,
     }

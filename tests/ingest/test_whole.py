@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,19 @@ def test_window_arithmetic_spans_stretches_and_history_is_causal() -> None:
     history = series.history(np.array([series.input_start(12)]))[0]
     assert history[-1] == glucose[-2]  # held at the last reading, never the next
     assert series.history_imputed(series.input_start(12))[-1]
+
+
+def test_readings_merged_into_a_shared_slot_are_duplicates_in_the_accounting_too() -> None:
+    # Two extra readings 2 minutes after others: each shares a 5-minute slot and is
+    # merged. The warning said "2 merged" while the accounting showed duplicate: 0.
+    times, values = syn.make_trace(days=1, seed=6)
+    pairs = [*zip(times, values, strict=True)]
+    pairs += [(times[n] + timedelta(minutes=2), values[n]) for n in (100, 200)]
+    pairs.sort(key=lambda pair: pair[0])
+    times, values = [t for t, _ in pairs], np.array([v for _, v in pairs])
+    prepared = prepare(syn.to_generic(times, values))
+    rows = prepared.report["accounting"]
+    (merged,) = [w for w in prepared.warnings if w.flag == "time_duplicates"]
+    assert rows["duplicate"] == merged.count == 2
+    assert rows["used"] == len(times) - 2
+    assert rows["rows"] == sum(count for key, count in rows.items() if key != "rows")

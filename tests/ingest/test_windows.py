@@ -34,8 +34,25 @@ def test_fourteen_days() -> None:
     assert series.index_range() == (-(series.points - 108), 12)
 
 
-def test_one_point_short_of_a_window() -> None:
+def test_eight_and_a_half_hours_serve_the_next_hour_only() -> None:
+    # One 8.5-hour stretch was refused ("one forecast window needs 540 minutes"):
+    # no window has its next hour in the data, but the hour after the last
+    # reading needs only the 8 hours before it.
+    prepared = prepare(_span(510))
+    series = prepared.series
+    assert (series.points, series.windows) == (103, 0)
+    assert series.first_ahead() == 108 - 103
+    assert series.index_range() == (5, 12)
+    assert series.has_index(12) and not series.has_index(0) and not series.has_index(4)
+    assert series.input_start(12) == series.points - 96  # the last 8 hours
+    assert series.index_at(series.times[-1]) == 12
+    rows = prepared.report["accounting"]
+    assert rows["used"] == 103 and rows["too_short"] == 0
+
+
+def test_one_point_short_of_the_next_hours_history() -> None:
     with pytest.raises(IngestError) as caught:
-        prepare(_span(530))
+        prepare(_span(470))
     assert caught.value.code == "too_short"
-    assert caught.value.details["points"] == 107
+    assert caught.value.details["points"] == 95
+    assert "the last 480 minutes" in caught.value.message

@@ -52,7 +52,8 @@ def test_install_into_a_prefix(tmp_path: Path) -> None:
 
     again = install(tmp_path)
     assert again.returncode == 0 and "write " not in again.stdout
-    assert again.stdout.count("unchanged ") == len(first.stdout.splitlines()) - 2
+    # Every file, the untouched example config too; the last line is the "under" note.
+    assert again.stdout.count("unchanged ") == len(first.stdout.splitlines()) - 1
 
 
 def test_edited_files_are_refused_or_kept(tmp_path: Path) -> None:
@@ -99,3 +100,17 @@ def test_systemd_analyze_verifies_the_installed_units(tmp_path: Path) -> None:
             cwd=root,
         )
         assert done.returncode == 0, done.stderr
+
+
+def test_an_untouched_config_is_unchanged_and_help_is_whole_sentences(tmp_path: Path) -> None:
+    assert install(tmp_path).returncode == 0
+    again = install(tmp_path)
+    config = tmp_path / "etc" / "glurpc" / "glurpcd.toml"
+    assert again.returncode == 0 and f"unchanged {config}" in again.stdout
+    assert "edited here" not in again.stdout
+    helped = subprocess.run(
+        [sys.executable, "-m", "tools.install_system", "--help"],
+        capture_output=True, text=True, check=True, cwd=REPO,
+    )  # fmt: skip
+    description = " ".join(helped.stdout.split("options:")[0].split("\n\n")[1].split())
+    assert description.endswith("user and group."), description

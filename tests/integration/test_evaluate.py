@@ -97,6 +97,15 @@ def test_every_subject_of_a_cohort_table_is_a_source(daemon, exports: Path) -> N
     assert labels == ["cohort.csv#s1", "cohort.csv#s2"]
 
 
+def test_a_file_with_only_the_next_hour_is_skipped_with_a_note(daemon, exports: Path) -> None:
+    # 8.5 hours serve --ahead (no window has a known next hour): nothing to score.
+    (exports / "short.csv").write_bytes(cgm_csv(hours=8.5, seed=13))
+    result = glurpc(daemon, exports, "evaluate", "a.csv", "short.csv", "--json")
+    assert result.returncode == 0, result.stderr
+    assert b"skipping short.csv: no window with a known next hour" in result.stderr
+    assert [s["label"] for s in json.loads(result.stdout)["sources"]] == ["a.csv"]
+
+
 def test_a_plot_file_with_an_unknown_extension_is_a_usage_error(daemon, exports: Path) -> None:
     result = glurpc(daemon, exports, "evaluate", "a.csv", "--plot", "fig.gif")
     assert result.returncode == 2

@@ -101,7 +101,9 @@ def test_index_counts_back_over_every_stretch(daemon, files) -> None:
     assert refused.returncode == 1
     assert f"outside --index 0..{expected.windows - 1}" in refused.stderr
     overshoot = glurpc(daemon, "forecast", str(path), "--index", "0..100000", check=False)
-    assert overshoot.returncode == 1 and len(overshoot.stderr.strip().splitlines()) == 1
+    # The file's data warnings come first (once); the refusal is one line.
+    errors = [line for line in overshoot.stderr.splitlines() if ": warning: " not in line]
+    assert overshoot.returncode == 1 and len(errors) == 1, overshoot.stderr
 
 
 def test_subjects_one_all_and_listing_agree(daemon, files, tmp_path) -> None:
@@ -181,3 +183,24 @@ def test_two_uploads_of_one_series_keep_their_own_warnings(daemon, files) -> Non
     assert "truncated_line" not in {w["flag"] for w in second["warnings"]}
     assert third["warnings"] == first["warnings"]
     assert second["accounting"]["rows"] == first["accounting"]["rows"] - 1
+
+
+def test_eight_and_a_half_hours_plot_the_next_hour(daemon, tmp_path) -> None:
+    # One 8.5-hour stretch: no window has its next hour in the data, but the hour
+    # after the last reading needs only the 8 hours before it (it was refused:
+    # "one forecast window needs 540 minutes").
+    from .samples import cgm_csv
+
+    path = tmp_path / "short.csv"
+    path.write_bytes(cgm_csv(hours=8.5, seed=9))
+    listed = json_lines(glurpc(daemon, "process", str(path), "--json").stdout)[0]
+    assert listed["windows"] == 0
+    figure = tmp_path / "next.png"
+    done = glurpc(daemon, "plot", str(path), "--ahead", "-o", str(figure))
+    assert done.returncode == 0, done.stderr
+    with Image.open(figure) as image:
+        assert image.size == (1000, 600)
+    (ahead,) = json_lines(glurpc(daemon, "forecast", str(path), "--ahead").stdout)
+    assert ahead["wire_index"] == 12 and all(value is None for value in ahead["truth"])
+    refused = glurpc(daemon, "plot", str(path), "--index", "0", "-o", str(figure), check=False)
+    assert refused.returncode == 1 and "--ahead for the next hour" in refused.stderr

@@ -85,7 +85,10 @@ def test_plot_content_anchors_the_median_and_spans_an_hour_each_side():
     low, high = content.y_limits
     assert low <= TARGET_RANGE[0] and high >= TARGET_RANGE[1]
     assert low <= np.nanmin(content.observed) and high >= np.nanmax(content.observed)
-    assert content.tick_labels[0] == "12:57" and content.tick_labels[4] == "13:57"
+    # Forecast start 13:57: ticks on the quarter hours of the clock, not at 12:57, 13:12.
+    assert content.tick_labels[:5] == ("13:00", "13:15", "13:30", "13:45", "14:00")
+    assert content.tick_minutes[0] == pytest.approx(-57.0)
+    assert content.time_label == "Time on 2026-03-14"
     assert "window 0  |  input from 2026-03-14 06:02" in content.subtitle
     assert "gluformer-test" in content.subtitle
 
@@ -132,3 +135,44 @@ def test_at_most_three_models_are_overlaid():
     forecast = make_forecast()
     with pytest.raises(ValueError):
         PlotStyle(overlays=tuple((f"m{n}", forecast) for n in range(4)))
+
+
+def _shifted(forecast, minutes: int):
+    """The same forecast moved in time (a window that starts at another clock time)."""
+    delta = np.timedelta64(minutes * 60, "s")
+    return dataclasses.replace(
+        forecast,
+        history_times=forecast.history_times + delta,
+        future_times=forecast.future_times + delta,
+    )
+
+
+def test_ticks_fall_on_round_times_at_every_history_span():
+    # 06:02 + 95 steps = 13:57, moved 44 minutes: a forecast start at 14:41.
+    forecast = _shifted(make_forecast(seed=3), 44)
+    for hours, step in ((1.0, 15), (3.0, 30), (8.0, 60)):
+        content = plot_content(forecast, "m", PlotStyle(history_hours=hours))
+        clock = [int(label[:2]) * 60 + int(label[3:5]) for label in content.tick_labels]
+        assert all(minute % step == 0 for minute in clock), content.tick_labels
+        assert content.x_limits[0] <= content.tick_minutes[0] < content.x_limits[0] + step
+        assert content.tick_minutes[-1] <= content.x_limits[1]
+
+
+def test_a_window_across_midnight_names_both_days():
+    # Forecast start 13:57 moved to 23:27 of the same day: the next hour is tomorrow.
+    content = plot_content(_shifted(make_forecast(seed=3), 570), "m", ONE_HOUR)
+    assert content.time_label == "Time, 2026-03-14 to 2026-03-15"
+    midnight = [label for label in content.tick_labels if label.startswith("00:00")]
+    assert midnight == ["00:00\n03-15"]
+    # Only the first tick of the new day carries the date.
+    assert sum("\n" in label for label in content.tick_labels) == 1
+
+
+@pytest.mark.parametrize(
+    ("unit", "label"), [("mg/dL", "target 70-180 mg/dL"), ("mmol/L", "target 3.9-10.0 mmol/L")]
+)
+def test_the_target_band_is_named_in_the_plot_unit(unit, label):
+    content = plot_content(make_forecast(seed=3), "m", PlotStyle(unit=unit))
+    assert content.target_label == label
+    low, high = content.target_range
+    assert f"{low:.1f}" in label or f"{low:.0f}" in label

@@ -112,3 +112,40 @@ def test_golden_image():
     # content may not (the median line alone covers ~0.25% of the pixels).
     assert difference.mean() < 0.5
     assert (difference > 40).mean() < 0.0005
+
+
+def test_mmol_plots_name_the_band_in_mmol():
+    style = PlotStyle(history_hours=1.0, unit="mmol/L")
+    svg = render_forecast(make_forecast(seed=3), fmt="svg", model_id="m", style=style).decode()
+    assert "target 3.9-10.0 mmol/L" in svg and "mg/dL" not in svg
+
+
+@pytest.mark.parametrize("unit", ["mg/dL", "mmol/L"])
+def test_cached_legend_pixels_equal_a_full_draw_in_each_unit(unit):
+    figure = ForecastFigure()
+    style = PlotStyle(history_hours=1.0, unit=unit)
+    render_forecast(make_forecast(seed=1), model_id="m", figure=figure)  # caches mg/dL first
+    forecast = make_forecast(seed=4)
+    ours = decode(render_forecast(forecast, model_id="m", figure=figure, style=style))
+    full = io.BytesIO()
+    with house_style():
+        figure._update(plot_content(forecast, "m", style))
+        figure._figure.savefig(full, format="png", dpi=DPI)
+    np.testing.assert_array_equal(ours, decode(full.getvalue()))
+
+
+def test_a_long_subtitle_ends_inside_the_image():
+    # A long subject id and model name (the 5-subject and Hall tables) made the
+    # subtitle run past the right edge, cut mid-word.
+    style = PlotStyle(
+        history_hours=1.0,
+        subject="Hall2018-2133-033-participant",
+        model_id="gluformer_default-7c71c910e1a4-calibrated",
+        label="3 before the latest",
+    )
+    pixels = decode(render_forecast(make_forecast(seed=3), model_id="m", style=style))
+    subtitle_rows = slice(40, 70)  # the subtitle's line, above the axes (row 72)
+    right_margin = pixels[subtitle_rows, 990:]
+    assert np.all(right_margin >= 250), "the subtitle reaches the image's right edge"
+    # ... and it is still drawn: text left of the margin.
+    assert np.any(pixels[subtitle_rows, 100:900] < 128)
