@@ -15,6 +15,8 @@ import glurpc_local as gl
 from .exports import cohort_table
 from .samples import cgm_csv
 
+pytestmark = pytest.mark.integration
+
 CSV = cgm_csv(hours=12, seed=3)
 
 

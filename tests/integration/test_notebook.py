@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+pytestmark = pytest.mark.integration
+
 nbformat = pytest.importorskip("nbformat", reason="the dev extra brings nbformat")
 nbclient = pytest.importorskip("nbclient", reason="the dev extra brings nbclient")
 

@@ -20,6 +20,8 @@ from glurpc_cli.records import FORECAST_FIELDS, PLOT_FIELDS
 from .exports import cohort_table, libre_15_minutes
 from .samples import cgm_csv
 
+pytestmark = pytest.mark.integration
+
 RUN_TIMEOUT_S = 300
 DOC = Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md"
 
