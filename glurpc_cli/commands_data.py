@@ -35,7 +35,6 @@ from .selection import (
     at_option,
     model_args,
     model_option,
-    ray_adapt,
     selection_args,
     subjects_to_run,
     translated,
@@ -159,9 +158,10 @@ def forecast(
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
     if engine.ray:  # its --model is a checkpoint file (engine.model)
-        ray_adapt(adapt)
         check_ray_selection(files, to_stdout=False)
         request = {**upload_args(subject, sequence), **({"units": units} if units else {})}
+        if adapt is not None:
+            request["adapt"] = adapt
         job = {"kind": "forecast", "plan": OutputPlan(stdout=True), "fmt": fmt, "output": output}
         code = run_on_ray(files, engine, wires, ahead, at, request=request, **job)
         click.get_current_context().exit(code)

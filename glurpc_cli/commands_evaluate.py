@@ -34,7 +34,6 @@ from .selection import (
     adapt_option,
     model_args,
     models_option,
-    ray_adapt,
     subjects_to_run,
     translated,
     upload_args,
@@ -93,9 +92,9 @@ def evaluate(
     if files.count("-") > 1:
         raise click.UsageError("stdin (-) can be read once; name it once")
     if engine.ray:  # its --model is a checkpoint file (engine.model)
-        ray_adapt(adapt)
         check_ray_selection(files, to_stdout=False)
-        report = evaluate_on_ray(files, engine, image, upload_args(subject, sequence))
+        request = {**upload_args(subject, sequence), **({"adapt": adapt} if adapt else {})}
+        report = evaluate_on_ray(files, engine, image, request)
     else:
         report = _on_daemon(files, image, adapt, models, subject, sequence)
         if len(models) > 1:

@@ -34,7 +34,6 @@ from .selection import (
     model_args,
     model_option,
     models_option,
-    ray_adapt,
     selection_args,
     translated,
     units_option,
@@ -191,8 +190,6 @@ def plot(
     except SpecError as exc:
         raise click.UsageError(str(exc)) from exc
     if engine.ray:  # its --model is a checkpoint file (engine.model)
-        ray_adapt(adapt)
-        style.pop("adapt", None)
         request = {**upload_args(subject, sequence), **style}
         job = {"kind": "plot", "plan": plan, "fmt": image, "skip_existing": skip_existing}
         check_ray_selection(files, plan.stdout)

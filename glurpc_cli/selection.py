@@ -127,12 +127,6 @@ def adapt_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-def ray_adapt(adapt: str | None) -> None:
-    """The Ray engine serves the network alone: a usage error for another choice."""
-    if adapt not in (None, "none"):
-        raise click.UsageError("--engine ray serves forecasts without adaptation: --adapt none")
-
-
 def upload_args(subject: str | None, sequence: str) -> dict[str, Any]:
     args: dict[str, Any] = {}
     if subject is not None:

@@ -78,7 +78,10 @@ def evaluate_cohort(files: list[str], options: CohortOptions) -> dict[str, Any]:
     sources = collected.in_order(files)
     if not sources:
         raise GlurpcError("no file or subject has enough data for one window", code=ErrorCode.USAGE)
-    return _report(sources, model, options.fmt)
+    from glurpc_core.model.adaptation import adapt_method
+
+    method = adapt_method(options.args.get("adapt"))  # type: ignore[arg-type]
+    return _report(sources, model, method, options.fmt)
 
 
 def _check(failures: list[dict[str, Any]]) -> None:
@@ -94,7 +97,7 @@ def _check(failures: list[dict[str, Any]]) -> None:
         note(f"skipping {where}: {failure['message']}")
 
 
-def _report(sources: list[_Source], model: LoadedModel, fmt: str) -> dict[str, Any]:
+def _report(sources: list[_Source], model: LoadedModel, method: str, fmt: str) -> dict[str, Any]:
     from glurpc_core import ingest
     from glurpc_core.evaluation.assess import assess, compact_source
     from glurpc_core.identity import upload_handle
@@ -105,7 +108,8 @@ def _report(sources: list[_Source], model: LoadedModel, fmt: str) -> dict[str, A
         for one, data in zip(sources, prepared, strict=True)
     ]
     assessment = assess(scored)
-    report = {**assessment.report, "model": model.facts}  # as the daemon's evaluate answers
+    # As the daemon's evaluate answers: what was scored is what is served.
+    report = {**assessment.report, "model": model.facts, "adapt": method}
     report["sources"] = [
         {**entry, "handle": upload_handle(data.digest, model.tag)}
         for entry, data in zip(assessment.report["sources"], prepared, strict=True)

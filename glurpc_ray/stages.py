@@ -11,6 +11,7 @@ becomes a record row; the cohort goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import pickle
 import shutil
@@ -65,6 +66,7 @@ class ModelStage:
         import ray
 
         from glurpc_core.model import Forecaster, resolve_device
+        from glurpc_core.model.adaptation import NONE, Adapter, adapt_method
 
         folder = Path(tempfile.mkdtemp(prefix="glurpc-model-"))
         try:
@@ -80,6 +82,10 @@ class ModelStage:
             self.options = options
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+        # Served as the daemon serves it: the personal adaptation by default.
+        self.method = adapt_method(options.args.get("adapt"))  # type: ignore[arg-type]
+        self.adapter = Adapter.load() if self.method != NONE else None
+        self._state: tuple[str, Any] | None = None  # the last file's adaptation state
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         out = [node_row("model")]
@@ -96,7 +102,9 @@ class ModelStage:
         pause("chunk")
         try:
             prepared = ingest.PreparedData.from_bytes(item["data"])
-            forecasts = self.forecaster.forecast(prepared.series, info["wires"])
+            forecasts = self._served(
+                prepared, self.forecaster.forecast(prepared.series, info["wires"])
+            )
             return [
                 self._window(item["file"], subject, prepared, forecasts[w], *rest)
                 for w, *rest in pairs
@@ -105,6 +113,18 @@ class ModelStage:
             return [
                 record_row(failure(source, w, _path(target), exc, subject)) for w, target in pairs
             ]
+
+    def _served(self, prepared: Any, forecasts: dict[int, Any]) -> dict[int, Any]:
+        """The daemon's rule (adaptation.served), with the file's adaptation state
+        kept for its next chunk, which often comes to the same actor."""
+        from glurpc_core.model.adaptation import served
+
+        state = None
+        if self.adapter is not None:
+            if self._state is None or self._state[0] != prepared.digest:
+                self._state = (prepared.digest, self.adapter.state(prepared.series))
+            state = self._state[1]
+        return served(forecasts, prepared.series, self.adapter, state)
 
     def _window(
         self,
@@ -131,10 +151,10 @@ class ModelStage:
             return row("window", file, info, pickle.dumps(WindowPoints.of(forecast)))
         if self.options.kind == "plot":
             style = plot_style(args, prepared.series, upload, forecast.index, forecaster.model_id)
+            style = dataclasses.replace(style, adapt=self.method)
             return row("window", file, info, pickle.dumps((forecast, style)))
         unit = str(args.get("units") or recorded_unit(upload))
-        # The Ray path serves the network alone (the CLI refuses another --adapt).
-        facts = forecaster.facts() | {"adapt": "none", "subject": upload.get("subject")}
+        facts = forecaster.facts() | {"adapt": self.method, "subject": upload.get("subject")}
         window = forecast_to_wire(forecast, prepared.series, unit, facts)
         # As the daemon's forecast replies: every window names its upload and carries
         # the upload's warnings (records.py gives both lines one shape).

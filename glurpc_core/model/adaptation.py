@@ -107,6 +107,20 @@ class Adapter:
         )
 
 
+def served(
+    windows: dict[int, WindowForecast],
+    series: CgmSeries,
+    adapter: Adapter | None,
+    state: AdaptationState | None,
+) -> dict[int, WindowForecast]:
+    """The windows as served, by the daemon and the Ray engine alike: adapted when
+    there is a state, and always inside the sensor's range (forecasts cached
+    before that rule are clipped here)."""
+    if state is None or adapter is None:
+        return {index: within_sensor_range(w) for index, w in windows.items()}
+    return {index: adapter.apply(w, series, state) for index, w in windows.items()}
+
+
 def within_sensor_range(window: WindowForecast) -> WindowForecast:
     """Median and quantiles clipped to what a sensor can read (a clipped quantile
     keeps its level: the sensor reports everything beyond as Low or High)."""

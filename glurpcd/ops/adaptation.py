@@ -23,7 +23,7 @@ from glurpc_core.model.adaptation import (
     AdaptationState,
     Adapter,
     adapt_method,
-    within_sensor_range,
+    served,
 )
 from glurpc_core.series import CgmSeries
 from glurpcd.cache import CacheKey
@@ -87,8 +87,5 @@ class Adaptation:
         series: CgmSeries,
         state: AdaptationState | None,
     ) -> dict[int, WindowForecast]:
-        """The windows as served: adapted when there is a state, and always inside
-        the sensor's range (forecasts cached before that rule are clipped here)."""
-        if state is None or self.adapter is None:
-            return {index: within_sensor_range(w) for index, w in windows.items()}
-        return {index: self.adapter.apply(w, series, state) for index, w in windows.items()}
+        """The windows as served (adaptation.served)."""
+        return served(windows, series, self.adapter, state)

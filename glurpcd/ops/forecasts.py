@@ -129,7 +129,10 @@ class ForecastOps:
             self.check_fits(styles, fmt)
             common = self._facts(served, fmt, method, model.facts())
             if combine == "overlay":
-                return {**await self._overlay(request, served, styles, fmt, method, model), **common}
+                return {
+                    **await self._overlay(request, served, styles, fmt, method, model),
+                    **common,
+                }
             images = await self.images(request, served, styles, fmt, model, method)
         self.precompute_if_fresh(resolved, request.uid)
         entries = [{"image": images[i], "index": i, **window_times(series, i)} for i in indices]
