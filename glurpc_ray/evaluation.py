@@ -78,10 +78,7 @@ def evaluate_cohort(files: list[str], options: CohortOptions) -> dict[str, Any]:
     sources = collected.in_order(files)
     if not sources:
         raise GlurpcError("no file or subject has enough data for one window", code=ErrorCode.USAGE)
-    from glurpc_core.model.adaptation import adapt_method
-
-    method = adapt_method(options.args.get("adapt"))  # type: ignore[arg-type]
-    return _report(sources, model, method, options.fmt)
+    return _report(sources, model, options.adapt, options.fmt)
 
 
 def _check(failures: list[dict[str, Any]]) -> None:

@@ -66,6 +66,15 @@ class CohortOptions:
         `subject`, `sequence`, `units`, `history_hours`, `dpi`, `title`."""
         return dict(self.request)
 
+    @property
+    def adapt(self) -> str:
+        """The versioned adaptation served, as the daemon names it (`adapt`
+        arg, or the daemon's default)."""
+        from glurpc_core.model.adaptation import adapt_method
+
+        name = self.args.get("adapt")
+        return adapt_method(name if isinstance(name, str) else None)
+
     def local(self, path: Path) -> Path:
         """`path` as the driver meant it, from any worker's working directory."""
         return path if path.is_absolute() else Path(self.cwd) / path

@@ -66,7 +66,7 @@ class ModelStage:
         import ray
 
         from glurpc_core.model import Forecaster, resolve_device
-        from glurpc_core.model.adaptation import NONE, Adapter, adapt_method
+        from glurpc_core.model.adaptation import NONE, Adapter
 
         folder = Path(tempfile.mkdtemp(prefix="glurpc-model-"))
         try:
@@ -83,7 +83,7 @@ class ModelStage:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         # Served as the daemon serves it: the personal adaptation by default.
-        self.method = adapt_method(options.args.get("adapt"))  # type: ignore[arg-type]
+        self.method = options.adapt
         self.adapter = Adapter.load() if self.method != NONE else None
         self._state: tuple[str, Any] | None = None  # the last file's adaptation state
 
