@@ -121,9 +121,10 @@ def adapt_option(command: Callable[..., Any]) -> Callable[..., Any]:
         "--adapt",
         type=click.Choice(ADAPT),
         default=None,
-        help="Personal adaptation: personal-ar (the daemon's default) forecasts from a model "
-        "refitted on the file's own earlier readings, with bands from its own recent errors; "
-        "none serves the network alone.",
+        help="Personal adaptation: personal-ar forecasts from a model refitted on the file's "
+        "own earlier readings, with bands from its own recent errors; none serves the network "
+        "alone. Default: personal-ar, or none when --model names a model (the personal "
+        "forecast is the same whatever the model).",
     )(command)
 
 

@@ -151,9 +151,15 @@ class AdaptationState:
             return cls(str(arrays["method"]), arrays["forecast"], arrays["scale"])
 
 
-def adapt_method(name: str | None) -> str:
-    """The versioned method for a wire/CLI name; ValueError for an unknown one."""
-    chosen = DEFAULT_ADAPT if name is None else name
-    if chosen not in ADAPT_CHOICES:
+def adapt_method(name: str | None, *, model_named: bool = False) -> str:
+    """The versioned method for a wire/CLI name; ValueError for an unknown one.
+
+    Unnamed, it is personal-ar for the serving default and none for a request
+    that names a model: the personal forecaster never reads the network, so
+    under it every model would serve the same forecast, and naming a model
+    asks for that model's own."""
+    if name is None:
+        return NONE if model_named else ADAPT_CHOICES[DEFAULT_ADAPT]
+    if name not in ADAPT_CHOICES:
         raise ValueError(f"adapt must be one of {', '.join(ADAPT_CHOICES)}")
-    return ADAPT_CHOICES[chosen]
+    return ADAPT_CHOICES[name]

@@ -52,14 +52,23 @@ class Adaptation:
         self.adapter = adapter
 
     def method(self, args: dict[str, Any]) -> str:
-        """The versioned method a request asks for (`adapt`, default personal-ar)."""
+        """The versioned method a request asks for: `adapt`, else personal-ar for
+        the default model and none for a model the request names (adapt_method).
+        Several models under the personal adaptation are refused: they would
+        all serve one forecast, and the comparison would compare nothing."""
         name = args.get("adapt")
         if name is not None and not isinstance(name, str):
             raise OpError.bad_request("'adapt' must be a string")
+        models = args.get("model")
         try:
-            method = adapt_method(name)
+            method = adapt_method(name, model_named=models is not None)
         except ValueError as error:
             raise OpError.bad_request(str(error)) from None
+        if method != NONE and isinstance(models, list) and len(models) > 1:
+            raise OpError.bad_request(
+                "the personal adaptation serves the same forecast whatever the model: "
+                "compare models without 'adapt' (or with 'none')"
+            )
         return method if self.adapter is not None else NONE
 
     async def state(

@@ -24,7 +24,9 @@ from .samples import cgm_csv, wait_for_status
 
 pytestmark = pytest.mark.integration
 
-WINDOWS = {"indices": [0, -1, -5]}
+# The networks' own numbers (a single-model daemon would serve the personal
+# adaptation to a request naming no model, and that is one forecast whatever the model).
+WINDOWS = {"indices": [0, -1, -5], "adapt": "none"}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,7 @@ def test_two_resident_models_forecast_byte_identical_to_single_model_daemons(
         served = {
             name: (
                 _packed(conn.call("forecast", {"csv": upload, "model": name, **WINDOWS})),
-                _packed(conn.call("plot", {"csv": upload, "model": name})),
+                _packed(conn.call("plot", {"csv": upload, "model": name, "adapt": "none"})),
             )
             for name in ("alpha", "beta")
         }
@@ -78,7 +80,7 @@ def test_two_resident_models_forecast_byte_identical_to_single_model_daemons(
             with single.connect() as conn:
                 alone = (
                     _packed(conn.call("forecast", {"csv": upload, **WINDOWS})),
-                    _packed(conn.call("plot", {"csv": upload})),
+                    _packed(conn.call("plot", {"csv": upload, "adapt": "none"})),
                 )
         finally:
             single.stop()
@@ -200,6 +202,30 @@ def test_a_handle_keeps_its_model_and_each_model_has_its_own(several, upload):
     assert again == beta, "a handle made for beta is served by beta"
     assert back["handle"] == default and back == first
     assert back["median"] != beta["median"]
+
+
+def test_a_named_model_serves_its_network_and_no_comparison_serves_one_forecast(several, upload):
+    """The personal adaptation never reads the network: under it every model
+    gives the same forecast. So naming a model serves that network (adapt
+    none unless asked), and several models under the adaptation are refused."""
+    with several.connect() as conn:
+        handle = conn.call("process", {"csv": upload})["data"]["handle"]
+        ask = {"handle": handle, "index": -1}
+        named = conn.call("forecast", {**ask, "model": "alpha"})["data"]
+        network = conn.call("forecast", {**ask, "model": "alpha", "adapt": "none"})["data"]
+        served = conn.call("forecast", ask)["data"]
+        adapted = conn.call("forecast", {**ask, "model": "alpha", "adapt": "personal-ar"})["data"]
+        both = ["alpha", "beta"]
+        plots = conn.call("plot", {**ask, "model": both, "adapt": "personal-ar"})
+        sources = [{"handle": handle}]
+        scores = conn.call("evaluate", {"sources": sources, "model": both, "adapt": "personal-ar"})
+    assert named["adapt"] == "none" and named["median"] == network["median"]
+    assert served["adapt"] == adapted["adapt"] == "personal-ar/1"
+    assert adapted["median"] == served["median"], "one forecast whatever the model"
+    assert named["median"] != served["median"]
+    for refused in (plots, scores):
+        assert refused["type"] == "error" and refused["code"] == "bad_request", refused
+        assert "whatever the model" in refused["message"]
 
 
 def test_plot_draws_several_models_on_one_figure(tmp_path, several, upload):

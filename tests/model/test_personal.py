@@ -121,5 +121,8 @@ def test_state_survives_its_cache_encoding(adapter: Adapter) -> None:
 def test_adapt_names() -> None:
     assert adapt_method(None) == "personal-ar/1"
     assert adapt_method("none") == "none"
+    # Naming a model asks for its network; asking for the adaptation still gets it.
+    assert adapt_method(None, model_named=True) == "none"
+    assert adapt_method("personal-ar", model_named=True) == "personal-ar/1"
     with pytest.raises(ValueError):
         adapt_method("psychic")
