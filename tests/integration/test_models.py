@@ -267,19 +267,23 @@ def test_evaluate_scores_the_model_named_and_compares_several(tmp_path, several,
     low, high = difference["rmse_ci"][11]
     assert low <= high and len(difference["coverage_90_ci"]) == 12
 
-    source = tmp_path / "cgm.csv"
+    source, figure = tmp_path / "cgm.csv", tmp_path / "models.png"
     source.write_bytes(upload)
     table = subprocess.run(
         several.cli(
-            "evaluate", str(source), "--model", "alpha", "--model", "beta", "--adapt", "none"
+            "evaluate", str(source), "--model", "alpha", "--model", "beta", "--adapt", "none",
+            "--plot", str(figure),
         ),
         capture_output=True,
         text=True,
         timeout=300,
-    )
+    )  # fmt: skip
     assert table.returncode == 0, table.stderr
     rows = [line.split("|")[1].strip() for line in table.stdout.splitlines() if line[:2] == "| "]
     assert rows == ["model", "---", "alpha", "beta", "model - alpha", "---", "beta"]
+    with Image.open(figure) as image:
+        image.load()  # decodes every byte
+        assert image.format == "PNG"
 
 
 def test_evaluate_draws_one_figure_of_several_models_and_then_serves_it_cached(several, upload):
