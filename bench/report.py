@@ -83,8 +83,8 @@ BENCHES: dict[str, tuple[str, list[str], str]] = {
     ),
     "models": (
         "bench.bench_models",
-        ["--rounds", "8"],
-        "one model every request, timed in the same rounds as two models in turn; "
+        ["--rounds", "20"],
+        "each request that switches model paired with the next one, which stays on it; "
         "`torch.load` of the same file beside the daemon's loader",
     ),
     "cohort": (

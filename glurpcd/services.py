@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from glurpc_core.errors import ErrorCode, OpError
 from glurpc_wire.paths import default_models_dir
 from glurpcd.cache import CacheStore
 from glurpcd.engine.background import BackgroundBudget
@@ -129,11 +130,21 @@ def _open_default(config: DaemonConfig) -> tuple[Any, Catalog]:
     return forecaster, Catalog(path, source, config.models_dir or default_models_dir())
 
 
-def _store_loader(config: DaemonConfig, device: str) -> Callable[[ModelFile], Any]:
+def store_loader(config: DaemonConfig, device: str) -> Callable[[ModelFile], Any]:
     """Loads a model of the store exactly as the default was loaded."""
 
     def load(file: ModelFile) -> Any:
-        return _load_forecaster(config, file.path, file.source, device)
+        forecaster = _load_forecaster(config, file.path, file.source, device)
+        if forecaster.model_id != file.model_id:
+            # Residency and the budget go by the scanned id; serving other
+            # bytes under it would mislabel every forecast.
+            raise OpError(
+                ErrorCode.MODEL_INVALID,
+                f"model {file.name!r} changed on disk since the store was scanned "
+                f"(now {forecaster.model_id}); SIGHUP rescans the store",
+                {"model": file.name, "scanned": file.model_id, "found": forecaster.model_id},
+            )
+        return forecaster
 
     return load
 
@@ -157,7 +168,7 @@ async def build_services(config: DaemonConfig) -> Services:
             config.background_jobs, config.background_jobs_per_uid, registry.drop_background
         ),
     )
-    load = _store_loader(config, device)
+    load = store_loader(config, device)
     models = Models(
         catalog, forecaster, load=load, engine=engine, budget_bytes=config.models_mb * MIB
     )
@@ -199,7 +210,7 @@ async def build_services(config: DaemonConfig) -> Services:
         render=renderer.submit_evaluation,
         render_comparison=renderer.submit_comparison,
     )
-    model_ops = ModelOps(models, uploads.owners, validate=_validator(load, catalog))
+    model_ops = ModelOps(models, uploads.owners, validate=_validator(config, device))
     ops = Ops(engine, uploads, forecasts, admin, evaluations, model_ops)
     return Services(
         current,
@@ -219,11 +230,12 @@ async def build_services(config: DaemonConfig) -> Services:
     )
 
 
-def _validator(load: Callable[[ModelFile], Any], catalog: Catalog) -> Callable[[Path], None]:
-    """`models add`'s check: the serving loader on the copied file, then dropped."""
+def _validator(config: DaemonConfig, device: str) -> Callable[[Path], None]:
+    """`models add`'s check: the serving loader on the copied file, then dropped
+    (the copy has no scanned id yet: the rescan after linking it gives one)."""
 
     def validate(path: Path) -> None:
-        load(ModelFile(path.name, path, "store", path.stat().st_size, ""))
+        _load_forecaster(config, path, "store", device)
 
     return validate
 

@@ -12,9 +12,12 @@ Both are read with `torch.load(weights_only=True)`, so a file can never run code
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -35,11 +38,47 @@ POSITION_TABLES = (
 
 def read_weights_file(path: Path) -> dict[str, Any]:
     """The raw object in `path`, or ModelError for a missing or unreadable file."""
+    return _unpickled(Path(path), _file_bytes(Path(path)))
+
+
+def read_weights_and_digest(path: Path) -> tuple[dict[str, Any], str]:
+    """The raw object in `path` and the SHA-256 of the very bytes it came from,
+    so a model's id always names the weights loaded, even if the file changes
+    between two reads. The hash runs in a thread while torch unpickles (both
+    release the GIL on the bulk of their work): a cold load costs about the
+    longer of the two, not their sum (bench/bench_models.py)."""
     path = Path(path)
+    data = _file_bytes(path)
+    with ThreadPoolExecutor(1, thread_name_prefix="weights-sha256") as pool:
+        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest())
+        raw = _unpickled(path, data)
+    return raw, digest.result()
+
+
+def weights_digest(path: Path) -> str:
+    """The SHA-256 of a weights file, read in blocks (the store names models
+    by it without loading them)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_bytes(path: Path) -> bytes:
     if not path.is_file():
         raise ModelError(ErrorCode.MODEL_NOT_FOUND, f"no model weights file at {path}")
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelError(
+            ErrorCode.MODEL_INVALID, f"{path} cannot be read: {exc.strerror or exc}"
+        ) from None
+
+
+def _unpickled(path: Path, data: bytes) -> dict[str, Any]:
+    try:
+        loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged zip or pickle
         raise ModelError(
             ErrorCode.MODEL_INVALID, f"{path} is not a readable weights file: {exc}"
@@ -115,9 +154,14 @@ def bundle_config(raw: Mapping[str, Any]) -> GluformerConfig:
 def build_model(
     state: Mapping[str, Any], config: GluformerConfig, origin: str, device: str
 ) -> Gluformer:
+    """The network holding `state`'s tensors. It is built on the meta device
+    and the loaded tensors are assigned in place of its parameters, so a load
+    neither draws random initial weights nor copies every tensor once more
+    (together most of a cold load's time before this)."""
     try:
-        model = Gluformer(config)
-        model.load_state_dict(state, strict=True)
+        with torch.device("meta"):
+            model = Gluformer(config)
+        model.load_state_dict(_as_float32(state), strict=True, assign=True)
     except (RuntimeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0:3]
         raise ModelError(
@@ -127,6 +171,15 @@ def build_model(
         if value.is_floating_point() and not _all_finite(value):
             raise ModelError(ErrorCode.MODEL_INVALID, f"{origin} has non-finite values in {key}")
     return model.to(device).eval()
+
+
+def _as_float32(state: Mapping[str, Any]) -> dict[str, Any]:
+    """Floating tensors as float32, the network's precision (copying into its
+    parameters used to convert them; assigning keeps a tensor's own dtype)."""
+    floating = {
+        k for k, v in state.items() if isinstance(v, torch.Tensor) and v.is_floating_point()
+    }
+    return {key: value.float() if key in floating else value for key, value in state.items()}
 
 
 def _all_finite(value: torch.Tensor) -> bool:
@@ -145,12 +198,13 @@ class Opened:
     config: GluformerConfig
     scaling: dict[str, Any] | None  # a bundle's scaler; None for a bare state dict
     calibration: Mapping[str, Any] | None  # a bundle's calibration, unchecked
+    sha256: str  # of the bytes the model was read from
 
 
 def open_weights(path: str | Path, device: str = "cpu") -> Opened:
     """Everything a weights file holds (see `open_checkpoint`)."""
     path = Path(path)
-    raw = read_weights_file(path)
+    raw, sha256 = read_weights_and_digest(path)
     if raw.get("format") == BUNDLE_FORMAT:
         config = bundle_config(raw)
         state = raw.get("state_dict")
@@ -166,13 +220,14 @@ def open_weights(path: str | Path, device: str = "cpu") -> Opened:
         for key in POSITION_TABLES:  # left out of bundles: they are a fixed function
             state.setdefault(key, sinusoid_table(config.d_model))
         model = build_model(state, config, str(path), device)
-        return Opened(model, config, dict(scaling), calibration)
+        return Opened(model, config, dict(scaling), calibration, sha256)
     if not all(isinstance(value, torch.Tensor) for value in raw.values()):
         raise ModelError(
             ErrorCode.MODEL_INVALID, f"{path} is neither a state dict nor a glurpc bundle"
         )
     config = infer_config(raw, path.name)
-    return Opened(build_model(raw, config, str(path), device), config, None, None)
+    model = build_model(raw, config, str(path), device)
+    return Opened(model, config, None, None, sha256)
 
 
 def open_checkpoint(

@@ -9,7 +9,6 @@ numbers never depend on the batch it shares or on `batch_rows`.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import resource
 from collections.abc import Callable, Mapping, Sequence
@@ -43,14 +42,6 @@ CUDA_ROWS = 4000
 # "bf16" runs the forward pass under bfloat16 autocast (docs/MODEL.md has its
 # speed and how far it moves forecasts); float32 is exact and the default.
 PRECISIONS = ("float32", "bf16")
-
-
-def weights_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Forecaster:
@@ -89,7 +80,7 @@ class Forecaster:
                 ErrorCode.MODEL_INVALID, f"{path}: bad scaling in bundle: {error}"
             ) from None
         self.scaling = "bundle" if saved_scaling else "fitted_on_upload"
-        self.model_id = f"{path.stem}-{weights_digest(path)[:12]}"
+        self.model_id = f"{path.stem}-{opened.sha256[:12]}"
         self.path, self.source, self.device = path, source, device
         self.samples, self.seed, self.precision = samples, seed, precision
         self.parameters = self.model.parameter_count()

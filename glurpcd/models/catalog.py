@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from glurpc_core.model.card import read_card
-from glurpc_core.model.forecaster import weights_digest
+from glurpc_core.model.checkpoint import weights_digest
 from glurpc_core.model.resolve import SHIPPED_DEFAULT, cached_published_checkpoint
 from glurpcd.models.directory import directory_problem, file_problem, store_files
 

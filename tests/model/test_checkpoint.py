@@ -89,3 +89,31 @@ def test_the_finiteness_check_tells_overflowing_sums_from_non_finite_values():
     assert _all_finite(torch.tensor([3e38, 3e38]))  # finite values whose sum overflows
     assert not _all_finite(torch.tensor([1.0, float("inf")]))
     assert not _all_finite(torch.tensor([float("nan"), 1.0], dtype=torch.float16))
+
+
+def test_the_loaded_network_holds_the_files_tensors_as_float32(
+    small_bare: Path, tmp_path: Path
+) -> None:
+    """The network is built without weights and takes the file's tensors:
+    every one must arrive (none left on the meta device), in float32 even
+    when the file stores half precision, with the file's values."""
+    state = torch.load(small_bare, weights_only=True)
+    half = tmp_path / "small_2heads_half.pth"
+    torch.save({key: value.half() if value.is_floating_point() else value
+                for key, value in state.items()}, half)  # fmt: skip
+    model, _ = load_checkpoint(half)
+    loaded = model.state_dict()
+    assert set(loaded) == set(state)
+    for key, value in loaded.items():
+        assert not value.is_meta, key
+        if value.is_floating_point():
+            assert value.dtype == torch.float32, key
+            assert torch.equal(value, state[key].half().float()), key
+
+
+def test_the_model_id_names_the_bytes_that_were_loaded(small_bundle: Path) -> None:
+    """One read gives both the weights and their digest, and that digest is
+    the one the store computes from the file without loading it."""
+    from glurpc_core.model.checkpoint import open_weights, weights_digest
+
+    assert open_weights(small_bundle).sha256 == weights_digest(small_bundle)
