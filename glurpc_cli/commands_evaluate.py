@@ -10,7 +10,8 @@ and writes the figure with `--plot`; it never computes a number itself. With
 with the daemon's own code; the report is printed the same way.
 With several `--model`, the one `evaluate` names them all: the daemon scores
 each on the same windows, with paired intervals on their differences, and
-the CLI prints one table (evaluation_compare.py).
+the CLI prints one table (evaluation_compare.py); `--plot` writes the
+daemon's one figure of them all.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ FILE = click.Path(dir_okay=False, allow_dash=True)
     "--plot",
     "plot_path",
     metavar="FILE",
-    help="Also write the figure (error grids, error and coverage by horizon); "
-    "png, svg or pdf by the file's extension.",
+    help="Also write the figure (error grids, error and coverage by horizon; with several "
+    "--model, each model's and their differences); png, svg or pdf by the file's extension.",
 )
 @models_option
 @adapt_option
@@ -83,11 +84,12 @@ def evaluate(
     glurpc evaluate cgm.csv
     glurpc evaluate cohort/*.csv --plot evaluation.png
     glurpc evaluate cohort.csv --subject all --csv > evaluation.csv
-    glurpc evaluate cohort/*.csv --model default --model cohort
+    glurpc evaluate cohort/*.csv --model default --model cohort --plot models.png
     glurpc evaluate cohort/*.csv --engine ray --json > evaluation.json
     """
-    if len(models) > 1 and (plot_path is not None or fmt == "csv"):
-        raise click.UsageError("several --model give one table: drop --plot and --csv")
+    if len(models) > 1 and fmt == "csv":
+        # The tidy rows are one report's; several models are one table (or --json).
+        raise click.UsageError("several --model give one table: use --markdown or --json")
     image = _plot_format(plot_path)
     if files.count("-") > 1:
         raise click.UsageError("stdin (-) can be read once; name it once")
@@ -97,14 +99,10 @@ def evaluate(
         report = evaluate_on_ray(files, engine, image, request)
     else:
         report = _on_daemon(files, image, adapt, models, subject, sequence)
-        if len(models) > 1:
-            _print_comparison(report, files, fmt)
-            return
-    figure = report.pop("image", None)
-    if plot_path is not None and figure is not None:
-        write_output(Path(plot_path), figure)
-        if stderr_is_tty():
-            info(f"wrote {plot_path}")
+    _write_figure(report, plot_path)
+    if len(models) > 1:  # never under --engine ray: it takes one checkpoint
+        _print_comparison(report, files, fmt)
+        return
     report["files"] = list(files)
     if fmt == "json":
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
@@ -115,6 +113,15 @@ def evaluate(
     else:
         sys.stdout.write(markdown(report) + "\n")
     sys.stdout.flush()
+
+
+def _write_figure(report: dict[str, Any], plot_path: str | None) -> None:
+    """Take the figure out of the report (it is never printed) and write it."""
+    figure = report.pop("image", None)
+    if plot_path is not None and figure is not None:
+        write_output(Path(plot_path), figure)
+        if stderr_is_tty():
+            info(f"wrote {plot_path}")
 
 
 def _print_comparison(report: dict[str, Any], files: tuple[str, ...], fmt: str) -> None:

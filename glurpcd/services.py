@@ -203,7 +203,12 @@ async def build_services(config: DaemonConfig) -> Services:
         models_info=models.snapshot,
     )
     evaluations = EvaluationOps(
-        results, engine, uploads, forecasts, render=renderer.submit_evaluation
+        results,
+        engine,
+        uploads,
+        forecasts,
+        render=renderer.submit_evaluation,
+        render_comparison=renderer.submit_comparison,
     )
     model_ops = ModelOps(models, uploads.owners, validate=_validator(config, device))
     ops = Ops(engine, uploads, forecasts, admin, evaluations, model_ops)

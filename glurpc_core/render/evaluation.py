@@ -35,6 +35,7 @@ NAMES = {
 COLOURS = {
     "model": "#c0392b", "persistence": "#555555", "linear": "#2e86c1", "personal_ar": "#27ae60",
 }  # fmt: skip
+BAND_COLOURS = {"90": "#6c3483", "50": "#af7ac5"}  # the bands' coverage, drawn in this order
 _METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {"Software": None}}
 
 # Clarke's zone boundaries as segments ((x0, y0), (x1, y1)) in mg/dL.
@@ -76,9 +77,15 @@ def render_evaluation(report: dict[str, Any], points: dict[str, np.ndarray], fmt
             f"{pooled['windows']} windows of {len(report['sources'])} source(s); "
             "error grids show the served model"
         )
-        figure.tight_layout()
-        out = io.BytesIO()
-        figure.savefig(out, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
+        return saved(figure, fmt)
+
+
+def saved(figure: Figure, fmt: str) -> bytes:
+    """The laid-out figure's bytes, without the dates and versions that would
+    make the same report give different bytes."""
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
     return out.getvalue()
 
 
@@ -127,29 +134,46 @@ def _rmse_by_horizon(axes: Axes, report: dict[str, Any]) -> None:
     minutes = np.array(report["horizons_min"])
     pooled = report["pooled"]
     for name in report["forecasters"]:
-        rmse = np.array(pooled["metrics"][name]["rmse"], dtype=float)
-        axes.plot(minutes, rmse, marker="o", ms=3, color=COLOURS[name], label=NAMES[name])
-        if pooled.get("rmse_ci"):
-            low, high = np.array(pooled["rmse_ci"][name], dtype=float).T
-            axes.fill_between(minutes, low, high, color=COLOURS[name], alpha=0.15, lw=0)
-    axes.set_title("Pooled RMSE by horizon (shaded: 95 % interval)")
-    axes.set_xlabel("horizon (min)")
-    axes.set_ylabel("RMSE (mg/dL)")
-    axes.set_xticks(minutes)
-    axes.legend(fontsize=8)
-    axes.grid(alpha=0.3)
+        ci = pooled["rmse_ci"][name] if pooled.get("rmse_ci") else None
+        horizon_line(axes, minutes, pooled["metrics"][name]["rmse"], ci, COLOURS[name], NAMES[name])
+    horizon_axes(axes, minutes, "Pooled RMSE by horizon (shaded: 95 % interval)", "RMSE (mg/dL)")
 
 
 def _coverage_by_horizon(axes: Axes, report: dict[str, Any]) -> None:
     minutes = np.array(report["horizons_min"])
-    for band, colour in (("90", "#6c3483"), ("50", "#af7ac5")):
+    for band, colour in BAND_COLOURS.items():
         share = 100 * np.array(report["pooled"]["coverage"][band], dtype=float)
         axes.plot(minutes, share, marker="o", ms=3, color=colour, label=f"{band} % band")
         axes.axhline(float(band), color=colour, ls="--", lw=0.8)
-    axes.set_title("Band coverage by horizon (dashed: nominal)")
-    axes.set_xlabel("horizon (min)")
-    axes.set_ylabel("truth inside the band (%)")
+    horizon_axes(
+        axes, minutes, "Band coverage by horizon (dashed: nominal)", "truth inside the band (%)"
+    )
     axes.set_ylim(0, 100)
+
+
+def horizon_line(
+    axes: Axes,
+    minutes: np.ndarray,
+    values: list[float | None],
+    ci: list[list[float]] | None,
+    colour: Any,
+    label: str,
+    **line: Any,
+) -> None:
+    """One number by horizon, its 95 % interval shaded when there is one."""
+    axes.plot(
+        minutes, np.array(values, dtype=float), marker="o", ms=3, color=colour, label=label, **line
+    )
+    if ci is not None:
+        low, high = np.array(ci, dtype=float).T
+        axes.fill_between(minutes, low, high, color=colour, alpha=0.15, lw=0)
+
+
+def horizon_axes(axes: Axes, minutes: np.ndarray, heading: str, ylabel: str, **legend: Any) -> None:
+    """The house finish of a panel by horizon: labels, a tick per horizon, legend, grid."""
+    axes.set_title(heading)
+    axes.set_xlabel("horizon (min)")
+    axes.set_ylabel(ylabel)
     axes.set_xticks(minutes)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, **legend)
     axes.grid(alpha=0.3)

@@ -25,6 +25,7 @@ from typing import Any
 from glurpc_core.errors import ErrorCode
 from glurpc_core.forecast import WindowForecast
 from glurpc_core.render.evaluation import render_evaluation
+from glurpc_core.render.evaluation_compare import render_comparison
 from glurpc_core.render.figure import ForecastFigure
 from glurpc_core.render.inputs import RenderError, check_forecast, check_format
 from glurpc_core.render.overlay import render_overlay
@@ -142,6 +143,14 @@ class RenderPool:
         if self.workers == 0:
             return _finished(lambda: self._inline(render_evaluation, report, points, fmt))
         return self._submit_call(render_evaluation, report, points, fmt)
+
+    def submit_comparison(self, compared: dict[str, Any], *, fmt: str) -> Future[bytes]:
+        """A future of the figure comparing models (`evaluate` with a `model` list)."""
+        if self._closed:
+            raise RuntimeError("the render pool is closed")
+        if self.workers == 0:
+            return _finished(lambda: self._inline(render_comparison, compared, fmt))
+        return self._submit_call(render_comparison, compared, fmt)
 
     def submit_overlay(
         self, forecasts: list[WindowForecast], styles: list[PlotStyle], *, fmt: str

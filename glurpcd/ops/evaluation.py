@@ -14,12 +14,14 @@ it waits on, and finished reports and figures are cached like forecasts.
 `model` chooses the model evaluated (the daemon's default when absent): the
 sources' handles are that model's, so each model's report is its own. A list
 of 2 to 4 models scores each on the same windows and adds the paired
-bootstrap intervals of their differences (one cpu-lane job).
+bootstrap intervals of their differences (one cpu-lane job); its figure is
+one render-lane job, cached like the one-model figure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 from collections.abc import Callable
@@ -42,6 +44,7 @@ from glurpc_core.evaluation.compare import compare
 from glurpc_core.forecast import WindowForecast
 from glurpc_core.identity import evaluation_digest
 from glurpc_core.render import evaluation as evaluation_figure
+from glurpc_core.render import evaluation_compare as comparison_figure
 from glurpc_core.requests.args import optional_str
 from glurpcd.cache import CacheKey
 from glurpcd.engine.lanes import Engine, Lane
@@ -74,12 +77,14 @@ class EvaluationOps:
         forecasts: ForecastOps,
         *,
         render: FigureRenderer,
+        render_comparison: FigureRenderer,
     ) -> None:
         self.results = results
         self.engine = engine
         self.uploads = uploads
         self.forecasts = forecasts
-        self.render = render
+        self.render = render  # RenderPool.submit_evaluation
+        self.render_comparison = render_comparison  # RenderPool.submit_comparison
 
     async def evaluate(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         named = _sources(args)
@@ -88,10 +93,8 @@ class EvaluationOps:
         method = self.forecasts.adaptation.method(args)
         names = plot_models(args)
         if len(names) > 1:
-            if fmt is not None:
-                raise OpError.bad_request("a comparison of models draws no figure: drop 'plot'")
             uploaded = [await self.uploads.resolve(request, one.upload) for one in named]
-            return await self._compared(request, named, uploaded, names, method)
+            return await self._compared(request, named, uploaded, names, fmt, method)
         file = self.forecasts.models.choose(names[0])
         uploaded = [await self.uploads.resolve(request, one.upload) for one in named]
         async with self.forecasts.models.use(request, file) as model:
@@ -105,6 +108,7 @@ class EvaluationOps:
         named: list[_Named],
         uploaded: list[Resolved],
         names: list[str | None],
+        fmt: str | None,
         method: str,
     ) -> dict[str, Any]:
         """Every model on the same windows: one report each and the paired
@@ -127,10 +131,13 @@ class EvaluationOps:
                 handles = [one.handle for one in served]
                 entries.append({"name": file.name, "model": model.facts(), "handles": handles})
         pairs = [pair for entry in entries for pair in zip(entry["handles"], labels, strict=True)]
+        shown = [file.name for file in files]
         pairs.append(("adapt", method))
+        # The names are shown (differences, figure): two names of one model id
+        # must not share a job or a cached figure.
+        pairs += [("name", name) for name in shown]
         digest = evaluation_digest(pairs, VERSION)
         spec = JobSpec(f"evaluate-models:{digest}", "evaluate", digest)
-        shown = [file.name for file in files]
         compared = await self.engine.obtain(
             request, spec, Lane.CPU, Calculation(lambda: compare(shown, sources))
         )
@@ -138,7 +145,14 @@ class EvaluationOps:
             {**entry, **report, "sources": _with_handles(report["sources"], entry["handles"])}
             for entry, report in zip(entries, compared["reports"], strict=True)
         ]
-        return {"models": reports, "differences": compared["differences"], "adapt": method}
+        data = {"models": reports, "differences": compared["differences"], "adapt": method}
+        if fmt is not None:
+            draw = functools.partial(self.render_comparison, data, fmt=fmt)
+            data["image"] = await self._figure(
+                request, digest, fmt, draw, name="comparison", version=comparison_figure.VERSION
+            )
+            data["format"] = fmt
+        return data
 
     async def _evaluated(
         self,
@@ -175,7 +189,11 @@ class EvaluationOps:
             for entry, one in zip(assessment.report["sources"], resolved, strict=True)
         ]
         if fmt is not None:
-            data["image"] = await self._figure(request, digest, assessment, fmt)
+            report, points = assessment.report, assessment.points
+            draw = functools.partial(self.render, report, points, fmt=fmt)
+            data["image"] = await self._figure(
+                request, digest, fmt, draw, name="figure", version=evaluation_figure.VERSION
+            )
             data["format"] = fmt
         return data
 
@@ -193,19 +211,27 @@ class EvaluationOps:
         return await asyncio.to_thread(_compact, label, resolved, indices, windows)
 
     async def _figure(
-        self, request: Request, digest: str, assessment: Assessment, fmt: str
+        self,
+        request: Request,
+        digest: str,
+        fmt: str,
+        draw: Callable[[], Future[bytes]],
+        *,
+        name: str,
+        version: int,
     ) -> bytes:
-        spec = JobSpec(f"evaluate-figure:{digest}:{fmt}", "evaluate_figure", digest)
+        """The figure `draw()` renders in one render-lane job, cached by the
+        report's digest, `name`, the drawing's `version` and the format."""
+        spec = JobSpec(f"evaluate-{name}:{digest}:{fmt}", "evaluate_figure", digest)
 
-        async def draw() -> bytes:
-            report, points = assessment.report, assessment.points
-            return await asyncio.wrap_future(self.render(report, points, fmt=fmt))
+        async def rendered() -> bytes:
+            return await asyncio.wrap_future(draw())
 
         image: bytes = await cached_or_computed(
             self.results, self.engine, request, spec,
-            key=CacheKey("evaluation", digest, f"figure-v{evaluation_figure.VERSION}.{fmt}"),
+            key=CacheKey("evaluation", digest, f"{name}-v{version}.{fmt}"),
             lane=Lane.RENDER,
-            payload=draw, encode=bytes, decode=bytes,
+            payload=rendered, encode=bytes, decode=bytes,
         )  # fmt: skip
         return image
 

@@ -363,6 +363,39 @@ def test_process_shows_stretches_rows_and_warning_lines(fake: FakeDaemon, workdi
     assert "1 last line cut (line 136)" in out
 
 
+def test_evaluate_with_two_models_writes_the_daemons_figure(
+    fake: FakeDaemon, workdir: Path
+) -> None:
+    process = fake.handlers["process"]
+    fake.handlers["process"] = lambda args: {**process(args), "windows": 3}
+    figure = png_shaped(b"two models")
+    fake.handlers["evaluate"] = lambda args: {
+        "models": [{"name": "a"}, {"name": "b"}],
+        "differences": [],
+        "adapt": "none",
+        "image": figure,
+        "format": "png",
+    }
+    result = glurpc(
+        fake, "evaluate", "cgm.csv", "--model", "a", "--model", "b", "--plot", "m.png", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    assert (workdir / "m.png").read_bytes() == figure
+    (request,) = fake.ops("evaluate")
+    assert request["args"]["plot"] == "png" and request["args"]["model"] == ["a", "b"]
+    printed = json.loads(result.stdout)
+    assert [one["name"] for one in printed["models"]] == ["a", "b"] and "image" not in printed
+
+
+def test_evaluate_with_two_models_refuses_csv_before_any_request(
+    fake: FakeDaemon, workdir: Path
+) -> None:
+    result = glurpc(fake, "evaluate", "cgm.csv", "--model", "a", "--model", "b", "--csv")
+    assert result.exit_code == 2
+    assert "several --model give one table: use --markdown or --json" in result.stderr
+    assert fake.requests == []
+
+
 def test_version_is_printed_without_a_daemon(socket_dir: Path) -> None:
     result = glurpc(socket_dir / "none.sock", "--version")
     assert result.exit_code == 0 and result.stdout.startswith("glurpc, version ")

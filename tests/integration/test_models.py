@@ -1,7 +1,8 @@
 """Models as named resources in a real daemon: two store models resident at
 once, each forecasting byte for byte as a daemon serving only that model;
 eviction under a small budget; `models add` refusing a truncated file and
-leaving nothing behind; SIGHUP rescanning the store; side-by-side plots."""
+leaving nothing behind; SIGHUP rescanning the store; side-by-side plots;
+`evaluate` comparing models, its figure drawn once and then cached."""
 
 from __future__ import annotations
 
@@ -292,16 +293,44 @@ def test_evaluate_scores_the_model_named_and_compares_several(tmp_path, several,
     low, high = difference["rmse_ci"][11]
     assert low <= high and len(difference["coverage_90_ci"]) == 12
 
-    source = tmp_path / "cgm.csv"
+    source, figure = tmp_path / "cgm.csv", tmp_path / "models.png"
     source.write_bytes(upload)
     table = subprocess.run(
         several.cli(
-            "evaluate", str(source), "--model", "alpha", "--model", "beta", "--adapt", "none"
+            "evaluate", str(source), "--model", "alpha", "--model", "beta", "--adapt", "none",
+            "--plot", str(figure),
         ),
         capture_output=True,
         text=True,
         timeout=300,
-    )
+    )  # fmt: skip
     assert table.returncode == 0, table.stderr
     rows = [line.split("|")[1].strip() for line in table.stdout.splitlines() if line[:2] == "| "]
     assert rows == ["model", "---", "alpha", "beta", "model - alpha", "---", "beta"]
+    with Image.open(figure) as image:
+        image.load()  # decodes every byte
+        assert image.format == "PNG"
+
+
+def test_evaluate_draws_one_figure_of_several_models_and_then_serves_it_cached(several, upload):
+    args = {
+        "sources": [{"csv": upload, "label": "one"}],
+        "model": ["alpha", "beta"],
+        "adapt": "none",
+        "plot": "png",
+    }
+    with several.connect() as conn:
+        first = conn.call("evaluate", args)["data"]
+        before = conn.call("status")["data"]
+        again = conn.call("evaluate", args)["data"]
+        after = conn.call("status")["data"]
+        bare = conn.call("evaluate", {k: v for k, v in args.items() if k != "plot"})["data"]
+    assert first["format"] == "png"
+    assert {k: v for k, v in first.items() if k not in ("image", "format")} == bare
+    with Image.open(io.BytesIO(first["image"])) as image:
+        image.load()
+        assert image.format == "PNG" and image.size == (1300, 900)
+    assert again["image"] == first["image"]
+    drawn = before["jobs"]["completed_by_kind"]["evaluate_figure"]
+    assert after["jobs"]["completed_by_kind"]["evaluate_figure"] == drawn, "not drawn again"
+    assert after["cache"]["hits"] > before["cache"]["hits"]

@@ -87,8 +87,9 @@ class Harness:
             precompute_windows=0,
         )  # fmt: skip
         self.ops = EvaluationOps(
-            self.results, self.engine, uploads, forecasts, render=self.renderer.submit_evaluation
-        )
+            self.results, self.engine, uploads, forecasts, render=self.renderer.submit_evaluation,
+            render_comparison=self.renderer.submit_comparison,
+        )  # fmt: skip
         self.engine.start()
 
     def evaluate(self, args: dict[str, Any]) -> Any:

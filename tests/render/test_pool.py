@@ -18,6 +18,7 @@ from glurpc_core.render import RenderError, render_forecast
 from glurpc_core.render.worker import describe_worker
 from glurpcd.engine.render_pool import RenderPool, _relay
 from tests.render.forecasts import make_forecast
+from tests.render.test_evaluation_compare import compared
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -46,6 +47,13 @@ def test_worker_processes_render_the_same_bytes_and_never_load_torch():
     for worker in facts:
         assert worker["pid"] != os.getpid()
         assert worker["figure_ready"] and not worker["torch_loaded"]
+
+
+def test_a_worker_draws_a_comparison_of_models_as_the_inline_pool_does():
+    reply = compared(sources=2)
+    with RenderPool(workers=1) as spawned, RenderPool(workers=0) as inline:
+        drawn = spawned.submit_comparison(reply, fmt="png").result()
+        assert drawn == inline.submit_comparison(reply, fmt="png").result()
 
 
 def test_two_workers_render_at_the_same_time():
