@@ -89,7 +89,7 @@ def _coverage(axes: Axes, minutes: np.ndarray, models: list[dict[str, Any]]) -> 
             share = [100 * value for value in one["pooled"]["coverage"][band]]
             label = f"{one['name']}, {band} % band"
             horizon_line(axes, minutes, share, None, colour, label, ls=style)
-    title = "Band coverage by horizon (solid: 90 %, dotted: 50 %, dashed: nominal)"
+    title = "Band coverage (solid: 90 %, dotted: 50 %, dashed: nominal)"
     horizon_axes(axes, minutes, title, "truth inside the band (%)")
     axes.set_ylim(0, 100)
 
