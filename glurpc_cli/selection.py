@@ -55,23 +55,15 @@ def at_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _checked_at(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A usage error (exit 2) for a time that is not ISO 8601, or that carries a zone:
-    the file's times have none, so an offset could only be ignored or guessed at."""
+    """A usage error (exit 2) for a time the daemon would refuse (glurpc_wire.times)."""
     if value is None:
         return None
-    from datetime import datetime  # only --at pays for it
+    from glurpc_wire.times import local_time  # only --at pays for datetime
 
     try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 time like 2024-03-05T14:30"
-        ) from None
-    if when.tzinfo is not None:
-        raise click.BadParameter(
-            f"{value!r} carries a UTC offset, but the file's times have no zone: "
-            "give the time as the file shows it (without an offset or Z)"
-        )
+        local_time(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
     return value
 
 

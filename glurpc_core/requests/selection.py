@@ -8,7 +8,6 @@ never one error per window.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ from glurpc_core.errors import ErrorCode, OpError
 from glurpc_core.render.grid import MAX_GRID_WINDOWS
 from glurpc_core.requests.args import optional_int, optional_str
 from glurpc_core.series import CgmSeries
+from glurpc_wire.times import local_time
 
 MAX_WINDOWS_PER_REQUEST = 1024  # bounds one result frame; clients send several requests
 
@@ -84,20 +84,9 @@ def parse_at(value: Any) -> np.datetime64:
     if not isinstance(value, str):
         raise OpError.bad_request("'at' must be an ISO 8601 timestamp string")
     try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise OpError.bad_request(
-            f"'at' must be an ISO 8601 timestamp like 2024-03-05T14:30, not {value[:40]!r}"
-        ) from None
-    if when.tzinfo is not None:
-        # The series is on the file's own clock, whose zone is unknown (ingestion keeps
-        # local times as written): an offset cannot be converted, and ignoring it
-        # would pick a window hours away from the instant meant.
-        raise OpError.bad_request(
-            f"'at' {value[:40]!r} carries a UTC offset; the file's times have no zone: "
-            "give the time as the file shows it, without an offset or Z"
-        )
-    return np.datetime64(when, "s")
+        return np.datetime64(local_time(value), "s")
+    except ValueError as error:
+        raise OpError.bad_request(f"'at': {error}") from None
 
 
 def index_at(series: CgmSeries, value: Any) -> int:
