@@ -112,24 +112,20 @@ class EvaluationOps:
         method: str,
     ) -> dict[str, Any]:
         """Every model on the same windows: one report each and the paired
-        differences to the first (glurpc_core/evaluation/compare.py)."""
+        differences to the first (glurpc_core/evaluation/compare.py), cached
+        like a one-model report: a repeated comparison forecasts nothing."""
         models = self.forecasts.models
         files = [models.choose(name) for name in names]
         if len({file.model_id for file in files}) != len(files):
             raise OpError.bad_request("'model' names one model twice")
         labels = [one.label for one in named]
-        sources, entries = [], []
+        entries, series = [], []  # per model: its reply entry, its handles' series
         for file in files:
             async with models.use(request, file) as model:
                 served = [await self.uploads.for_model(request, r, model.tag) for r in uploaded]
-                sources.append(
-                    [
-                        await self._source(request, one, label, model, method)
-                        for one, label in zip(served, labels, strict=True)
-                    ]
-                )
-                handles = [one.handle for one in served]
-                entries.append({"name": file.name, "model": model.facts(), "handles": handles})
+            series.append(served)
+            handles = [one.handle for one in served]
+            entries.append({"name": file.name, "model": model.facts(), "handles": handles})
         pairs = [pair for entry in entries for pair in zip(entry["handles"], labels, strict=True)]
         shown = [file.name for file in files]
         pairs.append(("adapt", method))
@@ -137,10 +133,26 @@ class EvaluationOps:
         # must not share a job or a cached figure.
         pairs += [("name", name) for name in shown]
         digest = evaluation_digest(pairs, VERSION)
-        spec = JobSpec(f"evaluate-models:{digest}", "evaluate", digest)
-        compared = await self.engine.obtain(
-            request, spec, Lane.CPU, Calculation(lambda: compare(shown, sources))
-        )
+        key = CacheKey("evaluation", digest, "comparison")
+        cached = await self.results.get(key)
+        if cached is None:
+            sources = []
+            for file, served in zip(files, series, strict=True):
+                async with models.use(request, file) as model:
+                    sources.append(
+                        [
+                            await self._source(request, one, label, model, method)
+                            for one, label in zip(served, labels, strict=True)
+                        ]
+                    )
+            spec = JobSpec(f"evaluate-models:{digest}", "evaluate", digest)
+            compared = await cached_or_computed(
+                self.results, self.engine, request, spec, key=key, lane=Lane.CPU,
+                payload=Calculation(lambda: compare(shown, sources)),
+                encode=lambda result: json.dumps(result).encode(), decode=json.loads,
+            )  # fmt: skip
+        else:
+            compared = await asyncio.to_thread(json.loads, cached)
         reports = [
             {**entry, **report, "sources": _with_handles(report["sources"], entry["handles"])}
             for entry, report in zip(entries, compared["reports"], strict=True)
