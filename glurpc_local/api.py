@@ -4,8 +4,9 @@ Layer: public Python API over the client library (glurpc_cli.client). It speaks
 the CLI's language, not the wire's: `index=3` is the window three before the
 latest one whose next hour is known (the wire's -3), `ahead=True` the hour after
 the last reading, `at=` the window whose forecast starts then (the file's own
-clock, no UTC offset). Units, subject, sequence and the plot's history hours
-are the CLI's options. Each call opens a connection (starting the user's
+clock, no UTC offset). Units, subject, sequence, the plot's history hours,
+`model` (one of the daemon's models, `glurpc models`) and `adapt` are the
+CLI's options. Each call opens a connection (starting the user's
 daemon if none runs, as the CLI does) and closes it. Never imports torch,
 numpy, polars, pandas or matplotlib.
 """
@@ -57,6 +58,13 @@ def _which(index: int, ahead: bool, at: str | None) -> dict[str, Any]:
     return {"index": -_count_back(index)}
 
 
+def _serving(model: str | None, adapt: str | None) -> dict[str, Any]:
+    """Which model serves, and with which adaptation (the daemon's defaults:
+    its default model, personal-ar unless a model is named)."""
+    chosen = {"model": model, "adapt": adapt}
+    return {key: value for key, value in chosen.items() if value is not None}
+
+
 def _count_back(index: int) -> int:
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise ValueError(
@@ -92,6 +100,8 @@ def forecast(
     ahead: bool = False,
     at: str | None = None,
     units: str | None = None,
+    model: str | None = None,
+    adapt: str | None = None,
     subject: str | None = None,
     sequence: str = "all",
     socket: str | os.PathLike[str] | None = None,
@@ -100,6 +110,7 @@ def forecast(
     """One window's forecast: `index` windows before the latest (0 = the latest),
     or the next hour (`ahead=True`), or the window starting at `at`."""
     args = {"csv": _csv(data), **_upload(subject, sequence), **_which(index, ahead, at)}
+    args |= _serving(model, adapt)
     if units is not None:
         args["units"] = units
     with _connect(socket, autostart) as client:
@@ -112,6 +123,8 @@ def forecasts(
     indices: Iterable[int] | None = None,
     *,
     units: str | None = None,
+    model: str | None = None,
+    adapt: str | None = None,
     subject: str | None = None,
     sequence: str = "all",
     socket: str | os.PathLike[str] | None = None,
@@ -120,7 +133,7 @@ def forecasts(
     """Several windows (CLI numbering, e.g. `range(24)`), or every window when
     `indices` is None; the daemon runs them in full model batches."""
     csv = _csv(data)
-    base: dict[str, Any] = {"csv": csv, **_upload(subject, sequence)}
+    base: dict[str, Any] = {"csv": csv, **_upload(subject, sequence), **_serving(model, adapt)}
     if units is not None:
         base["units"] = units
     windows: list[Forecast] = []
@@ -150,6 +163,8 @@ def plot(
     dpi: int | None = None,
     title: str | None = None,
     format: str = "png",
+    model: str | None = None,
+    adapt: str | None = None,
     subject: str | None = None,
     sequence: str = "all",
     socket: str | os.PathLike[str] | None = None,
@@ -157,7 +172,7 @@ def plot(
 ) -> Plot:
     """One window's forecast image (shown inline in a notebook; `.save(path)`)."""
     args = {"csv": _csv(data), "format": format, **_upload(subject, sequence)}
-    args |= _which(index, ahead, at)
+    args |= _which(index, ahead, at) | _serving(model, adapt)
     style = {"units": units, "history_hours": history_hours, "dpi": dpi, "title": title}
     args |= {key: value for key, value in style.items() if value is not None}
     with _connect(socket, autostart) as client:
@@ -170,6 +185,8 @@ def evaluate(
     *,
     labels: list[str] | None = None,
     plot: str | None = None,
+    model: str | None = None,
+    adapt: str | None = None,
     subject: str | None = None,
     sequence: str = "all",
     socket: str | os.PathLike[str] | None = None,
@@ -188,7 +205,7 @@ def evaluate(
         {"csv": _csv(item), "label": name, **_upload(subject, sequence)}
         for item, name in zip(items, names, strict=True)
     ]
-    args: dict[str, Any] = {"sources": sources}
+    args: dict[str, Any] = {"sources": sources, **_serving(model, adapt)}
     if plot is not None:
         args["plot"] = plot
     with _connect(socket, autostart) as client:

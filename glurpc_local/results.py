@@ -70,6 +70,7 @@ class Forecast:
     seed: int | None = None
     samples: int | None = None
     calibration: str | None = None
+    adapt: str | None = None  # the personal adaptation applied: "personal-ar/1" or "none"
     warnings: tuple[DataWarning, ...] = ()
 
     @classmethod
@@ -93,6 +94,7 @@ class Forecast:
             seed=window.get("seed"),
             samples=window.get("samples"),
             calibration=window.get("calibration"),
+            adapt=window.get("adapt", reply.get("adapt")),
             warnings=warnings_of(reply),
         )
 
@@ -159,6 +161,7 @@ class Plot:
     subject: str | None = None
     handle: str | None = None
     model: str | None = None
+    adapt: str | None = None
     warnings: tuple[DataWarning, ...] = ()
 
     @classmethod
@@ -174,6 +177,7 @@ class Plot:
             subject=reply.get("subject"),
             handle=reply.get("handle"),
             model=reply.get("model"),
+            adapt=reply.get("adapt"),
             warnings=warnings_of(reply),
         )
 

@@ -59,6 +59,22 @@ def test_units_subject_and_at(opts):
     assert caught.value.code == "bad_request"
 
 
+def test_model_and_adaptation_are_chosen_as_on_the_command_line(opts):
+    served = gl.forecast(CSV, 1, **opts)
+    named = gl.forecast(CSV, 1, model="default", **opts)
+    network = gl.forecasts(CSV, [1], adapt="none", **opts).windows[0]
+    assert served.adapt == "personal-ar/1"
+    # Naming a model asks for that network's own forecast (docs/PROTOCOL.md `adapt`).
+    assert named.adapt == network.adapt == "none" and named.median == network.median
+    assert named.model == served.model
+    assert gl.plot(CSV, 1, model="default", **opts).adapt == "none"
+    scored = gl.evaluate(CSV, model="default", adapt="personal-ar", **opts)
+    assert scored.report["adapt"] == "personal-ar/1"
+    with pytest.raises(gl.RequestFailed) as caught:
+        gl.forecast(CSV, 1, model="absent", **opts)
+    assert caught.value.code == "model_not_found"
+
+
 def test_plot_takes_history_hours_and_shows_inline(opts):
     figure = gl.plot(CSV, 2, history_hours=2, units="mmol/L", **opts)
     assert figure.index == 2 and figure.format == "png"
