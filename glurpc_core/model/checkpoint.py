@@ -46,7 +46,9 @@ def read_weights_and_digest(path: Path) -> tuple[dict[str, Any], str]:
     so a model's id always names the weights loaded, even if the file changes
     between two reads. The hash runs in a thread while torch unpickles (both
     release the GIL on the bulk of their work): a cold load costs about the
-    longer of the two, not their sum (bench/bench_models.py)."""
+    longer of the two, not their sum (bench/bench_models.py). The bytes are a
+    second copy of the weights until this returns: a load briefly needs twice
+    the file's size."""
     path = Path(path)
     data = _file_bytes(path)
     with ThreadPoolExecutor(1, thread_name_prefix="weights-sha256") as pool:
