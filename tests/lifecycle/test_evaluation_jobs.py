@@ -1,11 +1,13 @@
 """`evaluate` through the real ops, registry, engine, ingest, scoring and
-renderer, with only the model gated (tests/lifecycle/gates.py): identical
-requests share every job, and the forecasts stop when the last one leaves."""
+renderer, with only the models gated (tests/lifecycle/gates.py): identical
+requests share every job, one model's or a comparison's, and the forecasts
+stop when the last one leaves."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,13 +19,14 @@ from glurpc_core.series import INPUT_STEPS, OUTPUT_STEPS, CgmSeries
 from glurpcd.cache import CacheStore
 from glurpcd.engine.render_pool import RenderPool
 from glurpcd.lifecycle import Outcome
-from glurpcd.models import Catalog, Models
+from glurpcd.models import Catalog, ModelFile, Models
 from glurpcd.observe.lifecycle_status import status_snapshot
 from glurpcd.ops.data import UploadResolver
 from glurpcd.ops.evaluation import EvaluationOps
 from glurpcd.ops.forecasts import ForecastOps
 from glurpcd.ops.results import ResultStore
 from tests.integration.samples import cgm_csv
+from tests.models.store import make_store
 
 from .gates import GatedModel, make_engine, observe_stops
 
@@ -34,7 +37,9 @@ class GatedPersistence(GatedModel):
     """The gated model, answering with real forecasts: the last value held,
     with fixed bands (what `evaluate` scores, not how good it is)."""
 
-    model_id = tag = "gated"
+    def __init__(self, model_id: str = "gated") -> None:
+        super().__init__()
+        self.model_id = self.tag = model_id
 
     def facts(self) -> dict[str, Any]:
         return {"model": self.model_id, "seed": 0, "samples": self.samples, "calibration": "none"}
@@ -71,16 +76,18 @@ def _window(series: CgmSeries, index: int) -> WindowForecast:
 
 
 class Harness:
-    def __init__(self) -> None:
+    def __init__(self, store: Path | None = None) -> None:
         self.model = GatedPersistence()
         self.registry, self.engine = make_engine(self.model)
         self.results = ResultStore(CacheStore(None, memory_bytes=64 << 20, disk_bytes=0))
         self.renderer = RenderPool(0)  # inline: real matplotlib, no processes
         uploads = UploadResolver(self.results, self.engine, self.model.tag)
-        # The store holds the shipped file; the gated model serves as its default.
+        # The gated model serves as the default; a store model loads as another
+        # gated model, under the file's id.
+        self.loaded: dict[str, GatedPersistence] = {}
         models = Models(
-            Catalog(SHIPPED_DEFAULT, "shipped-default", None), self.model,
-            load=lambda file: None, engine=self.engine, budget_bytes=1 << 30,
+            Catalog(SHIPPED_DEFAULT, "shipped-default", store), self.model,
+            load=self._load, engine=self.engine, budget_bytes=1 << 30,
         )  # fmt: skip
         forecasts = ForecastOps(
             self.results, self.engine, uploads, models, render=self.renderer.submit,
@@ -91,6 +98,9 @@ class Harness:
             render_comparison=self.renderer.submit_comparison,
         )  # fmt: skip
         self.engine.start()
+
+    def _load(self, file: ModelFile) -> GatedPersistence:
+        return self.loaded.setdefault(file.name, GatedPersistence(file.model_id))
 
     def evaluate(self, args: dict[str, Any]) -> Any:
         request = self.registry.open_request("evaluate", "uid=0/pid=0")
@@ -169,6 +179,33 @@ def test_forecasts_stop_only_when_the_last_identical_evaluation_leaves() -> None
                 await request.task
         await stopped.wait()  # the worker gave the unwanted job up
         assert len(harness.model.calls) == 1  # the second source was never forecast
+        assert harness.registry.is_empty()
+        await harness.close()
+
+    run(scenario)
+
+
+def test_identical_comparisons_of_models_share_every_job(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        harness = Harness(make_store(tmp_path / "models", {"other": 1}))
+        args = {**ARGS, "model": ["default", "other"]}
+        first, second = harness.evaluate(args), harness.evaluate(args)
+        for name in ("default", "other"):  # in turn; "other" is loaded before either runs
+            model = harness.model if name == "default" else harness.loaded[name]
+            for _ in ARGS["sources"]:
+                await model.next_batch()
+                job = await harness.both_attached()
+                assert job["kind"] == "forecast" and job["model"] == model.model_id
+                model.release()
+        one, two = await first.task, await second.task
+        # One forecast job per source and model, not per request.
+        assert len(harness.model.calls) == len(harness.loaded["other"].calls) == 2
+        assert one == two and one["image"].startswith(b"\x89PNG")
+        assert [entry["name"] for entry in one["models"]] == ["default", "other"]
+        done = status_snapshot(harness.registry)["jobs"]["completed_by_kind"]
+        assert (done["load_model"], done["evaluate"], done["evaluate_figure"]) == (1, 1, 1)
+        for request in (first, second):
+            harness.registry.close_request(request, Outcome.COMPLETED)
         assert harness.registry.is_empty()
         await harness.close()
 
