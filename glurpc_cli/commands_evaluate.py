@@ -10,14 +10,15 @@ and writes the figure with `--plot`; it never computes a number itself. With
 with the daemon's own code; the report is printed the same way.
 With several `--model`, the one `evaluate` names them all: the daemon scores
 each on the same windows, with paired intervals on their differences, and
-the CLI prints one table (evaluation_compare.py); `--plot` writes the
-daemon's one figure of them all.
+the CLI prints one table, JSON or CSV (evaluation_compare.py); `--plot`
+writes the daemon's one figure of them all.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from glurpc_wire.codes import ErrorCode
 from .client import Client
 from .engine import EngineArgs, check_ray_selection, engine_options, evaluate_on_ray
 from .errors import RequestFailed
-from .evaluation_compare import comparison_markdown
+from .evaluation_compare import comparison_csv_rows, comparison_markdown
 from .evaluation_view import csv_rows, markdown
 from .output import StageStatus, info, stderr_is_tty, write_output
 from .selection import (
@@ -87,9 +88,6 @@ def evaluate(
     glurpc evaluate cohort/*.csv --model default --model cohort --plot models.png
     glurpc evaluate cohort/*.csv --engine ray --json > evaluation.json
     """
-    if len(models) > 1 and fmt == "csv":
-        # The tidy rows are one report's; several models are one table (or --json).
-        raise click.UsageError("several --model give one table: use --markdown or --json")
     image = _plot_format(plot_path)
     if files.count("-") > 1:
         raise click.UsageError("stdin (-) can be read once; name it once")
@@ -107,9 +105,7 @@ def evaluate(
     if fmt == "json":
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
     elif fmt == "csv":
-        import csv
-
-        csv.writer(sys.stdout, lineterminator="\n").writerows(csv_rows(report))
+        _write_csv(csv_rows(report))
     else:
         sys.stdout.write(markdown(report) + "\n")
     sys.stdout.flush()
@@ -125,12 +121,21 @@ def _write_figure(report: dict[str, Any], plot_path: str | None) -> None:
 
 
 def _print_comparison(report: dict[str, Any], files: tuple[str, ...], fmt: str) -> None:
-    """Several models: their pooled numbers and differences, or everything as JSON."""
+    """Several models: their pooled numbers and differences; everything as JSON
+    or CSV (a `model` column before the one-model CSV's)."""
     if fmt == "json":
         sys.stdout.write(json.dumps({"files": list(files), **report}, indent=1) + "\n")
+    elif fmt == "csv":
+        _write_csv(comparison_csv_rows(report))
     else:
         sys.stdout.write(comparison_markdown(report) + "\n")
     sys.stdout.flush()
+
+
+def _write_csv(rows: Iterable[Sequence[Any]]) -> None:
+    import csv  # only --csv pays for it
+
+    csv.writer(sys.stdout, lineterminator="\n").writerows(rows)
 
 
 def _on_daemon(

@@ -4,14 +4,17 @@ Each model's report is the daemon's own (its bootstrap intervals are over
 sources, per model); this table puts their pooled headline numbers in one
 place: RMSE and MAE at 30 and 60 minutes, the ratio of RMSE at 60 minutes to
 persistence with its interval, and band coverage; then each model's
-difference to the first, with the daemon's paired bootstrap interval.
+difference to the first, with the daemon's paired bootstrap interval. The
+CSV holds every number of every model's report (the one-model CSV's rows,
+led by the model's name) and the differences as pooled rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from .evaluation_view import KEY_MINUTES, _at, _num, _pct, _table, _with_ci
+from .evaluation_view import CSV_HEADER, KEY_MINUTES, _at, _num, _pct, _table, _with_ci, csv_rows
 
 
 def comparison_markdown(report: dict[str, Any]) -> str:
@@ -68,3 +71,23 @@ def _row(name: str, report: dict[str, Any]) -> list[str]:
     coverage = pooled["coverage"]
     cells += [_pct(coverage[band][s]) for band in ("50", "90") for s in steps]
     return cells
+
+
+def comparison_csv_rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """The header, each model's rows (csv_rows, led by its name), then each
+    difference to the first per horizon: source "pooled", metric
+    `<measure>_minus_<first>`, with the paired interval where there is one."""
+    yield ("model", *CSV_HEADER)
+    for one in report["models"]:
+        rows = csv_rows(one)
+        next(rows)  # its own header
+        yield from ((one["name"], *row) for row in rows)
+    minutes = report["models"][0]["horizons_min"]
+    for entry in report.get("differences") or []:
+        metric = f"_minus_{entry['against']}"
+        for measure in (key for key in entry if f"{key}_ci" in entry):
+            bounds = entry[f"{measure}_ci"]
+            for step, value in enumerate(entry[measure]):
+                low, high = bounds[step] if bounds else (None, None)
+                row = ("pooled", "all", "model", measure + metric, minutes[step], value, low, high)
+                yield (entry["model"], *row)

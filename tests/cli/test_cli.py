@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from glurpc_cli.cli import cli
+from tests.render.test_evaluation_compare import compared
 
 from .fake_daemon import CLOSE, FakeDaemon, error_frame, fake_image, handle_of, png_shaped
 
@@ -387,13 +388,19 @@ def test_evaluate_with_two_models_writes_the_daemons_figure(
     assert [one["name"] for one in printed["models"]] == ["a", "b"] and "image" not in printed
 
 
-def test_evaluate_with_two_models_refuses_csv_before_any_request(
+def test_evaluate_with_two_models_writes_one_csv_of_them_all(
     fake: FakeDaemon, workdir: Path
 ) -> None:
+    process = fake.handlers["process"]
+    fake.handlers["process"] = lambda args: {**process(args), "windows": 3}
+    reply = json.loads(json.dumps(compared(1)))  # the wire's plain types
+    fake.handlers["evaluate"] = lambda args: reply
     result = glurpc(fake, "evaluate", "cgm.csv", "--model", "a", "--model", "b", "--csv")
-    assert result.exit_code == 2
-    assert "several --model give one table: use --markdown or --json" in result.stderr
-    assert fake.requests == []
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0][:2] == ["model", "source"]
+    assert {row[0] for row in rows[1:]} == {one["name"] for one in reply["models"]}
+    assert any(row[4] == "rmse_minus_alpha" for row in rows)
 
 
 def test_version_is_printed_without_a_daemon(socket_dir: Path) -> None:

@@ -6,6 +6,7 @@ leaving nothing behind; SIGHUP rescanning the store; side-by-side plots;
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -310,6 +311,19 @@ def test_evaluate_scores_the_model_named_and_compares_several(tmp_path, several,
     with Image.open(figure) as image:
         image.load()  # decodes every byte
         assert image.format == "PNG"
+    # Without --adapt: naming models compares their networks, not one adaptation.
+    tidy = subprocess.run(
+        several.cli("evaluate", str(source), "--model", "alpha", "--model", "beta", "--csv"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert tidy.returncode == 0, tidy.stderr
+    lines = list(csv.reader(io.StringIO(tidy.stdout)))
+    assert lines[0][:2] == ["model", "source"]
+    assert {line[0] for line in lines[1:]} == {"alpha", "beta"}
+    last = next(line for line in lines if line[4] == "rmse_minus_alpha" and line[5] == "60")
+    assert float(last[6]) != 0.0
 
 
 def test_evaluate_draws_one_figure_of_several_models_and_then_serves_it_cached(several, upload):
