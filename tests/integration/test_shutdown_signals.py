@@ -104,7 +104,9 @@ def test_read_only_cache_with_a_leftover_temp_file_starts_with_one_warning(tmp_p
 
 
 def test_cli_batch_stops_with_one_line_and_a_true_summary(tmp_path, checkpoint):
-    daemon = _start_slow(tmp_path / "d", checkpoint, "--grace", "0.2")
+    # Fewer samples than SLOW's (the later flag wins): the first image comes
+    # sooner, and rendering the rest one at a time still outlasts the signal.
+    daemon = _start_slow(tmp_path / "d", checkpoint, "--grace", "0.2", "--samples", "20")
     csv_path = tmp_path / "cgm.csv"
     csv_path.write_bytes(cgm_csv(hours=14, seed=43))
     out = tmp_path / "out"
