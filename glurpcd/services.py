@@ -127,7 +127,8 @@ def _open_default(config: DaemonConfig) -> tuple[Any, Catalog]:
     device = resolve_device(config.device)
     forecaster = _load_forecaster(config, path, source, device)
     # The catalogue logs a models directory that fails the trust rules.
-    return forecaster, Catalog(path, source, config.models_dir or default_models_dir())
+    directory = config.models_dir or default_models_dir()
+    return forecaster, Catalog(path, source, directory, default_digest=forecaster.sha256)
 
 
 def store_loader(config: DaemonConfig, device: str) -> Callable[[ModelFile], Any]:

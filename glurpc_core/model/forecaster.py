@@ -80,7 +80,8 @@ class Forecaster:
                 ErrorCode.MODEL_INVALID, f"{path}: bad scaling in bundle: {error}"
             ) from None
         self.scaling = "bundle" if saved_scaling else "fitted_on_upload"
-        self.model_id = f"{path.stem}-{opened.sha256[:12]}"
+        self.sha256 = opened.sha256  # of the bytes loaded: the model id and the store use it
+        self.model_id = f"{path.stem}-{self.sha256[:12]}"
         self.path, self.source, self.device = path, source, device
         self.samples, self.seed, self.precision = samples, seed, precision
         self.parameters = self.model.parameter_count()

@@ -79,13 +79,23 @@ class Catalog:
     """Name -> ModelFile, rebuilt by `scan` (from any thread: scans are
     serialised and swap the table whole); `default` is fixed at start."""
 
-    def __init__(self, default_path: Path, default_source: str, directory: Path | None) -> None:
+    def __init__(
+        self,
+        default_path: Path,
+        default_source: str,
+        directory: Path | None,
+        default_digest: str | None = None,
+    ) -> None:
+        """`default_digest`: the SHA-256 of the bytes the default was loaded
+        from, when it is loaded already (its id is then the served model's,
+        and the file is not hashed a second time)."""
         self.directory = directory
         self._lock = threading.Lock()
         # (path, size, mtime) -> (digest, facts): a rescan reads only changed files.
         self._known: dict[tuple[str, int, int], tuple[str, dict[str, Any]]] = {}
         # The daemon serves this file from start to stop, whatever happens to it.
-        self._default = self._entry("default", Path(default_path), default_source, set())
+        default = Path(default_path)
+        self._default = self._entry("default", default, default_source, set(), default_digest)
         self._by_name: dict[str, ModelFile] = {}
         self.scan()
 
@@ -132,13 +142,18 @@ class Catalog:
         return files
 
     def _entry(
-        self, name: str, path: Path, source: str, seen: set[tuple[str, int, int]]
+        self,
+        name: str,
+        path: Path,
+        source: str,
+        seen: set[tuple[str, int, int]],
+        digest: str | None = None,
     ) -> ModelFile:
         key = _stat_key(path)
         seen.add(key)
         known = self._known.get(key)
         if known is None:
-            known = self._known[key] = (weights_digest(path), read_card(path))
+            known = self._known[key] = (digest or weights_digest(path), read_card(path))
         return ModelFile(name, path, source, key[1], *known)
 
     def get(self, name: str) -> ModelFile | None:
