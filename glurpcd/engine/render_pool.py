@@ -138,29 +138,25 @@ class RenderPool:
         self, report: dict[str, Any], points: dict[str, Any], *, fmt: str
     ) -> Future[bytes]:
         """A future of the `glurpc evaluate` figure's bytes (see `submit`)."""
-        if self._closed:
-            raise RuntimeError("the render pool is closed")
-        if self.workers == 0:
-            return _finished(lambda: self._inline(render_evaluation, report, points, fmt))
-        return self._submit_call(render_evaluation, report, points, fmt)
+        return self._submit_figure(render_evaluation, report, points, fmt)
 
     def submit_comparison(self, compared: dict[str, Any], *, fmt: str) -> Future[bytes]:
         """A future of the figure comparing models (`evaluate` with a `model` list)."""
-        if self._closed:
-            raise RuntimeError("the render pool is closed")
-        if self.workers == 0:
-            return _finished(lambda: self._inline(render_comparison, compared, fmt))
-        return self._submit_call(render_comparison, compared, fmt)
+        return self._submit_figure(render_comparison, compared, fmt)
 
     def submit_overlay(
         self, forecasts: list[WindowForecast], styles: list[PlotStyle], *, fmt: str
     ) -> Future[bytes]:
         """A future of several windows drawn on one axis (`combine: "overlay"`)."""
+        return self._submit_figure(render_overlay, forecasts, styles, fmt)
+
+    def _submit_figure(self, draw: Callable[..., bytes], *args: Any) -> Future[bytes]:
+        """A future of `draw(*args)`: in a worker, or here when there are none."""
         if self._closed:
             raise RuntimeError("the render pool is closed")
         if self.workers == 0:
-            return _finished(lambda: self._inline(render_overlay, forecasts, styles, fmt))
-        return self._submit_call(render_overlay, forecasts, styles, fmt)
+            return _finished(lambda: self._inline(draw, *args))
+        return self._submit_call(draw, *args)
 
     def _inline(self, fn: Callable[..., bytes], *args: Any) -> bytes:
         # matplotlib's settings are process-wide: one inline render at a time.
