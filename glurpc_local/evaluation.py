@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .results import frame_pandas, frame_polars
+from .results import Tabular
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class Evaluation(Tabular):
     """How good the served forecast is on these data (docs/PROTOCOL.md `evaluate`):
     per source and pooled, each forecaster's errors at 5..60 minutes, in mg/dL."""
 
@@ -53,12 +53,6 @@ class Evaluation:
                     row |= {name: values[step] for name, values in metrics.items()}
                     rows.append(row)
         return rows
-
-    def to_pandas(self) -> Any:
-        return frame_pandas(self.rows())
-
-    def to_polars(self) -> Any:
-        return frame_polars(self.rows())
 
     def _repr_png_(self) -> bytes | None:
         return self.image if self.format == "png" else None

@@ -49,8 +49,25 @@ def cli_index(wire: int) -> int | None:
     return -wire if wire <= 0 else None
 
 
+class Tabular:
+    """`rows()` as a data frame; pandas or polars is imported only when asked."""
+
+    def rows(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def to_pandas(self) -> Any:
+        import pandas  # a heavy import
+
+        return pandas.DataFrame.from_records(self.rows())
+
+    def to_polars(self) -> Any:
+        import polars  # a heavy import
+
+        return polars.DataFrame(self.rows(), infer_schema_length=None)
+
+
 @dataclass(frozen=True)
-class Forecast:
+class Forecast(Tabular):
     """One window's forecast: 12 steps of 5 minutes after `forecast_start`."""
 
     index: int | None  # windows before the latest (the CLI's --index); None: past the data
@@ -117,15 +134,9 @@ class Forecast:
             rows.append(row)
         return rows
 
-    def to_pandas(self) -> Any:
-        return frame_pandas(self.rows())
-
-    def to_polars(self) -> Any:
-        return frame_polars(self.rows())
-
 
 @dataclass(frozen=True)
-class Forecasts:
+class Forecasts(Tabular):
     """Several windows' forecasts, in the order asked."""
 
     windows: list[Forecast]
@@ -138,14 +149,8 @@ class Forecasts:
         return self.windows[position]
 
     def rows(self) -> list[dict[str, Any]]:
-        return [row for window in self.windows for row in window.rows()]
-
-    def to_pandas(self) -> Any:
         """A long table: one row per window and step."""
-        return frame_pandas(self.rows())
-
-    def to_polars(self) -> Any:
-        return frame_polars(self.rows())
+        return [row for window in self.windows for row in window.rows()]
 
 
 @dataclass(frozen=True)
@@ -194,7 +199,7 @@ class Plot:
 
 
 @dataclass(frozen=True)
-class Processed:
+class Processed(Tabular):
     """What the daemon made of a file: its handle, windows, rows and warnings."""
 
     handle: str | None
@@ -237,21 +242,6 @@ class Processed:
             warnings=warnings_of(reply),
         )
 
-    def to_pandas(self) -> Any:
+    def rows(self) -> list[dict[str, Any]]:
         """The window list: index, stretch, history start, forecast start."""
-        return frame_pandas(self.window_list)
-
-    def to_polars(self) -> Any:
-        return frame_polars(self.window_list)
-
-
-def frame_pandas(rows: list[dict[str, Any]]) -> Any:
-    import pandas  # only when asked: a heavy import
-
-    return pandas.DataFrame.from_records(rows)
-
-
-def frame_polars(rows: list[dict[str, Any]]) -> Any:
-    import polars  # only when asked: a heavy import
-
-    return polars.DataFrame(rows, infer_schema_length=None)
+        return self.window_list
